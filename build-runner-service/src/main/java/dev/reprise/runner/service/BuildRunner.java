@@ -1,0 +1,147 @@
+package dev.reprise.runner.service;
+
+import dev.reprise.events.BuildCompleted;
+import dev.reprise.events.BuildRequested;
+import dev.reprise.events.BuildStatus;
+import dev.reprise.events.Identifiers;
+import dev.reprise.runner.config.RunnerConfig;
+import dev.reprise.runner.messaging.BuildEventLog;
+import dev.reprise.runner.messaging.BuildEventPublisher;
+import dev.reprise.runner.messaging.KafkaBuildEventSink;
+import dev.reprise.runner.store.ExecutionStore;
+import dev.reprise.runner.store.ExecutionStore.Claim;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.scheduler.Scheduled;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import org.jboss.logging.Logger;
+
+/**
+ * Takes build requests off the queue: claims each build once, runs it, and reports it. A build
+ * whose earlier runner died mid-way is reported failed with the reason, never left running.
+ */
+@ApplicationScoped
+public class BuildRunner {
+
+    private static final Logger LOG = Logger.getLogger(BuildRunner.class);
+
+    private final RunnerConfig config;
+    private final ExecutionStore executions;
+    private final BuildEventPublisher publisher;
+    private final BuildEventLog eventLog;
+    private final MeterRegistry metrics;
+    private final String runnerId;
+    private final BuildExecutor executor;
+    private final Map<String, RunningBuild> running = new ConcurrentHashMap<>();
+    private final CancelledBuilds cancelledEarly = new CancelledBuilds(10_000);
+
+    public BuildRunner(RunnerConfig config, ExecutionStore executions, BuildEventPublisher publisher,
+            BuildEventLog eventLog, MeterRegistry metrics) {
+        this.config = config;
+        this.executions = executions;
+        this.publisher = publisher;
+        this.eventLog = eventLog;
+        this.metrics = metrics;
+        this.runnerId = config.id().orElseGet(BuildRunner::defaultId);
+        this.executor = new BuildExecutor(config, runnerId);
+    }
+
+    /** Blocks for the build's duration; the caller acknowledges the request afterwards. */
+    public void handle(BuildRequested request) {
+        if (!Identifiers.isBuildId(request.buildId())) {
+            LOG.warnf("Ignored a build request whose id is not a build id: %s", request.buildId());
+            return;
+        }
+        Claim claim = executions.claim(request.buildId(), request.cacheKey(), runnerId, config.heartbeatStaleAfter(),
+                config.heartbeatInterval());
+        if (claim instanceof Claim.Interrupted lost) {
+            reportInterrupted(request, lost);
+        } else if (claim instanceof Claim.AlreadyFinished done) {
+            LOG.infof("Build %s already finished (%s); ignoring the duplicate request", request.buildId(), done.status());
+        } else {
+            Optional<String> cancelled = cancelledEarly.take(request.buildId());
+            if (cancelled.isPresent()) {
+                reportCancelledBeforeStart(request, cancelled.get());
+            } else {
+                run(request);
+            }
+        }
+    }
+
+    /** Stops a build if this runner holds it (true), else remembers the cancel in case it is still queued. */
+    public boolean cancel(String buildId, String reason) {
+        RunningBuild build = running.get(buildId);
+        if (build == null) {
+            cancelledEarly.remember(buildId, reason);
+            return false;
+        }
+        LOG.infof("Cancelling build %s: %s", buildId, reason);
+        build.cancel(reason);
+        return true;
+    }
+
+    @Scheduled(every = "${reprise.runner.heartbeat-interval:5s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void heartbeat() {
+        executions.heartbeat(running.keySet());
+    }
+
+    /** Builds still running when the runner stops fail with a reason instead of running on unowned. */
+    void onStop(@Observes ShutdownEvent event) {
+        running.values().forEach(build -> build.abort("runner " + runnerId + " shut down mid-build; request again to rebuild"));
+    }
+
+    public String runnerId() {
+        return runnerId;
+    }
+
+    private void run(BuildRequested request) {
+        RunningBuild handle = new RunningBuild(request.buildId(), config.killGrace());
+        running.put(request.buildId(), handle);
+        try {
+            LOG.infof("Build %s: %s @ %s (%s)", request.buildId(), request.repository(), request.commitSha(), request.tool());
+            BuildOutcome outcome = executor.run(request, new KafkaBuildEventSink(publisher, request.buildId(), 0), handle);
+            executions.finish(request.buildId(), outcome.status(), outcome.exitCode());
+            metrics.counter("reprise.runner.builds", "status", outcome.status().name().toLowerCase()).increment();
+            LOG.infof("Build %s finished: %s in %d ms%s", request.buildId(), outcome.status(), outcome.durationMs(),
+                    outcome.reason() == null ? "" : " (" + outcome.reason() + ")");
+        } finally {
+            running.remove(request.buildId());
+        }
+    }
+
+    private void reportInterrupted(BuildRequested request, Claim.Interrupted lost) {
+        long lastSeq = eventLog.lastSequence(request.buildId(), lost.startedAt().toInstant());
+        String reason = "runner " + lost.runnerId() + " stopped during attempt " + lost.attempt()
+                + "; request again to rebuild";
+        new KafkaBuildEventSink(publisher, request.buildId(), lastSeq).emit(new BuildCompleted(request.buildId(),
+                request.cacheKey(), BuildStatus.FAILURE, null, 0, reason));
+        executions.finish(request.buildId(), BuildStatus.FAILURE, null);
+        metrics.counter("reprise.runner.builds", "status", "interrupted").increment();
+        LOG.warnf("Build %s was interrupted (%s); reported failed after seq %d", request.buildId(), reason, lastSeq);
+    }
+
+    private void reportCancelledBeforeStart(BuildRequested request, String reason) {
+        new KafkaBuildEventSink(publisher, request.buildId(), 0).emit(new BuildCompleted(request.buildId(),
+                request.cacheKey(), BuildStatus.CANCELLED, null, 0, reason));
+        executions.finish(request.buildId(), BuildStatus.CANCELLED, null);
+        metrics.counter("reprise.runner.builds", "status", "cancelled").increment();
+        LOG.infof("Build %s was cancelled before it started (%s)", request.buildId(), reason);
+    }
+
+    private static String defaultId() {
+        String host;
+        try {
+            host = InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            host = "runner";
+        }
+        return host + "-" + UUID.randomUUID().toString().substring(0, 8);
+    }
+}

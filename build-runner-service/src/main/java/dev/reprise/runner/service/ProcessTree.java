@@ -1,0 +1,72 @@
+package dev.reprise.runner.service;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A command started in its own session and process group ({@code setsid}), so that stopping it
+ * stops everything it started, including grandchildren that outlive their parents.
+ */
+public final class ProcessTree {
+
+    private final Process process;
+
+    private ProcessTree(Process process) {
+        this.process = process;
+    }
+
+    /** Starts {@code bash -c command} in {@code dir} with exactly {@code env}. */
+    public static ProcessTree start(String command, Path dir, Map<String, String> env) throws IOException {
+        ProcessBuilder builder = new ProcessBuilder(List.of("setsid", "bash", "-c", command))
+                .directory(dir.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        builder.environment().clear();
+        builder.environment().putAll(env);
+        return new ProcessTree(builder.start());
+    }
+
+    public Process process() {
+        return process;
+    }
+
+    /** Waits up to {@code timeout}; true when the command exited. */
+    public boolean waitFor(Duration timeout) throws InterruptedException {
+        return process.waitFor(Math.max(0, timeout.toMillis()), TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * SIGTERM to the whole process group, SIGKILL after {@code grace}; descendants that left the
+     * group are killed through the process tree as well.
+     */
+    public void kill(Duration grace) {
+        // setsid exec'd bash in place, so the group id is our child's pid.
+        long group = process.pid();
+        List<ProcessHandle> descendants = process.descendants().toList();
+        signalGroup("TERM", group);
+        try {
+            process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        signalGroup("KILL", group);
+        descendants.forEach(ProcessHandle::destroyForcibly);
+        process.descendants().forEach(ProcessHandle::destroyForcibly);
+        process.destroyForcibly();
+    }
+
+    private static void signalGroup(String signal, long group) {
+        try {
+            new ProcessBuilder("kill", "-" + signal, "--", "-" + group)
+                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .start().waitFor(5, TimeUnit.SECONDS);
+        } catch (IOException e) {
+            // the group may already be gone; the forcible destroy below still runs
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

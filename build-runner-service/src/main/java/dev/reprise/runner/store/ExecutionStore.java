@@ -1,0 +1,97 @@
+package dev.reprise.runner.store;
+
+import dev.reprise.events.BuildStatus;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.RowSet;
+import io.vertx.mutiny.sqlclient.Tuple;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.util.Collection;
+
+/**
+ * Which runner holds which build. Runs on the build worker threads, so it blocks (bounded); the
+ * row and its heartbeat let a redelivered request tell a finished build, a build still running
+ * elsewhere and one a crash interrupted apart.
+ */
+@ApplicationScoped
+public class ExecutionStore {
+
+    private static final Duration TIMEOUT = Duration.ofSeconds(10);
+
+    /** What a request finds when it arrives. */
+    public sealed interface Claim {
+        /** First time this build is seen: run it. */
+        record Fresh() implements Claim {
+        }
+
+        /** Already finished (a duplicate delivery): nothing to do. */
+        record AlreadyFinished(String status) implements Claim {
+        }
+
+        /** A previous attempt was running when its runner stopped. */
+        record Interrupted(String runnerId, OffsetDateTime startedAt, int attempt) implements Claim {
+        }
+    }
+
+    private final Pool pool;
+
+    public ExecutionStore(Pool pool) {
+        this.pool = pool;
+    }
+
+    /**
+     * Claims {@code buildId} for this runner, reporting what an earlier delivery left behind. A
+     * build another runner is still running (fresh heartbeat) is waited for: it either finishes
+     * (AlreadyFinished) or its heartbeat goes stale, and then it is taken over (Interrupted).
+     */
+    public Claim claim(String buildId, String cacheKey, String runnerId, Duration staleAfter, Duration pollEvery) {
+        RowSet<Row> inserted = pool.preparedQuery("""
+                        INSERT INTO executions (build_id, cache_key, runner_id, status) VALUES ($1, $2, $3, 'RUNNING')
+                        ON CONFLICT (build_id) DO NOTHING RETURNING build_id""")
+                .execute(Tuple.of(buildId, cacheKey, runnerId)).await().atMost(TIMEOUT);
+        if (inserted.size() == 1) {
+            return new Claim.Fresh();
+        }
+        while (true) {
+            RowSet<Row> taken = pool.preparedQuery("""
+                            UPDATE executions e SET attempt = e.attempt + 1, runner_id = $2, heartbeat_at = now()
+                            FROM (SELECT runner_id, started_at, attempt FROM executions WHERE build_id = $1) old
+                            WHERE e.build_id = $1 AND e.status = 'RUNNING'
+                              AND e.heartbeat_at < now() - make_interval(secs => $3)
+                            RETURNING old.runner_id AS previous_runner, old.started_at, old.attempt""")
+                    .execute(Tuple.of(buildId, runnerId, (double) staleAfter.toMillis() / 1000)).await().atMost(TIMEOUT);
+            if (taken.size() == 1) {
+                Row row = taken.iterator().next();
+                return new Claim.Interrupted(row.getString("previous_runner"), row.getOffsetDateTime("started_at"),
+                        row.getInteger("attempt"));
+            }
+            String status = pool.preparedQuery("SELECT status FROM executions WHERE build_id = $1")
+                    .execute(Tuple.of(buildId)).await().atMost(TIMEOUT).iterator().next().getString("status");
+            if (!"RUNNING".equals(status)) {
+                return new Claim.AlreadyFinished(status);
+            }
+            try {
+                Thread.sleep(pollEvery.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for build " + buildId, e);
+            }
+        }
+    }
+
+    /** Marks these builds as still running on a live runner. */
+    public void heartbeat(Collection<String> buildIds) {
+        if (!buildIds.isEmpty()) {
+            pool.preparedQuery("UPDATE executions SET heartbeat_at = now() WHERE build_id = ANY($1) AND status = 'RUNNING'")
+                    .execute(Tuple.of(buildIds.toArray(new String[0]))).await().atMost(TIMEOUT);
+        }
+    }
+
+    public void finish(String buildId, BuildStatus status, Integer exitCode) {
+        pool.preparedQuery("""
+                        UPDATE executions SET status = $2, exit_code = $3, finished_at = now() WHERE build_id = $1""")
+                .execute(Tuple.of(buildId, status.name(), exitCode)).await().atMost(TIMEOUT);
+    }
+}

@@ -1,0 +1,249 @@
+package dev.reprise.runner.service;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.reprise.events.BuildCompleted;
+import dev.reprise.events.BuildEvent;
+import dev.reprise.events.BuildOutput;
+import dev.reprise.events.BuildRequested;
+import dev.reprise.events.BuildStarted;
+import dev.reprise.events.BuildStatus;
+import dev.reprise.events.OutputStream;
+import dev.reprise.events.StepFinished;
+import dev.reprise.events.StepStarted;
+import dev.reprise.runner.config.RunnerConfig;
+import dev.reprise.testing.TestGitRepo;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Real git repositories and real processes; only Kafka is replaced by a list. */
+class BuildExecutorTest {
+
+    @TempDir
+    Path tmp;
+
+    private final List<BuildEvent> events = Collections.synchronizedList(new ArrayList<>());
+    private TestGitRepo repo;
+
+    @Test
+    void aPassingBuildStreamsItsLinesInOrderBetweenItsStepsAndSucceeds() throws Exception {
+        String sha = repository("for i in 1 2 3 4 5; do echo \"line $i\"; sleep 0.05; done; echo oops >&2");
+
+        BuildOutcome outcome = run(sha, null, 60);
+
+        assertThat(outcome.status()).isEqualTo(BuildStatus.SUCCESS);
+        assertThat(outcome.exitCode()).isZero();
+        assertThat(events.get(0)).isInstanceOf(BuildStarted.class);
+        assertThat(events.get(events.size() - 1)).isInstanceOfSatisfying(BuildCompleted.class,
+                c -> assertThat(c.status()).isEqualTo(BuildStatus.SUCCESS));
+        assertThat(steps()).containsExactly("start checkout", "finish checkout 0", "start build", "finish build 0");
+        assertThat(output(OutputStream.STDOUT)).isEqualTo("line 1\nline 2\nline 3\nline 4\nline 5\n");
+        assertThat(output(OutputStream.STDERR)).isEqualTo("oops\n");
+        assertThat(workspaces()).as("workspace removed").isEmpty();
+    }
+
+    @Test
+    void aFailingCommandFailsWithItsExitCode() throws Exception {
+        String sha = repository("echo before; exit 3");
+
+        BuildOutcome outcome = run(sha, null, 60);
+
+        assertThat(outcome.status()).isEqualTo(BuildStatus.FAILURE);
+        assertThat(outcome.exitCode()).isEqualTo(3);
+        assertThat(outcome.reason()).isEqualTo("command exited with 3");
+        assertThat(output(OutputStream.STDOUT)).isEqualTo("before\n");
+    }
+
+    @Test
+    void theBuildChecksOutTheExactCommitNotTheBranchTip() throws Exception {
+        String first = repository("echo first");
+        commit("echo second");
+
+        run(first, null, 60);
+
+        assertThat(output(OutputStream.STDOUT)).isEqualTo("first\n");
+    }
+
+    @Test
+    void aBuildPastItsTimeoutIsKilledWithItsWholeProcessTree() throws Exception {
+        String marker = "reprise-test-" + UUID.randomUUID();
+        String sha = repository("bash -c 'sleep 300; echo " + marker + "' & echo started; sleep 300");
+
+        long start = System.nanoTime();
+        CompletableFuture<BuildOutcome> running = CompletableFuture.supplyAsync(() -> run(sha, null, 3));
+        waitForOutput("started");
+        long seen = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (processesNamed(marker).isEmpty() && System.nanoTime() < seen) {
+            Thread.sleep(50);
+        }
+        assertThat(processesNamed(marker)).as("the grandchild runs before the timeout").isNotEmpty();
+        BuildOutcome outcome = running.get(30, TimeUnit.SECONDS);
+
+        assertThat(outcome.status()).isEqualTo(BuildStatus.TIMEOUT);
+        assertThat(outcome.reason()).contains("timed out after 3 s");
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(30));
+        assertThat(processesNamed(marker)).as("no process of the build survives").isEmpty();
+        assertThat(workspaces()).isEmpty();
+    }
+
+    @Test
+    void aCancelledBuildStopsAndSaysSo() throws Exception {
+        String sha = repository("echo started; sleep 300");
+        RunningBuild handle = new RunningBuild("b-cancel", Duration.ofSeconds(1));
+
+        CompletableFuture<BuildOutcome> outcome = CompletableFuture.supplyAsync(() ->
+                executor(60).run(request("b-cancel", sha, null, 60), events::add, handle));
+        waitForOutput("started");
+        handle.cancel("user asked");
+
+        assertThat(outcome.get(30, TimeUnit.SECONDS).status()).isEqualTo(BuildStatus.CANCELLED);
+        assertThat(outcome.get().reason()).isEqualTo("user asked");
+    }
+
+    @Test
+    void outputBeyondTheCapStopsTheBuild() throws Exception {
+        String sha = repository("yes 0123456789012345678901234567890123456789 | head -c 2000000; sleep 300");
+
+        BuildOutcome outcome = new BuildExecutor(config(60, 100_000), "test-runner")
+                .run(request("b-cap", sha, null, 60), events::add, new RunningBuild("b-cap", Duration.ofSeconds(1)));
+
+        assertThat(outcome.status()).isEqualTo(BuildStatus.FAILURE);
+        assertThat(outcome.reason()).isEqualTo("output exceeded 100000 bytes");
+        assertThat(output(OutputStream.STDOUT).length()).isLessThanOrEqualTo(100_000);
+    }
+
+    @Test
+    void theBuildSeesOnlyAllowListedAndRequestedVariables() throws Exception {
+        String sha = repository("env | cut -d= -f1 | sort");
+
+        run(sha, Map.of("GREETING", "hi"), 60);
+
+        Set<String> names = Set.of(output(OutputStream.STDOUT).split("\n"));
+        assertThat(names).contains("GREETING", "HOME", "CI", "REPRISE_BUILD_ID", "PATH");
+        assertThat(names).isSubsetOf("GREETING", "HOME", "CI", "REPRISE_BUILD_ID", "PATH", "LANG",
+                "GIT_TERMINAL_PROMPT", "PWD", "SHLVL", "_", "OLDPWD");
+    }
+
+    @Test
+    void aMissingCommitFailsAtCheckout() throws Exception {
+        repository("echo hi");
+
+        BuildOutcome outcome = run("f".repeat(40), null, 60);
+
+        assertThat(outcome.status()).isEqualTo(BuildStatus.FAILURE);
+        assertThat(outcome.reason()).startsWith("checkout of ffff");
+        assertThat(steps()).containsExactly("start checkout", "finish checkout 128");
+    }
+
+    @Test
+    void aBuildIdThatIsNotOneNeverNamesAWorkspace() throws Exception {
+        String sha = repository("echo hi");
+        Path outside = Files.createDirectories(tmp.resolve("keep-me"));
+        Files.writeString(outside.resolve("data"), "precious");
+
+        assertThatThrownBy(() -> executor(60).run(request("../keep-me", sha, null, 60), events::add,
+                new RunningBuild("../keep-me", Duration.ofSeconds(1))))
+                .hasMessageContaining("build id must match");
+        assertThat(outside.resolve("data")).hasContent("precious");
+        assertThat(events).isEmpty();
+    }
+
+    // --- helpers ---
+
+    private BuildOutcome run(String sha, Map<String, String> env, int timeoutSeconds) {
+        String id = "b-" + UUID.randomUUID();
+        return executor(timeoutSeconds).run(request(id, sha, env, timeoutSeconds), events::add,
+                new RunningBuild(id, Duration.ofSeconds(1)));
+    }
+
+    private BuildExecutor executor(int timeoutSeconds) {
+        return new BuildExecutor(config(timeoutSeconds, 16 << 20), "test-runner");
+    }
+
+    private BuildRequested request(String id, String sha, Map<String, String> env, int timeoutSeconds) {
+        return new BuildRequested(id, "dev", "k".repeat(64), repo.url(), "main", sha, "custom",
+                "./build.sh", env, false, Instant.now(), timeoutSeconds);
+    }
+
+    private RunnerConfig config(int timeoutSeconds, long outputCap) {
+        Path root = tmp.resolve("workspaces");
+        return new RunnerConfig() {
+            public Optional<String> id() { return Optional.of("test-runner"); }
+            public String workspaceRoot() { return root.toString(); }
+            public Duration defaultTimeout() { return Duration.ofSeconds(timeoutSeconds); }
+            public Duration maxTimeout() { return Duration.ofHours(1); }
+            public long outputCapBytes() { return outputCap; }
+            public List<String> envAllowList() { return List.of("PATH", "LANG"); }
+            public Duration killGrace() { return Duration.ofSeconds(1); }
+            public Duration heartbeatInterval() { return Duration.ofSeconds(5); }
+            public Duration heartbeatStaleAfter() { return Duration.ofSeconds(20); }
+        };
+    }
+
+    private String repository(String script) throws Exception {
+        repo = TestGitRepo.withBuildScript(script);
+        return repo.head();
+    }
+
+    private String commit(String script) throws Exception {
+        return repo.commitBuildScript(script);
+    }
+
+    private List<String> steps() {
+        List<String> steps = new ArrayList<>();
+        for (BuildEvent event : List.copyOf(events)) {
+            if (event instanceof StepStarted s) {
+                steps.add("start " + s.name());
+            } else if (event instanceof StepFinished f) {
+                steps.add("finish " + f.name() + " " + f.exitCode());
+            }
+        }
+        return steps;
+    }
+
+    private String output(OutputStream stream) {
+        return List.copyOf(events).stream().filter(e -> e instanceof BuildOutput o && o.stream() == stream)
+                .map(e -> ((BuildOutput) e).chunk()).collect(Collectors.joining());
+    }
+
+    private void waitForOutput(String text) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!output(OutputStream.STDOUT).contains(text)) {
+            assertThat(System.nanoTime()).as("output '" + text + "' within 20 s").isLessThan(deadline);
+            Thread.sleep(50);
+        }
+    }
+
+    private List<Path> workspaces() throws IOException {
+        Path root = tmp.resolve("workspaces");
+        if (!Files.exists(root)) {
+            return List.of();
+        }
+        try (var list = Files.list(root)) {
+            return list.toList();
+        }
+    }
+
+    private static List<String> processesNamed(String marker) {
+        return ProcessHandle.allProcesses()
+                .filter(p -> p.info().commandLine().map(c -> c.contains(marker)).orElse(false)
+                        || p.info().command().map(c -> c.contains(marker)).orElse(false))
+                .map(p -> p.pid() + " " + p.info().commandLine().orElse("?")).toList();
+    }
+}

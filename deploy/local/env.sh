@@ -1,0 +1,30 @@
+# shellcheck shell=bash
+# Addresses of the local infrastructure (deploy/local/infra.sh) for scripts and tests.
+# Source it: `. deploy/local/env.sh`. Values already set in the environment win, so a
+# caller can move any service (e.g. PG_PORT=5433) and both infra.sh and the tests follow.
+# This file is the single place where the defaults live; infra.sh sources it too.
+
+: "${PG_HOST:=127.0.0.1}"
+: "${PG_PORT:=5432}"
+: "${PG_USER:=reprise}"
+: "${PG_PASSWORD:=reprise}"
+: "${PG_DATABASE:=reprise}"
+
+: "${REDIS_PORT:=6379}"
+: "${REDIS_URL:=redis://127.0.0.1:${REDIS_PORT}}"
+
+: "${KAFKA_PORT:=9092}"
+: "${KAFKA_CONTROLLER_PORT:=9093}"
+: "${KAFKA_BOOTSTRAP_SERVERS:=127.0.0.1:${KAFKA_PORT}}"
+
+: "${S3_PORT:=9000}"
+: "${S3_ENDPOINT:=http://127.0.0.1:${S3_PORT}}"
+# s3proxy ignores the region, but the AWS SDK needs a fixed one (with path-style access)
+: "${S3_REGION:=us-east-1}"
+: "${S3_ACCESS_KEY:=reprise}"
+: "${S3_SECRET_KEY:=reprise-secret}"
+
+export PG_HOST PG_PORT PG_USER PG_PASSWORD PG_DATABASE \
+       REDIS_PORT REDIS_URL \
+       KAFKA_PORT KAFKA_CONTROLLER_PORT KAFKA_BOOTSTRAP_SERVERS \
+       S3_PORT S3_ENDPOINT S3_REGION S3_ACCESS_KEY S3_SECRET_KEY

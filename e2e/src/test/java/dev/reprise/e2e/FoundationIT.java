@@ -1,0 +1,84 @@
+package dev.reprise.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.reprise.e2e.Services.Answer;
+import dev.reprise.e2e.Services.Run;
+import java.time.Duration;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * The foundation as a user meets it: five services started by the scripts, ready, authenticated
+ * with the development token, and honest about Kafka going away and coming back.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class FoundationIT {
+
+    private static final String KAFKA_CHECK = "Kafka broker health check";
+
+    @Test
+    @Order(1)
+    void allFiveServicesAreLiveAndReady() {
+        Services.PORTS.keySet().forEach(service -> {
+            Answer ready = Services.get(service, "/q/health/ready");
+            assertThat(ready.status()).as(service + " ready").isEqualTo(200);
+            assertThat(ready.body().path("status").asText()).isEqualTo("UP");
+            assertThat(Services.check(ready, KAFKA_CHECK)).as(service).isEqualTo("UP");
+            assertThat(Services.get(service, "/q/health/live").status()).as(service + " live").isEqualTo(200);
+        });
+    }
+
+    @Test
+    @Order(2)
+    void theDevelopmentTokenAuthenticatesAtTheGateway() throws Exception {
+        Answer whoami = Services.get("gateway", "/api/v1/whoami", "Authorization", "Bearer " + Services.token());
+        assertThat(whoami.status()).isEqualTo(200);
+        assertThat(whoami.body().path("tenantId").asText()).isEqualTo("dev");
+        assertThat(whoami.body().path("scope").asText()).isEqualTo("read-write");
+
+        assertThat(Services.get("gateway", "/api/v1/whoami").status()).isEqualTo(401);
+    }
+
+    @Test
+    @Order(3)
+    void startingAgainIsANoOpThatReportsWhatRuns() throws Exception {
+        Run again = Services.script("deploy/local/services.sh", "up");
+        assertThat(again.exitCode()).as(again.output()).isZero();
+        for (String service : Services.PORTS.keySet()) {
+            assertThat(again.output()).containsPattern("(?m)^" + service + "\\s+running\\s+http://127\\.0\\.0\\.1:"
+                    + Services.PORTS.get(service));
+        }
+        assertThat(again.output()).doesNotContain("starting on port");
+
+        Run infra = Services.script("deploy/local/infra.sh", "up");
+        assertThat(infra.exitCode()).as(infra.output()).isZero();
+        assertThat(infra.output()).containsPattern("(?m)^kafka\\s+running");
+    }
+
+    @Test
+    @Order(4)
+    void withKafkaStoppedEveryServiceIsNotReadyAndRecoversWhenItIsBack() throws Exception {
+        Run stop = Services.script("deploy/local/infra.sh", "down", "kafka");
+        assertThat(stop.exitCode()).as(stop.output()).isZero();
+        try {
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() ->
+                    Services.PORTS.keySet().forEach(service -> {
+                        Answer ready = Services.get(service, "/q/health/ready");
+                        assertThat(ready.status()).as(service + " ready while Kafka is down").isEqualTo(503);
+                        assertThat(Services.check(ready, KAFKA_CHECK)).as(service).isEqualTo("DOWN");
+                        assertThat(Services.get(service, "/q/health/live").status()).as(service + " live").isEqualTo(200);
+                    }));
+        } finally {
+            Run start = Services.script("deploy/local/infra.sh", "up", "kafka");
+            assertThat(start.exitCode()).as(start.output()).isZero();
+        }
+        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() ->
+                Services.PORTS.keySet().forEach(service ->
+                        assertThat(Services.get(service, "/q/health/ready").status())
+                                .as(service + " ready again").isEqualTo(200)));
+    }
+}

@@ -1,0 +1,134 @@
+package dev.reprise.e2e;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/** The running services and scripts, as a user on this machine reaches them. */
+final class Services {
+
+    /** Service name → HTTP port, with the same environment overrides as deploy/local/services.sh. */
+    static final Map<String, Integer> PORTS = Map.of(
+            "gateway", port("GATEWAY_PORT", 8080),
+            "build-runner", port("BUILD_RUNNER_PORT", 8081),
+            "replay", port("REPLAY_PORT", 8082),
+            "artifact", port("ARTIFACT_PORT", 8083),
+            "image-cache", port("IMAGE_CACHE_PORT", 8084));
+
+    static final Path ROOT = Path.of(System.getProperty("reprise.root", "..")).toAbsolutePath().normalize();
+    static final ObjectMapper JSON = new ObjectMapper();
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    /** An HTTP answer: status code and JSON body (null when the body is not JSON). */
+    record Answer(int status, JsonNode body) {
+    }
+
+    private Services() {
+    }
+
+    static Answer get(String service, String path, String... headers) {
+        return get(PORTS.get(service), path, headers);
+    }
+
+    static Answer get(int port, String path, String... headers) {
+        return send(request(port, path, headers).GET());
+    }
+
+    /** The body of a GET as text (for non-JSON answers). */
+    static String text(String service, String path) throws IOException, InterruptedException {
+        return HTTP.send(request(service, path).GET().build(), HttpResponse.BodyHandlers.ofString()).body();
+    }
+
+    /** POSTs a JSON body with the development token. */
+    static Answer post(String service, String path, String json) throws IOException {
+        return send(request(service, path, "Authorization", "Bearer " + token(), "Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json)));
+    }
+
+    /** GETs with the development token. */
+    static Answer getAuthorized(String service, String path) throws IOException {
+        return get(service, path, "Authorization", "Bearer " + token());
+    }
+
+    private static HttpRequest.Builder request(String service, String path, String... headers) {
+        return request(PORTS.get(service), path, headers);
+    }
+
+    private static HttpRequest.Builder request(int port, String path, String... headers) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .timeout(Duration.ofSeconds(30));
+        if (headers.length > 0) {
+            request.headers(headers);
+        }
+        return request;
+    }
+
+    private static Answer send(HttpRequest.Builder request) {
+        try {
+            HttpResponse<String> response = HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+            JsonNode body;
+            try {
+                body = JSON.readTree(response.body());
+            } catch (IOException notJson) {
+                body = null;
+            }
+            return new Answer(response.statusCode(), body);
+        } catch (IOException e) {
+            return new Answer(0, null);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The status of one named check in a readiness answer, or "ABSENT". */
+    static String check(Answer ready, String name) {
+        if (ready.body() == null) {
+            return "ABSENT";
+        }
+        for (JsonNode check : ready.body().path("checks")) {
+            if (name.equals(check.path("name").asText())) {
+                return check.path("status").asText();
+            }
+        }
+        return "ABSENT";
+    }
+
+    static String token() throws IOException {
+        String home = System.getenv().getOrDefault("REPRISE_HOME", ROOT.resolve(".reprise").toString());
+        return Files.readString(Path.of(home, "token"), StandardCharsets.UTF_8).strip();
+    }
+
+    /** Result of a script run: exit code and everything it printed. */
+    record Run(int exitCode, String output) {
+    }
+
+    static Run script(String... command) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(command));
+        Process process = new ProcessBuilder(cmd).directory(ROOT.toFile()).redirectErrorStream(true)
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!process.waitFor(5, TimeUnit.MINUTES)) {
+            process.destroyForcibly();
+            throw new IllegalStateException(String.join(" ", command) + " did not finish within 5 minutes");
+        }
+        return new Run(process.exitValue(), output);
+    }
+
+    private static int port(String variable, int defaultPort) {
+        String value = System.getenv(variable);
+        return value == null || value.isBlank() ? defaultPort : Integer.parseInt(value);
+    }
+}

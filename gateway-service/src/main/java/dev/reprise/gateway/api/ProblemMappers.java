@@ -1,0 +1,40 @@
+package dev.reprise.gateway.api;
+
+import dev.reprise.gateway.service.BuildService.BuildFinishedException;
+import dev.reprise.gateway.service.BuildService.QueueUnavailableException;
+import dev.reprise.gateway.service.InvalidRequestException;
+import dev.reprise.gateway.service.TokenAuthenticator.ForbiddenException;
+import dev.reprise.gateway.service.TokenAuthenticator.UnauthorizedException;
+import jakarta.ws.rs.core.HttpHeaders;
+import jakarta.ws.rs.core.Response;
+import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
+
+/** Maps the gateway's exceptions to problem-details responses; never a stack trace. */
+public class ProblemMappers {
+
+    @ServerExceptionMapper
+    public Response invalid(InvalidRequestException e) {
+        return Problem.response(Response.Status.BAD_REQUEST, "invalid-request", e.getMessage(), e.field());
+    }
+
+    @ServerExceptionMapper
+    public Response forbidden(ForbiddenException e) {
+        return Problem.response(Response.Status.FORBIDDEN, "forbidden", e.getMessage());
+    }
+
+    @ServerExceptionMapper
+    public Response finished(BuildFinishedException e) {
+        return Problem.response(Response.Status.CONFLICT, "build-finished", e.getMessage());
+    }
+
+    @ServerExceptionMapper
+    public Response queueDown(QueueUnavailableException e) {
+        return Problem.response(Response.Status.SERVICE_UNAVAILABLE, "queue-unavailable", e.getMessage());
+    }
+
+    @ServerExceptionMapper
+    public Response unauthorized(UnauthorizedException e) {
+        Response problem = Problem.response(Response.Status.UNAUTHORIZED, "unauthorized", e.getMessage());
+        return Response.fromResponse(problem).header(HttpHeaders.WWW_AUTHENTICATE, "Bearer realm=\"reprise\"").build();
+    }
+}

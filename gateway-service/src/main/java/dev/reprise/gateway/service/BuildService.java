@@ -1,0 +1,143 @@
+package dev.reprise.gateway.service;
+
+import dev.reprise.events.BuildCancelRequested;
+import dev.reprise.events.BuildRequested;
+import dev.reprise.gateway.api.BuildView;
+import dev.reprise.gateway.client.RecordingInfo;
+import dev.reprise.gateway.client.ReplayClient;
+import dev.reprise.gateway.config.BuildsConfig;
+import dev.reprise.gateway.messaging.BuildRequestPublisher;
+import dev.reprise.gateway.service.BuildRequestParser.ValidRequest;
+import dev.reprise.gateway.store.BuildStore;
+import dev.reprise.gateway.store.BuildStore.Admission;
+import dev.reprise.gateway.store.BuildStore.BuildRow;
+import dev.reprise.gateway.store.BuildStore.NewBuild;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * Accepts builds: resolves the ref, keys the build, answers from cache when the key has a
+ * recording (unless {@code fresh}), attaches identical requests to a running build, queues the rest.
+ */
+@ApplicationScoped
+public class BuildService {
+
+    private final BuildsConfig config;
+    private final RefResolver refs;
+    private final BuildStore builds;
+    private final BuildRequestPublisher publisher;
+    private final ReplayClient replay;
+    private final MeterRegistry metrics;
+
+    public BuildService(BuildsConfig config, RefResolver refs, BuildStore builds, BuildRequestPublisher publisher,
+            ReplayClient replay, MeterRegistry metrics) {
+        this.config = config;
+        this.refs = refs;
+        this.builds = builds;
+        this.publisher = publisher;
+        this.replay = replay;
+        this.metrics = metrics;
+    }
+
+    /** Blocks while the ref is resolved (git); call from a worker thread. */
+    public Uni<BuildView> submit(String tenantId, ValidRequest request) {
+        String commit = refs.resolve(request.repository(), request.ref());
+        String cacheKey = CacheKeys.key(new CacheKeys.Inputs(request.repository().normalized(), commit, request.tool(),
+                config.toolVersions().getOrDefault(request.tool(), "unknown"), config.runnerVersion(),
+                config.imageDigest(), request.command(), request.env()));
+        NewBuild build = new NewBuild(UUID.randomUUID().toString(), tenantId, cacheKey,
+                request.repository().normalized(), request.ref(), commit, request.tool(), request.command(),
+                request.env(), request.fresh(), request.timeoutSeconds());
+        Uni<Optional<RecordingInfo>> hit = request.fresh()
+                ? Uni.createFrom().item(Optional.empty())
+                : replay.lookup(tenantId, cacheKey);
+        return hit.flatMap(recording -> {
+            if (recording.isPresent()) {
+                metrics.counter("reprise.cache.requests", "cache", "build", "result", "hit").increment();
+                RecordingInfo r = recording.get();
+                return builds.recordHit(build, r.status(), r.durationMs())
+                        .map(row -> withAge(view(row, false), r));
+            }
+            metrics.counter("reprise.cache.requests", "cache", "build", "result", request.fresh() ? "bypass" : "miss")
+                    .increment();
+            return builds.admit(build).flatMap(admission -> admission.coalesced()
+                    ? Uni.createFrom().item(view(admission.build(), true))
+                    : queue(request, admission));
+        });
+    }
+
+    private static BuildView withAge(BuildView v, RecordingInfo r) {
+        return new BuildView(v.buildId(), v.cacheKey(), v.repository(), v.ref(), v.commit(), v.tool(), v.status(),
+                v.cached(), v.coalesced(), v.streamUrl(), v.requestedAt(), v.startedAt(), v.finishedAt(), v.durationMs(),
+                v.exitCode(), v.reason(), r.ageSeconds(), r.label());
+    }
+
+    public Uni<Optional<BuildView>> find(String tenantId, String id) {
+        return builds.find(tenantId, id).map(row -> row.map(r -> view(r, null)));
+    }
+
+    public Uni<List<BuildView>> list(String tenantId, String repository, String status, int page, int size) {
+        return builds.list(tenantId, repository, status, page, size)
+                .map(rows -> rows.stream().map(r -> view(r, null)).toList());
+    }
+
+    /**
+     * Asks the runners to stop an active build; the build turns CANCELLED when the runner says so.
+     *
+     * @return the build, or empty when the tenant has no such build
+     * @throws BuildFinishedException when it already finished
+     */
+    public Uni<Optional<BuildView>> cancel(String tenantId, String id, String reason) {
+        return builds.find(tenantId, id).flatMap(found -> {
+            if (found.isEmpty()) {
+                return Uni.createFrom().item(Optional.<BuildView>empty());
+            }
+            BuildRow row = found.get();
+            if (!row.active()) {
+                return Uni.createFrom().failure(new BuildFinishedException(row.id(), row.status()));
+            }
+            return publisher.cancel(row.cacheKey(), new BuildCancelRequested(row.id(), tenantId, reason))
+                    .replaceWith(Optional.of(view(row, null)));
+        });
+    }
+
+    private Uni<BuildView> queue(ValidRequest request, Admission admission) {
+        BuildRow row = admission.build();
+        BuildRequested event = new BuildRequested(row.id(), row.tenantId(), row.cacheKey(), request.repository().original(),
+                row.ref(), row.commit(), row.tool(), request.command(), request.env(), request.fresh(), Instant.now(),
+                request.timeoutSeconds());
+        return publisher.publish(event)
+                .replaceWith(view(row, false))
+                .onFailure().call(e -> builds.markFinished(row.id(), "FAILURE", null, null,
+                        "could not be queued: " + e.getMessage()))
+                .onFailure().transform(e -> new QueueUnavailableException(e.getMessage()));
+    }
+
+    private BuildView view(BuildRow r, Boolean coalesced) {
+        String stream = r.cached()
+                ? config.streamBaseUrl() + "/ws/recordings/" + r.cacheKey()
+                : config.streamBaseUrl() + "/ws/builds/" + r.id();
+        return new BuildView(r.id(), r.cacheKey(), r.repository(), r.ref(), r.commit(), r.tool(), r.status(), r.cached(),
+                coalesced, stream, r.requestedAt(), r.startedAt(), r.finishedAt(), r.durationMs(), r.exitCode(),
+                r.reason(), null, null);
+    }
+
+    /** The build is no longer active (HTTP 409). */
+    public static final class BuildFinishedException extends RuntimeException {
+        public BuildFinishedException(String id, String status) {
+            super("build " + id + " already finished (" + status + ")", null, false, false);
+        }
+    }
+
+    /** Kafka did not take the request (HTTP 503); the build is recorded as failed. */
+    public static final class QueueUnavailableException extends RuntimeException {
+        public QueueUnavailableException(String cause) {
+            super("the build queue is unavailable, try again shortly (" + cause + ")", null, false, false);
+        }
+    }
+}

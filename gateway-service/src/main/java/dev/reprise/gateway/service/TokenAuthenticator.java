@@ -1,0 +1,59 @@
+package dev.reprise.gateway.service;
+
+import dev.reprise.gateway.store.TenantStore;
+import dev.reprise.gateway.store.TenantStore.TokenGrant;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+
+/** Turns an {@code Authorization} header into the tenant it grants, or says what is wrong with it. */
+@ApplicationScoped
+public class TokenAuthenticator {
+
+    private final TenantStore tenants;
+
+    public TokenAuthenticator(TenantStore tenants) {
+        this.tenants = tenants;
+    }
+
+    /** @throws UnauthorizedException with a message saying what to fix */
+    public Uni<TokenGrant> authenticate(String authorization) {
+        if (authorization == null || authorization.isBlank()) {
+            return Uni.createFrom().failure(new UnauthorizedException(
+                    "missing token: send 'Authorization: Bearer <token>' (local mode writes one to .reprise/token)"));
+        }
+        if (!authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return Uni.createFrom().failure(new UnauthorizedException(
+                    "unsupported authorization scheme: use 'Authorization: Bearer <token>'"));
+        }
+        String token = authorization.substring(7).strip();
+        if (!ApiTokens.wellFormed(token)) {
+            return Uni.createFrom().failure(new UnauthorizedException(
+                    "malformed token: a Reprise token starts with 'rpr_' followed by 43 base64url characters"));
+        }
+        return tenants.findActiveToken(ApiTokens.hash(token))
+                .map(grant -> grant.orElseThrow(() -> new UnauthorizedException("unknown or revoked token")));
+    }
+
+    /** Authenticates and requires a token that may write (read-write or admin). */
+    public Uni<TokenGrant> authenticateWriter(String authorization) {
+        return authenticate(authorization).invoke(grant -> {
+            if ("read".equals(grant.scope())) {
+                throw new ForbiddenException("this token is read-only; use a read-write token to start or cancel builds");
+            }
+        });
+    }
+
+    /** The token is valid but may not do this (HTTP 403). */
+    public static final class ForbiddenException extends RuntimeException {
+        public ForbiddenException(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    /** The caller's credentials are missing or wrong (HTTP 401). */
+    public static final class UnauthorizedException extends RuntimeException {
+        public UnauthorizedException(String message) {
+            super(message, null, false, false);
+        }
+    }
+}

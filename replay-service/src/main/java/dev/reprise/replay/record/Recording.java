@@ -1,0 +1,72 @@
+package dev.reprise.replay.record;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.GZIPOutputStream;
+
+/**
+ * A recording: the exact messages a live client saw, each with its offset in ms from the first.
+ * Stored gzip-compressed as JSON lines: a header line ({@code format}, the build's key fields,
+ * duration, message count and bytes), then one {@code {"t":offsetMs,"m":"<message>"}} per message.
+ */
+public record Recording(Header header, List<Frame> frames) {
+
+    public static final String FORMAT = "reprise-recording/v1";
+
+    /** What the recording is of. */
+    public record Header(String format, String cacheKey, String buildId, String tenantId, String repository,
+            String commitSha, String tool, String status, long durationMs, int messages, long messageBytes) {
+    }
+
+    /** One message, {@code offsetMs} after the first. */
+    public record Frame(long offsetMs, String message) {
+    }
+
+    public byte[] toGzip(ObjectMapper json) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (GZIPOutputStream gzip = new GZIPOutputStream(bytes)) {
+            gzip.write(json.writeValueAsBytes(header));
+            gzip.write('\n');
+            for (Frame frame : frames) {
+                ObjectNode line = json.createObjectNode().put("t", frame.offsetMs()).put("m", frame.message());
+                gzip.write(json.writeValueAsBytes(line));
+                gzip.write('\n');
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return bytes.toByteArray();
+    }
+
+    /** @throws IllegalArgumentException when the bytes are not a complete recording of this format */
+    public static Recording fromGzip(byte[] gzipped, ObjectMapper json) {
+        try (GZIPInputStream in = new GZIPInputStream(new ByteArrayInputStream(gzipped))) {
+            String[] lines = new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n");
+            Header header = json.readValue(lines[0], Header.class);
+            if (!FORMAT.equals(header.format())) {
+                throw new IllegalArgumentException("unknown recording format " + header.format());
+            }
+            List<Frame> frames = new ArrayList<>(lines.length - 1);
+            for (int i = 1; i < lines.length; i++) {
+                JsonNode line = json.readTree(lines[i]);
+                frames.add(new Frame(line.path("t").asLong(), line.path("m").asText()));
+            }
+            if (frames.size() != header.messages()) {
+                throw new IllegalArgumentException("recording of " + header.buildId() + " is truncated: "
+                        + frames.size() + " of " + header.messages() + " messages");
+            }
+            return new Recording(header, List.copyOf(frames));
+        } catch (IOException e) {
+            throw new IllegalArgumentException("not a readable recording: " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,42 @@
+package dev.reprise.replay.record;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ReplayPacingTest {
+
+    private final List<Recording.Frame> frames = List.of(new Recording.Frame(0, "a"), new Recording.Frame(100, "b"),
+            new Recording.Frame(100, "c"), new Recording.Frame(5100, "d"));
+
+    @Test
+    void realTimeKeepsTheRecordedGaps() {
+        assertThat(ReplayPacing.fromQuery(null).delays(frames)).containsExactly(Duration.ZERO, Duration.ofMillis(100),
+                Duration.ZERO, Duration.ofMillis(5000));
+    }
+
+    @Test
+    void speedDividesTheGapsAndZeroIsInstant() {
+        assertThat(ReplayPacing.fromQuery("speed=2").delays(frames)).containsExactly(Duration.ZERO, Duration.ofMillis(50),
+                Duration.ZERO, Duration.ofMillis(2500));
+        assertThat(ReplayPacing.fromQuery("speed=0").delays(frames)).allMatch(Duration::isZero);
+        assertThat(ReplayPacing.fromQuery("speed=0.5").delays(frames).get(1)).isEqualTo(Duration.ofMillis(200));
+    }
+
+    @Test
+    void anIdleGapCapShortensLongSilencesOnly() {
+        assertThat(ReplayPacing.fromQuery("speed=1&maxGapMs=1000").delays(frames)).containsExactly(Duration.ZERO,
+                Duration.ofMillis(100), Duration.ZERO, Duration.ofMillis(1000));
+    }
+
+    @Test
+    void badParametersSayWhatIsWrong() {
+        assertThatThrownBy(() -> ReplayPacing.fromQuery("speed=-1")).hasMessageContaining("speed must be a number >= 0");
+        assertThatThrownBy(() -> ReplayPacing.fromQuery("speed=fast")).hasMessage("speed must be a number, was 'fast'");
+        assertThatThrownBy(() -> ReplayPacing.fromQuery("speed=NaN")).hasMessageContaining("speed must be a number >= 0");
+        assertThatThrownBy(() -> ReplayPacing.fromQuery("maxGapMs=-5")).hasMessageContaining("maxGapMs must be >= 0");
+    }
+}
