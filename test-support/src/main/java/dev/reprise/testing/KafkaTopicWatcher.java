@@ -52,6 +52,30 @@ public final class KafkaTopicWatcher implements AutoCloseable {
         throw new AssertionError("no matching record on " + topic + " within " + timeout);
     }
 
+    /**
+     * One record for each of {@code matches} (in any order), each the first after the watch began
+     * that matches it, or an AssertionError naming how many were missing after {@code timeout}.
+     */
+    public List<ConsumerRecord<String, String>> awaitEach(List<Predicate<ConsumerRecord<String, String>>> matches,
+            Duration timeout) {
+        List<ConsumerRecord<String, String>> found = new java.util.ArrayList<>(java.util.Collections.nCopies(matches.size(), null));
+        Instant deadline = Instant.now().plus(timeout);
+        while (found.contains(null) && Instant.now().isBefore(deadline)) {
+            for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(200))) {
+                for (int i = 0; i < matches.size(); i++) {
+                    if (found.get(i) == null && matches.get(i).test(record)) {
+                        found.set(i, record);
+                    }
+                }
+            }
+        }
+        long missing = found.stream().filter(java.util.Objects::isNull).count();
+        if (missing > 0) {
+            throw new AssertionError(missing + " of " + matches.size() + " expected records not on " + topic + " within " + timeout);
+        }
+        return found;
+    }
+
     @Override
     public void close() {
         consumer.close(Duration.ofSeconds(2));

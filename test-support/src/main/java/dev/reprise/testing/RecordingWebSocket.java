@@ -17,11 +17,22 @@ public class RecordingWebSocket implements WebSocket.Listener {
     private final StringBuilder partial = new StringBuilder();
     private final CompletableFuture<Integer> closed = new CompletableFuture<>();
 
-    public static RecordingWebSocket open(String url) {
+    private volatile String subprotocol;
+
+    /** Opens a socket to {@code url}, offering {@code subprotocols} when given. */
+    public static RecordingWebSocket open(String url, String... subprotocols) {
         RecordingWebSocket socket = new RecordingWebSocket();
-        HttpClient.newHttpClient().newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5))
-                .buildAsync(URI.create(url), socket).join();
+        WebSocket.Builder builder = HttpClient.newHttpClient().newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
+        if (subprotocols.length > 0) {
+            builder.subprotocols(subprotocols[0], java.util.Arrays.copyOfRange(subprotocols, 1, subprotocols.length));
+        }
+        socket.subprotocol = builder.buildAsync(URI.create(url), socket).join().getSubprotocol();
         return socket;
+    }
+
+    /** The subprotocol the server chose ("" when none). */
+    public String subprotocol() {
+        return subprotocol;
     }
 
     @Override

@@ -85,7 +85,7 @@ public class BuildResource {
     }
 
     private static String normalized(String repository) {
-        return dev.reprise.gateway.service.RepositoryUrl.parse(repository).normalized();
+        return InvalidRequestException.repository(repository).normalized();
     }
 
     private static Response notFound(String id) {

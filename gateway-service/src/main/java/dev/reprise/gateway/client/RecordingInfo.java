@@ -6,5 +6,5 @@ import java.time.OffsetDateTime;
 /** A cache hit as replay-service describes it. */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record RecordingInfo(String cacheKey, String buildId, String status, long bytes, long durationMs,
-        OffsetDateTime createdAt, long ageSeconds, String label) {
+        OffsetDateTime createdAt, long ageSeconds, String label, long reads, boolean stale) {
 }

@@ -1,6 +1,7 @@
 package dev.reprise.gateway.client;
 
 import io.smallrye.mutiny.Uni;
+import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -9,10 +10,24 @@ import org.eclipse.microprofile.rest.client.inject.RegisterRestClient;
 
 /** replay-service's cache index, as the gateway calls it (wrapped by {@link ReplayClient}). */
 @RegisterRestClient(configKey = "replay")
-@Path("/api/v1/recordings")
+@Path("/api/v1")
 interface ReplayApi {
 
     @GET
-    @Path("/{cacheKey}")
+    @Path("/recordings/{cacheKey}")
     Uni<RecordingInfo> lookup(@PathParam("cacheKey") String cacheKey, @QueryParam("tenant") String tenant);
+
+    @DELETE
+    @Path("/recordings/{cacheKey}")
+    Uni<String> invalidateKey(@PathParam("cacheKey") String cacheKey, @QueryParam("tenant") String tenant,
+            @QueryParam("reason") String reason);
+
+    @DELETE
+    @Path("/recordings")
+    Uni<String> invalidateRepository(@QueryParam("repository") String repository, @QueryParam("tenant") String tenant,
+            @QueryParam("reason") String reason);
+
+    @GET
+    @Path("/stats")
+    Uni<String> stats(@QueryParam("tenant") String tenant, @QueryParam("hours") Integer hours);
 }

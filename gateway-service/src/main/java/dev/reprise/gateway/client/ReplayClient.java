@@ -1,9 +1,12 @@
 package dev.reprise.gateway.client;
 
+import dev.reprise.gateway.api.Problem;
 import dev.reprise.gateway.config.BuildsConfig;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.ws.rs.WebApplicationException;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
 import java.time.Duration;
 import java.util.Optional;
 import org.eclipse.microprofile.rest.client.inject.RestClient;
@@ -18,12 +21,44 @@ public class ReplayClient {
 
     private static final Logger LOG = Logger.getLogger(ReplayClient.class);
 
+    private static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(30);
+
     private final ReplayApi api;
     private final Duration timeout;
 
     ReplayClient(@RestClient ReplayApi api, BuildsConfig config) {
         this.api = api;
         this.timeout = config.lookupTimeout();
+    }
+
+    /** Takes a tenant's key out of the cache: replay-service's answer (200, 404), or 503. */
+    public Uni<Response> invalidateKey(String tenantId, String cacheKey, String reason) {
+        return relay(api.invalidateKey(cacheKey, tenantId, reason));
+    }
+
+    /** Takes a tenant's repository (normalized URL) out of the cache. */
+    public Uni<Response> invalidateRepository(String tenantId, String repository, String reason) {
+        return relay(api.invalidateRepository(repository, tenantId, reason));
+    }
+
+    /** The tenant's cache statistics over the last {@code hours}. */
+    public Uni<Response> stats(String tenantId, Integer hours) {
+        return relay(api.stats(tenantId, hours));
+    }
+
+    /** replay-service's JSON answer as the gateway's: its 2xx, 400 and 404 pass through; anything else is 503. */
+    private Uni<Response> relay(Uni<String> call) {
+        return call.ifNoItem().after(ADMIN_TIMEOUT).fail()
+                .map(body -> Response.ok(body, MediaType.APPLICATION_JSON).build())
+                .onFailure().recoverWithItem(e -> {
+                    if (e instanceof WebApplicationException w && (w.getResponse().getStatus() == 400 || w.getResponse().getStatus() == 404)) {
+                        return Response.status(w.getResponse().getStatus()).type(Problem.MEDIA_TYPE)
+                                .entity(w.getResponse().readEntity(String.class)).build();
+                    }
+                    LOG.warnf("replay-service did not answer an admin call (%s)", e.toString());
+                    return Problem.response(Response.Status.SERVICE_UNAVAILABLE, "cache-unavailable",
+                            "the cache service did not answer; try again shortly");
+                });
     }
 
     public Uni<Optional<RecordingInfo>> lookup(String tenantId, String cacheKey) {

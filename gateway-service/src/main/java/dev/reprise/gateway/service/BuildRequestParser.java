@@ -1,5 +1,6 @@
 package dev.reprise.gateway.service;
 
+import dev.reprise.events.RepositoryUrl;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
@@ -73,7 +74,7 @@ public class BuildRequestParser {
     }
 
     private ValidRequest validate(BuildRequestBody r) {
-        RepositoryUrl repository = RepositoryUrl.parse(r.repository());
+        RepositoryUrl repository = InvalidRequestException.repository(r.repository());
         String ref = r.ref() == null || r.ref().isBlank() ? "HEAD" : r.ref();
         if (ref.length() > MAX_REF || !REF.matcher(ref).matches() || ref.startsWith("-") || ref.contains("..")) {
             throw new InvalidRequestException("ref", "must be a branch, tag, HEAD or commit SHA of at most " + MAX_REF

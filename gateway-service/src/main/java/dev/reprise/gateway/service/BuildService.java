@@ -27,6 +27,8 @@ import java.util.UUID;
 @ApplicationScoped
 public class BuildService {
 
+    private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(BuildService.class);
+
     private final BuildsConfig config;
     private final RefResolver refs;
     private final BuildStore builds;
@@ -58,23 +60,41 @@ public class BuildService {
                 : replay.lookup(tenantId, cacheKey);
         return hit.flatMap(recording -> {
             if (recording.isPresent()) {
-                metrics.counter("reprise.cache.requests", "cache", "build", "result", "hit").increment();
                 RecordingInfo r = recording.get();
-                return builds.recordHit(build, r.status(), r.durationMs())
-                        .map(row -> withAge(view(row, false), r));
+                metrics.counter("reprise.cache.requests", "cache", "build", "result", r.stale() ? "stale" : "hit").increment();
+                Uni<String> refresh = r.stale() ? refresh(request, build) : Uni.createFrom().nullItem();
+                return refresh.flatMap(refreshId -> builds.recordHit(build, r.status(), r.durationMs())
+                        .map(row -> withAge(view(row, false), r, refreshId)));
             }
             metrics.counter("reprise.cache.requests", "cache", "build", "result", request.fresh() ? "bypass" : "miss")
                     .increment();
             return builds.admit(build).flatMap(admission -> admission.coalesced()
                     ? Uni.createFrom().item(view(admission.build(), true))
-                    : queue(request, admission));
+                    : queue(request, admission, request.fresh()));
         });
     }
 
-    private static BuildView withAge(BuildView v, RecordingInfo r) {
+    /**
+     * Stale-while-revalidate: a fresh live build of the same key, queued next to the stale hit
+     * (or the one already running for the key); its recording replaces the old one. Never fails
+     * the hit: when it cannot be queued, the next stale hit tries again.
+     */
+    private Uni<String> refresh(ValidRequest request, NewBuild hit) {
+        NewBuild refresh = new NewBuild(UUID.randomUUID().toString(), hit.tenantId(), hit.cacheKey(), hit.repository(),
+                hit.ref(), hit.commit(), hit.tool(), hit.command(), hit.env(), true, hit.timeoutSeconds());
+        return builds.admit(refresh)
+                .flatMap(admission -> admission.coalesced()
+                        ? Uni.createFrom().item(admission.build().id())
+                        : queue(request, admission, true).map(BuildView::buildId))
+                .invoke(id -> metrics.counter("reprise.cache.refreshes", "cache", "build").increment())
+                .onFailure().invoke(e -> LOG.warnf("Background refresh of %s not queued (%s)", hit.cacheKey(), e.getMessage()))
+                .onFailure().recoverWithNull();
+    }
+
+    private static BuildView withAge(BuildView v, RecordingInfo r, String refreshBuildId) {
         return new BuildView(v.buildId(), v.cacheKey(), v.repository(), v.ref(), v.commit(), v.tool(), v.status(),
                 v.cached(), v.coalesced(), v.streamUrl(), v.requestedAt(), v.startedAt(), v.finishedAt(), v.durationMs(),
-                v.exitCode(), v.reason(), r.ageSeconds(), r.label());
+                v.exitCode(), v.reason(), r.ageSeconds(), r.label(), r.stale() ? Boolean.TRUE : null, refreshBuildId);
     }
 
     public Uni<Optional<BuildView>> find(String tenantId, String id) {
@@ -106,10 +126,10 @@ public class BuildService {
         });
     }
 
-    private Uni<BuildView> queue(ValidRequest request, Admission admission) {
+    private Uni<BuildView> queue(ValidRequest request, Admission admission, boolean fresh) {
         BuildRow row = admission.build();
         BuildRequested event = new BuildRequested(row.id(), row.tenantId(), row.cacheKey(), request.repository().original(),
-                row.ref(), row.commit(), row.tool(), request.command(), request.env(), request.fresh(), Instant.now(),
+                row.ref(), row.commit(), row.tool(), request.command(), request.env(), fresh, Instant.now(),
                 request.timeoutSeconds());
         return publisher.publish(event)
                 .replaceWith(view(row, false))
@@ -124,7 +144,7 @@ public class BuildService {
                 : config.streamBaseUrl() + "/ws/builds/" + r.id();
         return new BuildView(r.id(), r.cacheKey(), r.repository(), r.ref(), r.commit(), r.tool(), r.status(), r.cached(),
                 coalesced, stream, r.requestedAt(), r.startedAt(), r.finishedAt(), r.durationMs(), r.exitCode(),
-                r.reason(), null, null);
+                r.reason(), null, null, null, null);
     }
 
     /** The build is no longer active (HTTP 409). */

@@ -1,5 +1,6 @@
 package dev.reprise.gateway.service;
 
+import dev.reprise.events.RepositoryUrl;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;

@@ -1,5 +1,6 @@
 package dev.reprise.gateway.service;
 
+import dev.reprise.events.RepositoryUrl;
 import dev.reprise.events.Identifiers;
 import dev.reprise.gateway.config.BuildsConfig;
 import jakarta.enterprise.context.ApplicationScoped;

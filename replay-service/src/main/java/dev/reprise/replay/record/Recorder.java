@@ -2,6 +2,11 @@ package dev.reprise.replay.record;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.reprise.events.BuildStatus;
+import dev.reprise.events.RecordingStored;
+import dev.reprise.events.RepositoryUrl;
+import dev.reprise.replay.messaging.CacheEventPublisher;
+import dev.reprise.replay.policy.CachePolicy;
 import dev.reprise.replay.store.RecordingIndex;
 import dev.reprise.replay.store.RecordingObjects;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -40,20 +45,19 @@ public class Recorder {
     private final RecordingObjects objects;
     private final RecordingIndex index;
     private final MeterRegistry metrics;
-    private final Duration successTtl;
-    private final Duration failureTtl;
+    private final CachePolicy policy;
+    private final CacheEventPublisher events;
     private final Duration abandonAfter;
 
     public Recorder(ObjectMapper json, RecordingObjects objects, RecordingIndex index, MeterRegistry metrics,
-            @ConfigProperty(name = "reprise.cache.success-ttl", defaultValue = "30d") Duration successTtl,
-            @ConfigProperty(name = "reprise.cache.failure-ttl", defaultValue = "1d") Duration failureTtl,
+            CachePolicy policy, CacheEventPublisher events,
             @ConfigProperty(name = "reprise.recorder.abandon-after", defaultValue = "3h") Duration abandonAfter) {
         this.json = json;
         this.objects = objects;
         this.index = index;
         this.metrics = metrics;
-        this.successTtl = successTtl;
-        this.failureTtl = failureTtl;
+        this.policy = policy;
+        this.events = events;
         this.abandonAfter = abandonAfter;
     }
 
@@ -91,8 +95,8 @@ public class Recorder {
     private Uni<Void> store(String buildId, PendingRecording pendingRecording, JsonNode completed) {
         String status = completed.path("status").asText();
         Duration ttl = switch (status) {
-            case "SUCCESS" -> successTtl;
-            case "FAILURE" -> failureTtl;
+            case "SUCCESS" -> policy.successTtl();
+            case "FAILURE" -> policy.failureTtl();
             default -> null;
         };
         if (ttl == null) {
@@ -108,14 +112,34 @@ public class Recorder {
         byte[] gzipped = recording.toGzip(json);
         String key = RecordingObjects.keyFor(recording.header().cacheKey(), buildId);
         OffsetDateTime expires = OffsetDateTime.now(ZoneOffset.UTC).plus(ttl);
+        Recording.Header h = recording.header();
+        String repository = normalized(h.repository());
         return objects.put(key, gzipped)
-                .chain(() -> index.upsert(recording.header(), key, gzipped.length, expires))
+                .chain(() -> index.upsert(h, repository, key, gzipped.length, expires))
+                // A fresh build's recording replaced the key's older one: its object goes.
+                .call(replaced -> replaced.map(old -> objects.delete(old).onFailure().recoverWithNull())
+                        .orElseGet(() -> Uni.createFrom().nullItem()))
+                .call(() -> events.publish(h.cacheKey(), h.cacheKey(), System.currentTimeMillis(),
+                                new RecordingStored(h.cacheKey(), buildId, repository, h.commitSha(), h.tool(),
+                                        BuildStatus.valueOf(status), key, gzipped.length, h.durationMs(), expires.toInstant()))
+                        .onFailure().invoke(e -> LOG.warnf("RecordingStored of %s not published (%s)", buildId, e.getMessage()))
+                        .onFailure().recoverWithNull())
+                .replaceWithVoid()
                 .invoke(() -> {
                     metrics.counter("reprise.recordings.stored", "status", status.toLowerCase()).increment();
                     metrics.counter("reprise.recordings.bytes").increment(gzipped.length);
                     LOG.debugf("Recorded build %s: %d messages, %d bytes", buildId, recording.frames().size(),
                             gzipped.length);
                 });
+    }
+
+    /** The index keys repositories by their normalized URL (what invalidation by repository names). */
+    private static String normalized(String repository) {
+        try {
+            return RepositoryUrl.parse(repository).normalized();
+        } catch (IllegalArgumentException e) {
+            return repository == null ? "" : repository;
+        }
     }
 
     /**

@@ -31,6 +31,43 @@ public record Recording(Header header, List<Frame> frames) {
     public record Frame(long offsetMs, String message) {
     }
 
+    /**
+     * Where a replay from {@code step} (a step's name or number) starts: the index of that step's
+     * StepStarted message, or empty when the build has no such step.
+     */
+    public java.util.OptionalInt frameOfStep(String step, ObjectMapper json) {
+        for (int i = 0; i < frames.size(); i++) {
+            JsonNode message = parse(frames.get(i).message(), json);
+            if ("dev.reprise.build.step-started.v1".equals(message.path("type").asText())) {
+                JsonNode data = message.path("data");
+                if (step.equals(data.path("name").asText()) || step.equals(data.path("step").asText())) {
+                    return java.util.OptionalInt.of(i);
+                }
+            }
+        }
+        return java.util.OptionalInt.empty();
+    }
+
+    /** The steps the recording has, as "number:name", for telling a client what it can seek to. */
+    public List<String> steps(ObjectMapper json) {
+        List<String> steps = new ArrayList<>();
+        for (Frame frame : frames) {
+            JsonNode message = parse(frame.message(), json);
+            if ("dev.reprise.build.step-started.v1".equals(message.path("type").asText())) {
+                steps.add(message.path("data").path("step").asText() + ":" + message.path("data").path("name").asText());
+            }
+        }
+        return steps;
+    }
+
+    private static JsonNode parse(String message, ObjectMapper json) {
+        try {
+            return json.readTree(message);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("recorded message is not JSON", e);
+        }
+    }
+
     public byte[] toGzip(ObjectMapper json) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (GZIPOutputStream gzip = new GZIPOutputStream(bytes)) {

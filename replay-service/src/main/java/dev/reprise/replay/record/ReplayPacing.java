@@ -5,10 +5,13 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * When each recorded message is sent on replay: the recorded gaps divided by {@code speed}
- * (1 real time, 2 twice as fast, 0 instant), each gap capped at {@code maxGap} when given.
+ * How a recording is replayed: the recorded gaps divided by {@code speed} (1 real time, 2 twice
+ * as fast, 0 instant), each gap capped at {@code maxGap} when given, starting at the step named
+ * or numbered {@code step} (null: from the first message).
  */
-public record ReplayPacing(double speed, Duration maxGap) {
+public record ReplayPacing(double speed, Duration maxGap, String step) {
+
+    public static final int MAX_STEP_LENGTH = 128;
 
     public ReplayPacing {
         if (Double.isNaN(speed) || Double.isInfinite(speed) || speed < 0) {
@@ -35,25 +38,48 @@ public record ReplayPacing(double speed, Duration maxGap) {
         return delays;
     }
 
-    /** Parses {@code speed} and {@code maxGapMs} query parameters (absent: 1 and no cap). */
+    /**
+     * Parses the {@code speed}, {@code maxGapMs} and {@code step} query parameters (absent: 1, no
+     * cap, from the start); any other parameter is refused, so a typo is not silently ignored.
+     */
     public static ReplayPacing fromQuery(String query) {
         double speed = 1;
         Duration maxGap = null;
+        String step = null;
         if (query != null && !query.isBlank()) {
             for (String pair : query.split("&")) {
                 String[] kv = pair.split("=", 2);
-                String value = kv.length == 2 ? kv[1] : "";
+                String value = kv.length == 2 ? decode(kv[1]) : "";
                 try {
                     switch (kv[0]) {
                         case "speed" -> speed = Double.parseDouble(value);
                         case "maxGapMs" -> maxGap = Duration.ofMillis(Long.parseLong(value));
-                        default -> { }
+                        case "step" -> step = value;
+                        default -> throw new IllegalArgumentException("unknown parameter '" + abbreviate(kv[0])
+                                + "'; use speed, maxGapMs and step");
                     }
                 } catch (NumberFormatException e) {
                     throw new IllegalArgumentException(kv[0] + " must be a number, was '" + value + "'");
                 }
             }
         }
-        return new ReplayPacing(speed, maxGap);
+        if (step != null && (step.isBlank() || step.length() > MAX_STEP_LENGTH || step.chars().anyMatch(Character::isISOControl))) {
+            throw new IllegalArgumentException("step must be a step name or number of at most " + MAX_STEP_LENGTH
+                    + " printable characters");
+        }
+        return new ReplayPacing(speed, maxGap, step);
+    }
+
+    private static String decode(String value) {
+        try {
+            return java.net.URLDecoder.decode(value, java.nio.charset.StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("bad percent-encoding in '" + abbreviate(value) + "'");
+        }
+    }
+
+    private static String abbreviate(String value) {
+        String printable = value.replaceAll("\\p{Cntrl}", "?");
+        return printable.length() > 40 ? printable.substring(0, 40) + "..." : printable;
     }
 }

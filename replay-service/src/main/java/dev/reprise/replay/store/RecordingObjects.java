@@ -30,6 +30,12 @@ public class RecordingObjects {
                 .replaceWithVoid();
     }
 
+    /** Deletes the object (deleting a missing object succeeds: removal is idempotent). */
+    public Uni<Void> delete(String key) {
+        return Uni.createFrom().completionStage(() -> s3.deleteObject(b -> b.bucket(bucket.bucket()).key(key)))
+                .replaceWithVoid();
+    }
+
     public Uni<byte[]> get(String key) {
         return Uni.createFrom().completionStage(() -> s3.getObject(b -> b.bucket(bucket.bucket()).key(key),
                 AsyncResponseTransformer.toBytes())).map(response -> response.asByteArray());

@@ -1,6 +1,9 @@
 package dev.reprise.replay.ws;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.reprise.events.Identifiers;
+import dev.reprise.replay.policy.CacheStats;
+import dev.reprise.replay.record.Asciicast;
 import dev.reprise.replay.record.RecordedBuilds;
 import dev.reprise.replay.record.Recording;
 import dev.reprise.replay.record.ReplayPacing;
@@ -13,22 +16,32 @@ import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import java.time.Duration;
 import java.util.List;
+import java.util.OptionalInt;
+import org.jboss.logging.Logger;
 
 /**
- * {@code /ws/recordings/{cacheKey}?speed=1&maxGapMs=}: a cache hit. The recorded messages, byte
- * for byte and in order, paced like the live build ({@code speed} 1), faster (2, any factor) or
- * at once (0); the same protocol as the live socket, closed normally at the end. 1008 for a bad
- * key or parameter, 4404 when the key has no recording.
+ * {@code /ws/recordings/{cacheKey}?speed=1&maxGapMs=&step=}: a cache hit. The recorded messages,
+ * byte for byte and in order, paced like the live build ({@code speed} 1), faster (2, any
+ * factor) or at once (0), optionally from a step (its name or number); the same protocol as the
+ * live socket, closed normally at the end. A client offering the {@code v2.asciicast}
+ * subprotocol gets the asciicast v2 header and events instead (asciinema's player streams it).
+ * 1008 for a bad key or parameter, 4404 when the key has no recording, 1011 when the recording
+ * cannot be read (counted as a replay error).
  */
 @WebSocket(path = "/ws/recordings/{cacheKey}")
 public class RecordingSocket {
 
     static final int NOT_FOUND = 4404;
+    private static final Logger LOG = Logger.getLogger(RecordingSocket.class);
 
     private final RecordedBuilds recorded;
+    private final CacheStats stats;
+    private final ObjectMapper json;
 
-    public RecordingSocket(RecordedBuilds recorded) {
+    public RecordingSocket(RecordedBuilds recorded, CacheStats stats, ObjectMapper json) {
         this.recorded = recorded;
+        this.stats = stats;
+        this.json = json;
     }
 
     @OnOpen
@@ -42,18 +55,59 @@ public class RecordingSocket {
         } catch (IllegalArgumentException e) {
             return close(connection, new CloseReason(1008, e.getMessage()));
         }
-        return recorded.byCacheKey(cacheKey).onItem().transformToMulti(found -> found
-                .map(recording -> paced(recording.frames(), pacing)
-                        .onCompletion().call(() -> connection.close(CloseReason.NORMAL)))
-                .orElseGet(() -> close(connection, new CloseReason(NOT_FOUND, "no recording for " + cacheKey))));
+        boolean asciicast = offersAsciicast(connection);
+        return recorded.byCacheKey(cacheKey)
+                .onFailure().invoke(e -> {
+                    LOG.errorf("Recording of %s could not be read: %s", cacheKey, e.getMessage());
+                    stats.replayError(null, "unreadable");
+                })
+                .onItem().transformToMulti(found -> found
+                        .map(recording -> replay(recording, pacing, asciicast, connection))
+                        .orElseGet(() -> close(connection, new CloseReason(NOT_FOUND, "no recording for " + cacheKey))))
+                .onFailure().recoverWithMulti(e -> close(connection, new CloseReason(1011, "recording unreadable")));
     }
 
-    private static Multi<String> paced(List<Recording.Frame> frames, ReplayPacing pacing) {
+    private Multi<String> replay(Recording recording, ReplayPacing pacing, boolean asciicast, WebSocketConnection connection) {
+        int from = 0;
+        if (pacing.step() != null) {
+            OptionalInt start = recording.frameOfStep(pacing.step(), json);
+            if (start.isEmpty()) {
+                return close(connection, new CloseReason(1008, abbreviate("no step '" + pacing.step() + "'; steps: "
+                        + String.join(", ", recording.steps(json)))));
+            }
+            from = start.getAsInt();
+        }
+        stats.replay(recording.header().tenantId());
+        List<Recording.Frame> frames = recording.frames().subList(from, recording.frames().size());
         List<Duration> delays = pacing.delays(frames);
-        return Multi.createFrom().range(0, frames.size()).onItem().call(i -> delays.get(i).isZero()
-                        ? Uni.createFrom().voidItem()
-                        : Uni.createFrom().voidItem().onItem().delayIt().by(delays.get(i)))
-                .map(i -> frames.get(i).message());
+        Multi<String> messages;
+        if (asciicast) {
+            List<List<String>> events = Asciicast.eventsByFrame(recording, from, json);
+            messages = Multi.createBy().concatenating().streams(
+                    Multi.createFrom().item(Asciicast.header(recording, json)),
+                    paced(delays).onItem().transformToIterable(events::get));
+        } else {
+            messages = paced(delays).map(i -> frames.get(i).message());
+        }
+        return messages.onCompletion().call(() -> connection.close(CloseReason.NORMAL));
+    }
+
+    /** The frame indexes, each after its delay. */
+    private static Multi<Integer> paced(List<Duration> delays) {
+        return Multi.createFrom().range(0, delays.size()).onItem().call(i -> delays.get(i).isZero()
+                ? Uni.createFrom().voidItem()
+                : Uni.createFrom().voidItem().onItem().delayIt().by(delays.get(i)));
+    }
+
+    private static boolean offersAsciicast(WebSocketConnection connection) {
+        List<String> offered = connection.handshakeRequest().headers("Sec-WebSocket-Protocol");
+        return offered != null && offered.stream().flatMap(h -> java.util.Arrays.stream(h.split(",")))
+                .anyMatch(p -> Asciicast.SUBPROTOCOL.equals(p.strip()));
+    }
+
+    /** A close reason fits in 123 bytes. */
+    private static String abbreviate(String reason) {
+        return reason.length() > 120 ? reason.substring(0, 117) + "..." : reason;
     }
 
     private static Multi<String> close(WebSocketConnection connection, CloseReason reason) {

@@ -39,4 +39,15 @@ class ReplayPacingTest {
         assertThatThrownBy(() -> ReplayPacing.fromQuery("speed=NaN")).hasMessageContaining("speed must be a number >= 0");
         assertThatThrownBy(() -> ReplayPacing.fromQuery("maxGapMs=-5")).hasMessageContaining("maxGapMs must be >= 0");
     }
+
+    @org.junit.jupiter.api.Test
+    void aStepIsTakenByNameOrNumberAndUnknownParametersAreRefused() {
+        assertThat(ReplayPacing.fromQuery("speed=0&step=unit%20tests").step()).isEqualTo("unit tests");
+        assertThat(ReplayPacing.fromQuery("step=2").step()).isEqualTo("2");
+        assertThat(ReplayPacing.fromQuery(null).step()).isNull();
+        assertThatThrownBy(() -> ReplayPacing.fromQuery("sped=2")).hasMessage("unknown parameter 'sped'; use speed, maxGapMs and step");
+        assertThatThrownBy(() -> ReplayPacing.fromQuery("step=")).hasMessageContaining("step must be a step name or number");
+        assertThatThrownBy(() -> ReplayPacing.fromQuery("step=a%0Ab")).hasMessageContaining("printable");
+        assertThatThrownBy(() -> ReplayPacing.fromQuery("step=%zz")).hasMessageContaining("bad percent-encoding");
+    }
 }

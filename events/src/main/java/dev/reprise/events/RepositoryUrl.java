@@ -1,4 +1,4 @@
-package dev.reprise.gateway.service;
+package dev.reprise.events;
 
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -9,14 +9,15 @@ import java.util.Set;
  * A repository URL a build may use: https, ssh or file, without embedded credentials. {@link
  * #normalized()} is the form used in cache keys and shown back to users: scheme and host in lower
  * case, default port, user, trailing slashes and a {@code .git} suffix removed, so every spelling
- * of one repository keys the same.
+ * of one repository keys the same. Shared by every service that names repositories (the gateway
+ * keys and filters by it, replay-service indexes recordings by it).
  */
 public record RepositoryUrl(String original, String normalized) {
 
     public static final int MAX_LENGTH = 2048;
     private static final Set<String> SCHEMES = Set.of("https", "ssh", "file");
 
-    /** @throws InvalidRequestException naming the {@code repository} field and what to fix */
+    /** @throws IllegalArgumentException saying what to fix (never echoing credentials) */
     public static RepositoryUrl parse(String value) {
         if (value == null || value.isBlank()) {
             throw invalid("is required, e.g. https://github.com/org/app.git");
@@ -73,7 +74,7 @@ public record RepositoryUrl(String original, String normalized) {
         return trimmed;
     }
 
-    private static InvalidRequestException invalid(String problem) {
-        return new InvalidRequestException("repository", problem);
+    private static IllegalArgumentException invalid(String problem) {
+        return new IllegalArgumentException(problem);
     }
 }

@@ -1,0 +1,57 @@
+package dev.reprise.replay.policy;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.math.BigDecimal;
+import java.time.Duration;
+
+/** How long recordings stay hits, when they go, and what a hit is worth. */
+@ConfigMapping(prefix = "reprise.cache")
+public interface CachePolicy {
+
+    /** A successful build's recording is a hit for this long. */
+    @WithDefault("30d")
+    Duration successTtl();
+
+    /** A failed build's recording is a hit for this long (timeouts and cancellations are never recorded). */
+    @WithDefault("1d")
+    Duration failureTtl();
+
+    /** Entries not read for this long ... */
+    @WithDefault("30d")
+    Duration evictUnreadAfter();
+
+    /** ... with fewer reads than this are evicted; popular entries stay until they expire. */
+    @WithDefault("5")
+    long evictMinReads();
+
+    /** How often the evictor sweeps. */
+    @WithDefault("10m")
+    Duration evictionEvery();
+
+    /**
+     * A hit older than this on an entry read at least {@link #refreshMinReads()} times is served
+     * as stale: the caller gets it at once and is told to refresh it in the background.
+     */
+    @WithDefault("7d")
+    Duration refreshAfter();
+
+    @WithDefault("5")
+    long refreshMinReads();
+
+    /** The cost model behind "money saved". */
+    Cost cost();
+
+    interface Cost {
+        /** What one live build costs regardless of its length (scheduling, checkout, runner start). */
+        @WithDefault("0.002")
+        BigDecimal perBuild();
+
+        /** What one second of live build costs (runner compute). */
+        @WithDefault("0.0001")
+        BigDecimal perComputeSecond();
+
+        @WithDefault("USD")
+        String currency();
+    }
+}

@@ -1,0 +1,92 @@
+package dev.reprise.replay.policy;
+
+import dev.reprise.events.CacheEntryEvicted;
+import dev.reprise.events.CacheInvalidated;
+import dev.reprise.replay.messaging.CacheEventPublisher;
+import dev.reprise.replay.store.RecordingIndex;
+import dev.reprise.replay.store.RecordingIndex.Removed;
+import dev.reprise.replay.store.RecordingObjects;
+import io.quarkus.scheduler.Scheduled;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.List;
+import org.jboss.logging.Logger;
+
+/**
+ * Takes recordings out of the cache: the evictor (expired entries, and old ones rarely read) on
+ * a schedule, and invalidation by key or repository on request. The index row goes first, so
+ * no lookup can hit an entry whose object is being deleted; then the object; then a cache event.
+ * An object whose delete fails is only an orphan in the bucket, never a broken hit.
+ */
+@ApplicationScoped
+public class CacheRemovals {
+
+    private static final Logger LOG = Logger.getLogger(CacheRemovals.class);
+    private static final int BATCH = 500;
+
+    private final RecordingIndex index;
+    private final RecordingObjects objects;
+    private final CacheEventPublisher events;
+    private final CacheStats stats;
+    private final CachePolicy policy;
+
+    public CacheRemovals(RecordingIndex index, RecordingObjects objects, CacheEventPublisher events, CacheStats stats,
+            CachePolicy policy) {
+        this.index = index;
+        this.objects = objects;
+        this.events = events;
+        this.stats = stats;
+        this.policy = policy;
+    }
+
+    @Scheduled(every = "${reprise.cache.eviction-every:10m}", delayed = "30s",
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    Uni<Void> scheduledSweep() {
+        return sweep().onFailure().invoke(e -> LOG.warnf("Eviction sweep failed (%s); next sweep retries", e.getMessage()))
+                .onFailure().recoverWithNull().replaceWithVoid();
+    }
+
+    /** Evicts everything the policy drops, in batches; the number of entries evicted. */
+    public Uni<Integer> sweep() {
+        return index.evict(policy.evictUnreadAfter(), policy.evictMinReads(), BATCH)
+                .flatMap(batch -> finish(batch).flatMap(n -> batch.size() < BATCH
+                        ? Uni.createFrom().item(n)
+                        : sweep().map(more -> n + more)));
+    }
+
+    /** Takes out one key of a tenant; the number of entries removed (0 or 1). */
+    public Uni<Integer> invalidateKey(String tenantId, String cacheKey, String reason) {
+        return index.invalidateKey(tenantId, cacheKey).flatMap(removed -> announce("key", cacheKey, removed, reason));
+    }
+
+    /** Takes out every recording of a tenant's repository (normalized URL). */
+    public Uni<Integer> invalidateRepository(String tenantId, String repository, String reason) {
+        return index.invalidateRepository(tenantId, repository)
+                .flatMap(removed -> announce("repository", repository, removed, reason));
+    }
+
+    private Uni<Integer> announce(String scope, String value, List<Removed> removed, String reason) {
+        return finish(removed).call(n -> events.publish(value, value, System.currentTimeMillis(),
+                new CacheInvalidated(scope, value, n, reason)).onFailure().recoverWithNull());
+    }
+
+    /** Deletes the objects of entries already out of the index, and tells who listens. */
+    private Uni<Integer> finish(List<Removed> removed) {
+        if (removed.isEmpty()) {
+            return Uni.createFrom().item(0);
+        }
+        return Multi.createFrom().iterable(removed)
+                .onItem().transformToUniAndMerge(r -> objects.delete(r.objectKey())
+                        .onFailure().invoke(e -> LOG.warnf("Recording object %s left behind (%s)", r.objectKey(), e.getMessage()))
+                        .onFailure().recoverWithNull()
+                        .invoke(() -> stats.removed(r.tenantId(), r.reason()))
+                        .call(() -> "invalidated".equals(r.reason())
+                                ? Uni.createFrom().voidItem()
+                                : events.publish(r.cacheKey(), r.cacheKey(), System.currentTimeMillis(),
+                                        new CacheEntryEvicted(r.cacheKey(), r.reason())).onFailure().recoverWithNull()
+                                        .replaceWithVoid()))
+                .collect().asList().map(List::size)
+                .invoke(n -> LOG.infof("Removed %d recording(s) from the cache", n));
+    }
+}

@@ -1,0 +1,175 @@
+package dev.reprise.replay.policy;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.scheduler.Scheduled;
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.Tuple;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+import org.jboss.logging.Logger;
+
+/**
+ * What the cache did: Prometheus counters at once (per process), and per-tenant hourly rows in
+ * PostgreSQL (shared by every instance, kept across restarts) for the admin API. Counts gather
+ * in memory and are written every few seconds, so a hit costs no extra write; a crash loses at
+ * most those seconds of statistics, never any cached data.
+ */
+@ApplicationScoped
+public class CacheStats {
+
+    private static final Logger LOG = Logger.getLogger(CacheStats.class);
+
+    /** What is counted; each is a column of {@code cache_stats}. */
+    public enum Kind {
+        HIT("hits"), MISS("misses"), STALE_HIT("stale_hits"), REPLAY("replays"), REPLAY_ERROR("replay_errors"),
+        EVICTION("evictions"), INVALIDATION("invalidations"), SAVED_MS("saved_ms");
+
+        final String column;
+
+        Kind(String column) {
+            this.column = column;
+        }
+    }
+
+    /** One hour of one tenant's cache. */
+    public record Hour(OffsetDateTime hour, long hits, long misses, long staleHits, long replays, long replayErrors,
+            long evictions, long invalidations, long savedMs) {
+
+        public double hitRate() {
+            return hits + misses == 0 ? 0 : (double) hits / (hits + misses);
+        }
+    }
+
+    private record Counter(String tenantId, Kind kind) {
+    }
+
+    private final Map<Counter, LongAdder> pending = new ConcurrentHashMap<>();
+    private final Pool pool;
+    private final MeterRegistry metrics;
+    private final CachePolicy policy;
+
+    public CacheStats(Pool pool, MeterRegistry metrics, CachePolicy policy) {
+        this.pool = pool;
+        this.metrics = metrics;
+        this.policy = policy;
+    }
+
+    /** A lookup that found a recording; {@code stale} when it was served while a refresh runs. */
+    public void hit(String tenantId, long durationMs, boolean stale) {
+        add(tenantId, Kind.HIT, 1);
+        add(tenantId, Kind.SAVED_MS, durationMs);
+        if (stale) {
+            add(tenantId, Kind.STALE_HIT, 1);
+        }
+        metrics.counter("reprise.cache.requests", "cache", "recording", "result", stale ? "stale" : "hit").increment();
+        metrics.counter("reprise.cache.saved.seconds", "cache", "recording").increment(durationMs / 1000.0);
+        metrics.counter("reprise.cache.saved.money", "cache", "recording", "currency", policy.cost().currency())
+                .increment(saved(1, durationMs).doubleValue());
+    }
+
+    public void miss(String tenantId) {
+        add(tenantId, Kind.MISS, 1);
+        metrics.counter("reprise.cache.requests", "cache", "recording", "result", "miss").increment();
+    }
+
+    public void replay(String tenantId) {
+        add(tenantId, Kind.REPLAY, 1);
+        metrics.counter("reprise.replay.replays").increment();
+    }
+
+    public void replayError(String tenantId, String reason) {
+        add(tenantId, Kind.REPLAY_ERROR, 1);
+        metrics.counter("reprise.replay.errors", "reason", reason).increment();
+    }
+
+    public void removed(String tenantId, String reason) {
+        add(tenantId, "invalidated".equals(reason) ? Kind.INVALIDATION : Kind.EVICTION, 1);
+        metrics.counter("invalidated".equals(reason) ? "reprise.cache.invalidations" : "reprise.cache.evictions",
+                "store", "recordings", "reason", reason).increment();
+    }
+
+    /** The money {@code builds} live builds lasting {@code ms} in all would have cost. */
+    public BigDecimal saved(long builds, long ms) {
+        return policy.cost().perBuild().multiply(BigDecimal.valueOf(builds))
+                .add(policy.cost().perComputeSecond().multiply(BigDecimal.valueOf(ms).movePointLeft(3)));
+    }
+
+    private void add(String tenantId, Kind kind, long n) {
+        if (n != 0) {
+            pending.computeIfAbsent(new Counter(tenantId == null ? "" : tenantId, kind), k -> new LongAdder()).add(n);
+        }
+    }
+
+    /** Writes what was counted since the last flush into the current hour's rows. */
+    @Scheduled(every = "${reprise.cache.stats-flush-every:5s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    public Uni<Void> flush() {
+        List<Tuple> rows = new ArrayList<>();
+        for (Map.Entry<Counter, LongAdder> e : pending.entrySet()) {
+            long n = e.getValue().sumThenReset();
+            if (n != 0) {
+                rows.add(Tuple.of(e.getKey().tenantId(), e.getKey().kind().column, n));
+            }
+        }
+        if (rows.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        // One row per (tenant, hour); the column name comes from Kind, never from input.
+        return Uni.join().all(rows.stream().map(t -> pool.preparedQuery(upsert(t.getString(1))).execute(
+                        Tuple.of(t.getString(0), t.getLong(2))).replaceWithVoid()).toList())
+                .andCollectFailures().replaceWithVoid()
+                .onFailure().invoke(e -> {
+                    LOG.warnf("Cache statistics not written (%s); they are kept for the next flush", e.getMessage());
+                    rows.forEach(t -> add(t.getString(0), kindOf(t.getString(1)), t.getLong(2)));
+                })
+                .onFailure().recoverWithNull().replaceWithVoid();
+    }
+
+    void onStop(@Observes ShutdownEvent event) {
+        flush().await().atMost(Duration.ofSeconds(5));
+    }
+
+    /** A tenant's (all tenants' when null) hours since {@code since}, oldest first. */
+    public Uni<List<Hour>> hours(String tenantId, OffsetDateTime since) {
+        return flush().chain(() -> pool.preparedQuery("""
+                        SELECT hour, sum(hits) hits, sum(misses) misses, sum(stale_hits) stale_hits, sum(replays) replays,
+                               sum(replay_errors) replay_errors, sum(evictions) evictions,
+                               sum(invalidations) invalidations, sum(saved_ms) saved_ms
+                        FROM cache_stats WHERE hour >= date_trunc('hour', $1::timestamptz) AND ($2::text IS NULL OR tenant_id = $2)
+                        GROUP BY hour ORDER BY hour""")
+                .execute(Tuple.of(since, tenantId))
+                .map(rows -> {
+                    List<Hour> hours = new ArrayList<>();
+                    for (Row r : rows) {
+                        hours.add(new Hour(r.getOffsetDateTime("hour"), r.getLong("hits"), r.getLong("misses"),
+                                r.getLong("stale_hits"), r.getLong("replays"), r.getLong("replay_errors"),
+                                r.getLong("evictions"), r.getLong("invalidations"), r.getLong("saved_ms")));
+                    }
+                    return hours;
+                }));
+    }
+
+    private static String upsert(String column) {
+        return "INSERT INTO cache_stats (hour, tenant_id, " + column + ") VALUES (date_trunc('hour', now()), $1, $2) "
+                + "ON CONFLICT (tenant_id, hour) DO UPDATE SET " + column + " = cache_stats." + column + " + excluded." + column;
+    }
+
+    private static Kind kindOf(String column) {
+        for (Kind k : Kind.values()) {
+            if (k.column.equals(column)) {
+                return k;
+            }
+        }
+        throw new IllegalArgumentException(column);
+    }
+}
