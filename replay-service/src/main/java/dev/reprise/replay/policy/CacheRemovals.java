@@ -85,7 +85,8 @@ public class CacheRemovals {
                                 ? Uni.createFrom().voidItem()
                                 : events.publish(r.cacheKey(), r.cacheKey(), System.currentTimeMillis(),
                                         new CacheEntryEvicted(r.cacheKey(), r.reason())).onFailure().recoverWithNull()
-                                        .replaceWithVoid()))
+                                        .replaceWithVoid())
+                        .replaceWith(r)) // a Multi drops null items: count the entries, not the deletes
                 .collect().asList().map(List::size)
                 .invoke(n -> LOG.infof("Removed %d recording(s) from the cache", n));
     }

@@ -147,7 +147,7 @@ public class Recorder {
      * would hold back the partition's committed offset forever: give it up after
      * {@code reprise.recorder.abandon-after} (well above the longest build).
      */
-    @Scheduled(every = "${reprise.recorder.sweep-every:60s}")
+    @Scheduled(every = "${reprise.recorder.sweep-every:60s}", delayed = "${reprise.recorder.sweep-every:60s}")
     void abandonStale() {
         long now = System.currentTimeMillis();
         pending.entrySet().removeIf(e -> {

@@ -58,7 +58,7 @@ class CachePolicyTest {
     URI base;
 
     @Test
-    void aLookupCountsAReadAndAnExpiredEntryIsNeverAHit() {
+    void aLookupCountsAReadAndAnExpiredEntryIsNeverAHit() throws Exception {
         String tenant = tenant();
         String live = stored(tenant, "file:///srv/app", 1200);
         String expired = stored(tenant, "file:///srv/app", 1200);
