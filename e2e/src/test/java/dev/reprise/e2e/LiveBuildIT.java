@@ -218,14 +218,7 @@ class LiveBuildIT {
     }
 
     private static JsonNode submit(String repo, Map<String, Object> extra) throws IOException {
-        StringBuilder json = new StringBuilder("{\"repository\":\"" + repo + "\",\"ref\":\"main\",\"tool\":\"custom\","
-                + "\"command\":\"./build.sh\"");
-        extra.forEach((k, v) -> json.append(",\"").append(k).append("\":").append(v));
-        Answer answer = Services.post("gateway", "/api/v1/builds", json.append('}').toString());
-        assertThat(answer.status()).as(String.valueOf(answer.body())).isEqualTo(202);
-        assertThat(answer.body().path("cached").asBoolean()).isFalse();
-        assertThat(answer.body().path("cacheKey").asText()).matches("[0-9a-f]{64}");
-        return answer.body();
+        return Builds.live(repo, "./build.sh", extra);
     }
 
     private static JsonNode submitUnchecked(String repo) {
@@ -237,13 +230,7 @@ class LiveBuildIT {
     }
 
     private static JsonNode awaitFinal(String id) {
-        JsonNode[] last = new JsonNode[1];
-        await().atMost(BUILD_TIMEOUT).pollInterval(Duration.ofMillis(300)).until(() -> {
-            last[0] = Services.getAuthorized("gateway", "/api/v1/builds/" + id).body();
-            String status = last[0].path("status").asText();
-            return !status.equals("QUEUED") && !status.equals("RUNNING");
-        });
-        return last[0];
+        return Builds.awaitFinal(id);
     }
 
     private static void assertGapless(BuildStream stream) {

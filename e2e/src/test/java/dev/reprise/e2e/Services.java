@@ -57,6 +57,11 @@ final class Services {
                 .POST(HttpRequest.BodyPublishers.ofString(json)));
     }
 
+    /** DELETEs with the development token. */
+    static Answer delete(String service, String path) throws IOException {
+        return send(request(service, path, "Authorization", "Bearer " + token()).DELETE());
+    }
+
     /** GETs with the development token. */
     static Answer getAuthorized(String service, String path) throws IOException {
         return get(service, path, "Authorization", "Bearer " + token());
@@ -107,8 +112,7 @@ final class Services {
     }
 
     static String token() throws IOException {
-        String home = System.getenv().getOrDefault("REPRISE_HOME", ROOT.resolve(".reprise").toString());
-        return Files.readString(Path.of(home, "token"), StandardCharsets.UTF_8).strip();
+        return Files.readString(home().resolve("token"), StandardCharsets.UTF_8).strip();
     }
 
     /** Result of a script run: exit code and everything it printed. */
@@ -125,6 +129,34 @@ final class Services {
             throw new IllegalStateException(String.join(" ", command) + " did not finish within 5 minutes");
         }
         return new Run(process.exitValue(), output);
+    }
+
+    /** Runs SQL against the local PostgreSQL with psql (as the services' role); its output. */
+    static String sql(String statement) throws IOException, InterruptedException {
+        ProcessBuilder psql = new ProcessBuilder("psql", "-v", "ON_ERROR_STOP=1", "-At", "-h", env("PG_HOST", "127.0.0.1"),
+                "-p", env("PG_PORT", "5432"), "-U", env("PG_USER", "reprise"), "-d", env("PG_DATABASE", "reprise"),
+                "-c", statement).redirectErrorStream(true);
+        psql.environment().put("PGPASSWORD", env("PG_PASSWORD", "reprise"));
+        Process process = psql.start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!process.waitFor(30, TimeUnit.SECONDS) || process.exitValue() != 0) {
+            throw new IllegalStateException("psql failed: " + output);
+        }
+        return output.strip();
+    }
+
+    /** The pid of a service started by deploy/local/services.sh. */
+    static long pid(String service) throws IOException {
+        return Long.parseLong(Files.readString(home().resolve("run").resolve(service + ".pid")).strip());
+    }
+
+    static Path home() {
+        return Path.of(env("REPRISE_HOME", ROOT.resolve(".reprise").toString()));
+    }
+
+    private static String env(String name, String fallback) {
+        String value = System.getenv(name);
+        return value == null || value.isBlank() ? fallback : value;
     }
 
     private static int port(String variable, int defaultPort) {

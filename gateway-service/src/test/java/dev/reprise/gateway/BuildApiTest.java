@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.hasSize;
 import static org.hamcrest.Matchers.matchesPattern;
 
@@ -148,6 +149,21 @@ class BuildApiTest {
                 .then().statusCode(403).body("detail", containsString("read-only"));
         given().auth().oauth2(reader).get("/api/v1/builds").then().statusCode(200);
         given().contentType(ContentType.JSON).body("{}").post("/api/v1/builds").then().statusCode(401);
+    }
+
+    @Test
+    void invalidatingTheCacheNeedsAWriterAndAValidKeyOrRepository() {
+        String reader = token(tenant, "read");
+        String key = "a".repeat(64);
+        given().delete("/api/v1/cache/" + key).then().statusCode(401);
+        given().auth().oauth2(reader).delete("/api/v1/cache/" + key).then().statusCode(403).body("detail", containsString("read-only"));
+        given().auth().oauth2(reader).queryParam("repository", "file://" + repo).delete("/api/v1/cache").then().statusCode(403);
+        given().auth().oauth2(token).delete("/api/v1/cache/NOT-A-KEY").then().statusCode(400).body("field", equalTo("cacheKey"));
+        given().auth().oauth2(token).delete("/api/v1/cache").then().statusCode(400).body("field", equalTo("repository"));
+        given().auth().oauth2(token).queryParam("repository", "https://u:secret@x.org/app").delete("/api/v1/cache").then()
+                .statusCode(400).body("detail", containsString("credentials")).body("detail", not(containsString("secret")));
+        given().get("/api/v1/stats").then().statusCode(401);
+        given().auth().oauth2(reader).get("/api/v1/stats?hours=0").then().statusCode(400).body("field", equalTo("hours"));
     }
 
     @Test

@@ -55,7 +55,9 @@ public final class ProcessTree {
         signalGroup("KILL", group);
         descendants.forEach(ProcessHandle::destroyForcibly);
         process.descendants().forEach(ProcessHandle::destroyForcibly);
-        process.destroyForcibly();
+        // Signal through the handle: Process.destroyForcibly() also closes our end of the pipes,
+        // which loses output the command wrote just before it exited and the pumps have not read yet.
+        process.toHandle().destroyForcibly();
     }
 
     private static void signalGroup(String signal, long group) {

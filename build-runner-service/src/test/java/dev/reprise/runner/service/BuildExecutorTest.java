@@ -59,6 +59,21 @@ class BuildExecutorTest {
     }
 
     @Test
+    void outputWrittenJustBeforeTheCommandExitsIsNeverLost() throws Exception {
+        // More than a pipe buffer at the very end: most of it is still unread when the command exits.
+        String sha = repository("seq 1 30000; seq 1 30000 >&2");
+
+        for (int attempt = 0; attempt < 3; attempt++) {
+            events.clear();
+            assertThat(run(sha, null, 60).status()).isEqualTo(BuildStatus.SUCCESS);
+            String expected = java.util.stream.IntStream.rangeClosed(1, 30000).mapToObj(i -> i + "\n")
+                    .collect(java.util.stream.Collectors.joining());
+            assertThat(output(OutputStream.STDOUT)).as("stdout, attempt " + attempt).isEqualTo(expected);
+            assertThat(output(OutputStream.STDERR)).as("stderr, attempt " + attempt).isEqualTo(expected);
+        }
+    }
+
+    @Test
     void aFailingCommandFailsWithItsExitCode() throws Exception {
         String sha = repository("echo before; exit 3");
 

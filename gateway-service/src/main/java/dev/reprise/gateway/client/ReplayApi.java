@@ -5,12 +5,15 @@ import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
 import org.eclipse.microprofile.rest.client.inject.RegisterRestClient;
 
 /** replay-service's cache index, as the gateway calls it (wrapped by {@link ReplayClient}). */
 @RegisterRestClient(configKey = "replay")
 @Path("/api/v1")
+@Produces(MediaType.APPLICATION_JSON) // what the gateway accepts: replay-service answers JSON (or problem JSON)
 interface ReplayApi {
 
     @GET

@@ -1,0 +1,69 @@
+package dev.reprise.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.reprise.e2e.Services.Answer;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Map;
+
+/** Builds as a user requests and follows them through the gateway. */
+final class Builds {
+
+    static final Duration BUILD_TIMEOUT = Duration.ofSeconds(120);
+
+    private Builds() {
+    }
+
+    /** The JSON body of a custom build of {@code repo} running {@code command}, plus {@code extra} fields. */
+    static String body(String repo, String command, Map<String, Object> extra) {
+        StringBuilder json = new StringBuilder("{\"repository\":\"" + repo + "\",\"ref\":\"main\",\"tool\":\"custom\","
+                + "\"command\":\"" + command + "\"");
+        extra.forEach((k, v) -> json.append(",\"").append(k).append("\":").append(v));
+        return json.append('}').toString();
+    }
+
+    /** Requests a build; asserts it was accepted (202) and returns the answer's body. */
+    static JsonNode request(String repo, String command, Map<String, Object> extra) throws IOException {
+        Answer answer = Services.post("gateway", "/api/v1/builds", body(repo, command, extra));
+        assertThat(answer.status()).as(String.valueOf(answer.body())).isEqualTo(202);
+        assertThat(answer.body().path("cacheKey").asText()).matches("[0-9a-f]{64}");
+        return answer.body();
+    }
+
+    /** Requests a build that must run live (a cache miss). */
+    static JsonNode live(String repo, String command, Map<String, Object> extra) throws IOException {
+        JsonNode build = request(repo, command, extra);
+        assertThat(build.path("cached").asBoolean()).as("a live build, not a hit: " + build).isFalse();
+        return build;
+    }
+
+    /** Waits until the build is no longer queued or running; its final state. */
+    static JsonNode awaitFinal(String id) {
+        JsonNode[] last = new JsonNode[1];
+        await().atMost(BUILD_TIMEOUT).pollInterval(Duration.ofMillis(300)).until(() -> {
+            last[0] = Services.getAuthorized("gateway", "/api/v1/builds/" + id).body();
+            String status = last[0].path("status").asText();
+            return !status.equals("QUEUED") && !status.equals("RUNNING");
+        });
+        return last[0];
+    }
+
+    /** Waits until the key's recording is the one of build {@code buildId}; its messages (NDJSON lines). */
+    static java.util.List<String> awaitRecording(String cacheKey, String buildId) {
+        await().atMost(BUILD_TIMEOUT).pollInterval(Duration.ofMillis(300)).until(() -> {
+            String first = Services.text("replay", "/api/v1/recordings/" + cacheKey + "/messages").lines().findFirst().orElse("");
+            return first.contains("\"subject\":\"" + buildId + "\"");
+        });
+        try {
+            return Services.text("replay", "/api/v1/recordings/" + cacheKey + "/messages").lines().toList();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,218 @@
+package dev.reprise.e2e;
+
+import static dev.reprise.e2e.Builds.BUILD_TIMEOUT;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.reprise.e2e.Services.Answer;
+import dev.reprise.testing.RecordingWebSocket;
+import dev.reprise.testing.TestGitRepo;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.LongStream;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.Test;
+
+/** Issue 4's acceptance against the running services: record, replay, policy, crash, asciicast. */
+class RecordReplayIT {
+
+    private static final int BUILDS = 100;
+
+    @Test
+    void aHundredBuildsAreReplayedByteForByteWithoutAReplayError() throws Exception {
+        // Every build prints its own lines (colours, UTF-8, stderr); one in ten fails (failures are cached a day).
+        TestGitRepo repo = TestGitRepo.withBuildScript("""
+                n=${1:-0}
+                echo "build $n: compiling"
+                printf '\\033[32mgreen %s\\033[0m ✓ ünïcödé\\n' "$n"
+                for i in 1 2 3; do echo "build $n line $i"; done
+                echo "warning from $n" >&2
+                if [ $((n % 10)) -eq 7 ]; then echo "failing $n" >&2; exit 3; fi
+                echo "done $n"
+                """);
+        long errorsBefore = stats().path("replayErrors").asLong();
+        List<JsonNode> builds = new ArrayList<>();
+        List<RecordingWebSocket> live = new ArrayList<>();
+        for (int n = 0; n < BUILDS; n++) {
+            JsonNode build = Builds.live(repo.url(), "./build.sh " + n, Map.of());
+            builds.add(build);
+            live.add(RecordingWebSocket.open(build.path("streamUrl").asText()));
+        }
+        for (int n = 0; n < BUILDS; n++) {
+            assertThat(live.get(n).awaitClose(BUILD_TIMEOUT)).as("live stream of build " + n).isEqualTo(1000);
+            assertThat(live.get(n).messages().get(live.get(n).messages().size() - 1))
+                    .contains(n % 10 == 7 ? "\"FAILURE\"" : "\"SUCCESS\"");
+        }
+        for (int n = 0; n < BUILDS; n++) {
+            JsonNode build = builds.get(n);
+            List<String> recorded = Builds.awaitRecording(build.path("cacheKey").asText(), build.path("buildId").asText());
+            assertThat(recorded).as("recording of build " + n).isEqualTo(live.get(n).messages());
+
+            JsonNode hit = Builds.request(repo.url(), "./build.sh " + n, Map.of());
+            assertThat(hit.path("cached").asBoolean()).as("second request of build " + n).isTrue();
+            RecordingWebSocket replay = RecordingWebSocket.open(hit.path("streamUrl").asText() + "?speed=0");
+            assertThat(replay.awaitClose(BUILD_TIMEOUT)).isEqualTo(1000);
+            assertThat(replay.messages()).as("replay of build " + n + ", byte for byte").isEqualTo(live.get(n).messages());
+        }
+        assertThat(stats().path("replayErrors").asLong()).as("replay errors").isEqualTo(errorsBefore);
+    }
+
+    @Test
+    void aRecordingSurvivesReplayServiceBeingKilledMidBuild() throws Exception {
+        TestGitRepo repo = TestGitRepo.withBuildScript("for i in $(seq 1 60); do echo \"tick $i\"; sleep 0.1; done");
+        try (KafkaConsumer<String, String> topic = buildEvents()) {
+            JsonNode build = Builds.live(repo.url(), "./build.sh", Map.of());
+            String buildId = build.path("buildId").asText();
+            List<String> published = new ArrayList<>();
+            await().atMost(BUILD_TIMEOUT).until(() -> poll(topic, buildId, published) >= 10); // mid-build
+
+            long pid = Services.pid("replay");
+            Process kill = new ProcessBuilder("kill", "-9", Long.toString(pid)).inheritIO().start();
+            assertThat(kill.waitFor()).isZero();
+            await().atMost(Duration.ofSeconds(10)).until(() -> ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true));
+            Services.Run restart = Services.script("deploy/local/services.sh", "up", "replay");
+            assertThat(restart.exitCode()).as(restart.output()).isZero();
+
+            assertThat(Builds.awaitFinal(buildId).path("status").asText()).isEqualTo("SUCCESS");
+            await().atMost(BUILD_TIMEOUT).until(() -> {
+                poll(topic, buildId, published);
+                return published.get(published.size() - 1).contains("dev.reprise.build.completed.v1");
+            });
+            List<String> recorded = Builds.awaitRecording(build.path("cacheKey").asText(), buildId);
+            assertThat(recorded).as("the recording is the stream as published, once each").isEqualTo(published);
+            assertThat(recorded.stream().map(RecordReplayIT::seq).toList())
+                    .isEqualTo(LongStream.rangeClosed(1, recorded.size()).boxed().toList());
+        }
+    }
+
+    @Test
+    void freshRebuildsAndReplacesTheRecordingAndInvalidationTakesItOut() throws Exception {
+        TestGitRepo repo = TestGitRepo.withBuildScript("echo \"built at $(date +%s%N)\"");
+        JsonNode first = Builds.live(repo.url(), "./build.sh", Map.of());
+        String key = first.path("cacheKey").asText();
+        Builds.awaitFinal(first.path("buildId").asText());
+        List<String> firstRecording = Builds.awaitRecording(key, first.path("buildId").asText());
+
+        JsonNode fresh = Builds.live(repo.url(), "./build.sh", Map.of("fresh", true));
+        assertThat(Builds.awaitFinal(fresh.path("buildId").asText()).path("status").asText()).isEqualTo("SUCCESS");
+        List<String> freshRecording = Builds.awaitRecording(key, fresh.path("buildId").asText());
+        assertThat(freshRecording).as("fresh really rebuilt").isNotEqualTo(firstRecording);
+        JsonNode hit = Builds.request(repo.url(), "./build.sh", Map.of());
+        assertThat(hit.path("cached").asBoolean()).isTrue();
+        RecordingWebSocket replay = RecordingWebSocket.open(hit.path("streamUrl").asText() + "?speed=0");
+        assertThat(replay.awaitClose(BUILD_TIMEOUT)).isEqualTo(1000);
+        assertThat(replay.messages()).as("hits now replay the fresh build").isEqualTo(freshRecording);
+
+        Answer byKey = Services.delete("gateway", "/api/v1/cache/" + key);
+        assertThat(byKey.status()).as(String.valueOf(byKey.body())).isEqualTo(200);
+        assertThat(byKey.body().path("removed").asInt()).isEqualTo(1);
+        assertThat(Services.delete("gateway", "/api/v1/cache/" + key).status()).isEqualTo(404);
+        JsonNode rebuilt = Builds.live(repo.url(), "./build.sh", Map.of()); // a miss now
+        Builds.awaitFinal(rebuilt.path("buildId").asText());
+        Builds.awaitRecording(key, rebuilt.path("buildId").asText());
+
+        Answer byRepository = Services.delete("gateway", "/api/v1/cache?repository=" + repo.url() + ".git/");
+        assertThat(byRepository.status()).as(String.valueOf(byRepository.body())).isEqualTo(200);
+        assertThat(byRepository.body().path("removed").asInt()).isEqualTo(1);
+        assertThat(Services.get("replay", "/api/v1/recordings/" + key).status()).isEqualTo(404);
+        assertThat(Builds.request(repo.url(), "./build.sh", Map.of()).path("cached").asBoolean()).isFalse();
+    }
+
+    @Test
+    void aStalePopularHitIsServedAtOnceWhileARefreshRebuildsIt() throws Exception {
+        TestGitRepo repo = TestGitRepo.withBuildScript("echo \"built at $(date +%s%N)\"");
+        JsonNode first = Builds.live(repo.url(), "./build.sh", Map.of());
+        String key = first.path("cacheKey").asText();
+        Builds.awaitFinal(first.path("buildId").asText());
+        Builds.awaitRecording(key, first.path("buildId").asText());
+        // Eight days old and read ten times: past the 7-day refresh age of a popular entry.
+        Services.sql("UPDATE replay.recordings SET created_at = now() - interval '8 days', access_count = 10"
+                + " WHERE cache_key = '" + key + "'");
+
+        JsonNode stale = Builds.request(repo.url(), "./build.sh", Map.of());
+        assertThat(stale.path("cached").asBoolean()).isTrue();
+        assertThat(stale.path("stale").asBoolean()).isTrue();
+        assertThat(stale.path("label").asText()).isEqualTo("Cached");
+        assertThat(stale.path("ageSeconds").asLong()).isGreaterThan(7 * 86_400L);
+        String refresh = stale.path("refreshBuildId").asText();
+        assertThat(refresh).isNotEmpty().isNotEqualTo(first.path("buildId").asText());
+
+        assertThat(Builds.awaitFinal(refresh).path("status").asText()).isEqualTo("SUCCESS");
+        Builds.awaitRecording(key, refresh);
+        JsonNode after = Builds.request(repo.url(), "./build.sh", Map.of());
+        assertThat(after.path("cached").asBoolean()).isTrue();
+        assertThat(after.path("label").asText()).isEqualTo("Fresh");
+        assertThat(after.has("stale")).as("a refreshed entry is no longer stale").isFalse();
+    }
+
+    @Test
+    void anExportedRecordingPlaysInTheStockAsciinema() throws Exception {
+        TestGitRepo repo = TestGitRepo.withBuildScript("echo 'hello from reprise'; printf '\\033[1mbold\\033[0m line\\n'");
+        JsonNode build = Builds.live(repo.url(), "./build.sh", Map.of());
+        String key = build.path("cacheKey").asText();
+        Builds.awaitFinal(build.path("buildId").asText());
+        Builds.awaitRecording(key, build.path("buildId").asText());
+
+        Path cast = Files.createTempFile("reprise-", ".cast");
+        Files.writeString(cast, Services.text("replay", "/api/v1/recordings/" + key + "/recording.cast"));
+        // asciinema cat reads keys from /dev/tty: give it a pseudo-terminal.
+        Process cat = new ProcessBuilder("script", "-qec", "asciinema cat " + cast, "/dev/null").redirectErrorStream(true)
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        String printed = new String(cat.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(cat.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(cat.exitValue()).as(printed).isZero();
+        assertThat(printed).contains("hello from reprise\r\n", "\u001b[1mbold\u001b[0m line\r\n", "==> step 2: build",
+                "==> SUCCESS (exit 0)");
+        Files.delete(cast);
+    }
+
+    // --- helpers ---
+
+    private static long seq(String message) {
+        try {
+            return Services.JSON.readTree(message).path("seq").asLong();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static JsonNode stats() throws Exception {
+        Answer stats = Services.getAuthorized("gateway", "/api/v1/stats");
+        assertThat(stats.status()).as(String.valueOf(stats.body())).isEqualTo(200);
+        return stats.body();
+    }
+
+    private static KafkaConsumer<String, String> buildEvents() {
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, System.getenv().getOrDefault("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"));
+        KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer());
+        List<TopicPartition> partitions = consumer.partitionsFor("reprise.build.events").stream()
+                .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+        consumer.assign(partitions);
+        consumer.seekToEnd(partitions);
+        partitions.forEach(consumer::position);
+        return consumer;
+    }
+
+    /** Adds the build's newly published events to {@code published}; how many there are now. */
+    private static int poll(KafkaConsumer<String, String> topic, String buildId, List<String> published) {
+        for (ConsumerRecord<String, String> r : topic.poll(Duration.ofMillis(200))) {
+            if (buildId.equals(r.key())) {
+                published.add(r.value());
+            }
+        }
+        return published.size();
+    }
+}
