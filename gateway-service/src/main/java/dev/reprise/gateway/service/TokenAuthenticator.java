@@ -1,5 +1,7 @@
 package dev.reprise.gateway.service;
 
+import dev.reprise.cache.RedisCache;
+import dev.reprise.cache.RedisCaches;
 import dev.reprise.gateway.store.TenantStore;
 import dev.reprise.gateway.store.TenantStore.TokenGrant;
 import io.smallrye.mutiny.Uni;
@@ -10,9 +12,11 @@ import jakarta.enterprise.context.ApplicationScoped;
 public class TokenAuthenticator {
 
     private final TenantStore tenants;
+    private final RedisCache<TokenGrant> grants;
 
-    public TokenAuthenticator(TenantStore tenants) {
+    public TokenAuthenticator(TenantStore tenants, RedisCaches caches) {
         this.tenants = tenants;
+        this.grants = caches.cache("token", TokenGrant.class);
     }
 
     /** @throws UnauthorizedException with a message saying what to fix */
@@ -30,8 +34,16 @@ public class TokenAuthenticator {
             return Uni.createFrom().failure(new UnauthorizedException(
                     "malformed token: a Reprise token starts with 'rpr_' followed by 43 base64url characters"));
         }
-        return tenants.findActiveToken(ApiTokens.hash(token))
-                .map(grant -> grant.orElseThrow(() -> new UnauthorizedException("unknown or revoked token")));
+        // Grants are cached by token hash (never the token) for reprise.redis-cache.caches.token.ttl;
+        // unknown tokens are not cached. Revoking a token must invalidate its hash here.
+        String hash = ApiTokens.hash(token);
+        return grants.getOrLoad(hash, () -> tenants.findActiveToken(hash).map(grant -> grant.orElse(null)))
+                .map(grant -> {
+                    if (grant == null) {
+                        throw new UnauthorizedException("unknown or revoked token");
+                    }
+                    return grant;
+                });
     }
 
     /** Authenticates and requires a token that may write (read-write or admin). */

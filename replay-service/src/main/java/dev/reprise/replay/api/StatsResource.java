@@ -2,6 +2,7 @@ package dev.reprise.replay.api;
 
 import dev.reprise.replay.policy.CachePolicy;
 import dev.reprise.replay.policy.CacheStats;
+import dev.reprise.replay.store.ReadCounter;
 import dev.reprise.replay.store.RecordingIndex;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.GET;
@@ -46,11 +47,13 @@ public class StatsResource {
     private final CacheStats stats;
     private final RecordingIndex index;
     private final CachePolicy policy;
+    private final ReadCounter reads;
 
-    public StatsResource(CacheStats stats, RecordingIndex index, CachePolicy policy) {
+    public StatsResource(CacheStats stats, RecordingIndex index, CachePolicy policy, ReadCounter reads) {
         this.stats = stats;
         this.index = index;
         this.policy = policy;
+        this.reads = reads;
     }
 
     @GET
@@ -61,7 +64,8 @@ public class StatsResource {
             return Uni.createFrom().item(RecordingResource.Problems.badRequest("hours: must be between 1 and " + MAX_HOURS));
         }
         Uni<List<CacheStats.Hour>> series = stats.hours(tenant, OffsetDateTime.now().minusHours(window - 1L));
-        return Uni.combine().all().unis(series, index.totals(tenant), index.mostRead(tenant, 10)).asTuple().map(t -> {
+        // This instance's unwritten read counts go in first, so "most replayed" includes them.
+        return reads.flush().chain(() -> Uni.combine().all().unis(series, index.totals(tenant), index.mostRead(tenant, 10)).asTuple()).map(t -> {
             List<CacheStats.Hour> h = t.getItem1();
             long hits = h.stream().mapToLong(CacheStats.Hour::hits).sum();
             long misses = h.stream().mapToLong(CacheStats.Hour::misses).sum();

@@ -3,6 +3,7 @@ package dev.reprise.replay.policy;
 import dev.reprise.events.CacheEntryEvicted;
 import dev.reprise.events.CacheInvalidated;
 import dev.reprise.replay.messaging.CacheEventPublisher;
+import dev.reprise.replay.store.ReadCounter;
 import dev.reprise.replay.store.RecordingIndex;
 import dev.reprise.replay.store.RecordingIndex.Removed;
 import dev.reprise.replay.store.RecordingObjects;
@@ -30,9 +31,11 @@ public class CacheRemovals {
     private final CacheEventPublisher events;
     private final CacheStats stats;
     private final CachePolicy policy;
+    private final ReadCounter reads;
 
     public CacheRemovals(RecordingIndex index, RecordingObjects objects, CacheEventPublisher events, CacheStats stats,
-            CachePolicy policy) {
+            CachePolicy policy, ReadCounter reads) {
+        this.reads = reads;
         this.index = index;
         this.objects = objects;
         this.events = events;
@@ -49,10 +52,14 @@ public class CacheRemovals {
 
     /** Evicts everything the policy drops, in batches; the number of entries evicted. */
     public Uni<Integer> sweep() {
+        return reads.flush().chain(() -> evictBatches());
+    }
+
+    private Uni<Integer> evictBatches() {
         return index.evict(policy.evictUnreadAfter(), policy.evictMinReads(), BATCH)
                 .flatMap(batch -> finish(batch).flatMap(n -> batch.size() < BATCH
                         ? Uni.createFrom().item(n)
-                        : sweep().map(more -> n + more)));
+                        : evictBatches().map(more -> n + more)));
     }
 
     /** Takes out one key of a tenant; the number of entries removed (0 or 1). */

@@ -1,5 +1,7 @@
 package dev.reprise.replay.store;
 
+import dev.reprise.cache.RedisCache;
+import dev.reprise.cache.RedisCaches;
 import dev.reprise.replay.record.Recording;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
@@ -25,6 +27,11 @@ public class RecordingIndex {
     public record Entry(String cacheKey, String tenantId, String buildId, String repository, String status, String objectKey,
             long bytes, long durationMs, OffsetDateTime createdAt, OffsetDateTime expiresAt, long accessCount,
             OffsetDateTime lastAccessAt) {
+
+        Entry withReads(long count) {
+            return new Entry(cacheKey, tenantId, buildId, repository, status, objectKey, bytes, durationMs, createdAt, expiresAt,
+                    count, lastAccessAt);
+        }
     }
 
     /** An entry taken out of the index, whose object is now to be deleted. */
@@ -32,9 +39,18 @@ public class RecordingIndex {
     }
 
     private final Pool pool;
+    private final RedisCache<Entry> cache;
+    private final ReadCounter reads;
 
-    public RecordingIndex(Pool pool) {
+    public RecordingIndex(Pool pool, RedisCaches caches, ReadCounter reads) {
         this.pool = pool;
+        this.cache = caches.cache("recording", Entry.class);
+        this.reads = reads;
+        // A written read count changes the row: the next lookup reloads it (a plain delete, not a
+        // tombstone: counts are not worth bypassing the cache for).
+        reads.onFlushed(keys -> io.smallrye.mutiny.Multi.createFrom().iterable(keys)
+                .onItem().transformToUni(cache::evict).merge(8)
+                .collect().last().subscribe().with(ignored -> { }, ignored -> { }));
     }
 
     /**
@@ -63,7 +79,9 @@ public class RecordingIndex {
                         .map(ignored -> {
                             String previous = old.size() == 0 ? null : old.iterator().next().getString("object_key");
                             return Optional.ofNullable(previous).filter(p -> !p.equals(objectKey));
-                        })));
+                        })))
+                .invoke(() -> reads.forget(h.cacheKey()))
+                .call(() -> cache.invalidate(h.cacheKey()));
     }
 
     public Uni<Optional<Entry>> byBuildId(String buildId) {
@@ -78,15 +96,15 @@ public class RecordingIndex {
     }
 
     /**
-     * A cache hit: the key's live entry for this tenant (any tenant when null), its read counted
-     * (access count and last access) in the same statement.
+     * A cache hit: the key's live entry for this tenant (any tenant when null), read through the
+     * Redis cache, its read counted ({@link ReadCounter}); {@code accessCount} includes this read.
      */
     public Uni<Optional<Entry>> hit(String cacheKey, String tenantId) {
-        return pool.preparedQuery("""
-                        UPDATE recordings SET access_count = access_count + 1, last_access_at = now()
-                        WHERE cache_key = $1 AND ($2::text IS NULL OR tenant_id = $2) AND expires_at > now()
-                        RETURNING *""")
-                .execute(Tuple.of(cacheKey, tenantId)).map(RecordingIndex::first);
+        return cache.getOrLoad(cacheKey, () -> byCacheKey(cacheKey).map(found -> found.orElse(null)))
+                .map(entry -> Optional.ofNullable(entry)
+                        .filter(e -> tenantId == null || tenantId.equals(e.tenantId()))
+                        .filter(e -> e.expiresAt().isAfter(OffsetDateTime.now()))
+                        .map(e -> e.withReads(e.accessCount() + reads.read(cacheKey))));
     }
 
     /**
@@ -105,7 +123,7 @@ public class RecordingIndex {
                         RETURNING r.cache_key, r.tenant_id, r.object_key,
                                   CASE WHEN r.expires_at <= now() THEN 'expired' ELSE 'unused' END AS reason""")
                 .execute(Tuple.of((double) unreadFor.toSeconds(), minReads, limit))
-                .map(RecordingIndex::removed);
+                .map(RecordingIndex::removed).flatMap(this::uncache);
     }
 
     /** Takes out one key of a tenant (any tenant when null). */
@@ -113,7 +131,7 @@ public class RecordingIndex {
         return pool.preparedQuery("""
                         DELETE FROM recordings WHERE cache_key = $1 AND ($2::text IS NULL OR tenant_id = $2)
                         RETURNING cache_key, tenant_id, object_key, 'invalidated' AS reason""")
-                .execute(Tuple.of(cacheKey, tenantId)).map(RecordingIndex::removed);
+                .execute(Tuple.of(cacheKey, tenantId)).map(RecordingIndex::removed).flatMap(this::uncache);
     }
 
     /** Takes out every recording of a tenant's repository (its normalized URL). */
@@ -121,7 +139,7 @@ public class RecordingIndex {
         return pool.preparedQuery("""
                         DELETE FROM recordings WHERE repository = $1 AND ($2::text IS NULL OR tenant_id = $2)
                         RETURNING cache_key, tenant_id, object_key, 'invalidated' AS reason""")
-                .execute(Tuple.of(repository, tenantId)).map(RecordingIndex::removed);
+                .execute(Tuple.of(repository, tenantId)).map(RecordingIndex::removed).flatMap(this::uncache);
     }
 
     /** How many recordings and stored bytes (one tenant's, or all when null). */
@@ -151,6 +169,15 @@ public class RecordingIndex {
 
     private static Optional<Entry> first(RowSet<Row> rows) {
         return rows.size() == 0 ? Optional.empty() : Optional.of(toEntry(rows.iterator().next()));
+    }
+
+    /** Drops the removed entries' cached copies. */
+    private Uni<List<Removed>> uncache(List<Removed> removed) {
+        if (removed.isEmpty()) {
+            return Uni.createFrom().item(removed);
+        }
+        return Uni.join().all(removed.stream().map(r -> cache.invalidate(r.cacheKey())).toList()).usingConcurrencyOf(16)
+                .andCollectFailures().replaceWith(removed).onFailure().recoverWithItem(removed);
     }
 
     private static List<Removed> removed(RowSet<Row> rows) {

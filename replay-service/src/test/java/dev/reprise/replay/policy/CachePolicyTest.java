@@ -49,6 +49,8 @@ class CachePolicyTest {
     @Inject
     CacheRemovals removals;
     @Inject
+    dev.reprise.replay.store.ReadCounter reads;
+    @Inject
     Pool pool;
     @Inject
     ObjectMapper json;
@@ -67,7 +69,10 @@ class CachePolicyTest {
         given().get("/api/v1/recordings/" + live + "?tenant=" + tenant).then().statusCode(200).body("reads", equalTo(1));
         given().get("/api/v1/recordings/" + live + "?tenant=" + tenant).then().statusCode(200).body("reads", equalTo(2))
                 .body("label", equalTo("Fresh")).body("stale", equalTo(false));
+        reads.flush().await().atMost(WAIT);
         assertThat(column(live, "last_access_at")).isNotNull();
+        assertThat(column(live, "access_count")).isEqualTo(2L);
+        given().get("/api/v1/recordings/" + live + "?tenant=" + tenant).then().statusCode(200).body("reads", equalTo(3));
         given().get("/api/v1/recordings/" + expired + "?tenant=" + tenant).then().statusCode(404);
         assertThat(column(expired, "access_count")).isEqualTo(0L);
         RecordingWebSocket socket = RecordingWebSocket.open(ws("/ws/recordings/" + expired + "?speed=0"));
@@ -227,31 +232,13 @@ class CachePolicyTest {
     private String stored(String tenant, String repository, long durationMs) {
         String key = UUID.randomUUID().toString().replace("-", "") + "0".repeat(32);
         String buildId = UUID.randomUUID().toString();
-        List<Recording.Frame> frames = List.of(
-                frame(0, "dev.reprise.build.started.v1", buildId, "{\"buildId\":\"" + buildId + "\"}"),
-                frame(0, "dev.reprise.build.step-started.v1", buildId, "{\"step\":1,\"name\":\"checkout\"}"),
-                frame(5, "dev.reprise.build.step-finished.v1", buildId, "{\"step\":1,\"name\":\"checkout\",\"exitCode\":0}"),
-                frame(6, "dev.reprise.build.step-started.v1", buildId, "{\"step\":2,\"name\":\"build\"}"),
-                frame(8, "dev.reprise.build.output.v1", buildId, "{\"stream\":\"STDOUT\",\"chunk\":\"compiling\\n\"}"),
-                frame(durationMs, "dev.reprise.build.completed.v1", buildId,
-                        "{\"status\":\"SUCCESS\",\"exitCode\":0,\"durationMs\":" + durationMs + "}"));
-        Recording recording = new Recording(new Recording.Header(Recording.FORMAT, key, buildId, tenant, repository,
-                "c".repeat(40), "make", "SUCCESS", durationMs, frames.size(), 0), frames);
-        byte[] gzip = recording.toGzip(json);
-        String objectKey = RecordingObjects.keyFor(key, buildId);
-        objects.put(objectKey, gzip).await().atMost(WAIT);
-        index.upsert(recording.header(), dev.reprise.events.RepositoryUrl.parse(repository).normalized(), objectKey, gzip.length,
-                OffsetDateTime.now(ZoneOffset.UTC).plusDays(30)).await().atMost(WAIT);
+        TestRecordings.store(index, objects, json, key, buildId, tenant, repository, durationMs);
         built.add(key + ":" + buildId);
         return key;
     }
 
     private String buildOf(String key) {
         return built.stream().filter(k -> k.startsWith(key + ":")).findFirst().orElseThrow().substring(65);
-    }
-
-    private static Recording.Frame frame(long t, String type, String buildId, String data) {
-        return new Recording.Frame(t, "{\"type\":\"" + type + "\",\"subject\":\"" + buildId + "\",\"data\":" + data + "}");
     }
 
     private static List<String> messages(Recording recording) {

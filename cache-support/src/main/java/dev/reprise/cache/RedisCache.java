@@ -1,0 +1,290 @@
+package dev.reprise.cache;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JavaType;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Timer;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.jboss.logging.Logger;
+
+/**
+ * One named cache-aside cache of JSON values in Redis, keys namespaced
+ * {@code <prefix>:cache:<name>:<key>}.
+ *
+ * <ul>
+ *   <li>{@link #getOrLoad}: a hit answers from Redis; a miss runs the loader once per instance
+ *       (concurrent misses share it) and, through a short {@code SET NX PX} lock, once across
+ *       instances (the others wait briefly for its value, then load themselves).</li>
+ *   <li>Redis errors, timeouts and an open breaker are misses: the loader answers and nothing fails.</li>
+ *   <li>{@link #invalidate} after every write to the source of truth: a short tombstone replaces the
+ *       value so a load that started before the write cannot store its old value after it; the TTL
+ *       is the safety net.</li>
+ * </ul>
+ */
+public final class RedisCache<T> {
+
+    private static final Logger LOG = Logger.getLogger(RedisCache.class);
+    private static final Duration POLL = Duration.ofMillis(20);
+
+    /** What the cache did since start (this instance). */
+    public record Stats(String name, long hits, long misses, long errors, long loads, double loadMsAverage,
+            long tooLarge, long invalidations, double hitRate, long ttlSeconds) {
+    }
+
+    private final RedisCaches redis;
+    private final String name;
+    private final String namespace;
+    private final JavaType type;
+    private final Duration ttl;
+    private final Map<String, Uni<T>> inFlight = new ConcurrentHashMap<>();
+    private final LongAdder hits = new LongAdder();
+    private final LongAdder misses = new LongAdder();
+    private final LongAdder errors = new LongAdder();
+    private final LongAdder loads = new LongAdder();
+    private final LongAdder loadNanos = new LongAdder();
+    private final LongAdder tooLarge = new LongAdder();
+    private final LongAdder invalidations = new LongAdder();
+    private final Counter hitCounter;
+    private final Counter missCounter;
+    private final Counter errorCounter;
+    private final Timer loadTimer;
+
+    RedisCache(RedisCaches redis, String name, JavaType type, Duration ttl) {
+        this.redis = redis;
+        this.name = name;
+        this.namespace = redis.namespace(name);
+        this.type = type;
+        this.ttl = ttl;
+        this.hitCounter = redis.metrics().counter("reprise.redis.cache.requests", "cache", name, "result", "hit");
+        this.missCounter = redis.metrics().counter("reprise.redis.cache.requests", "cache", name, "result", "miss");
+        this.errorCounter = redis.metrics().counter("reprise.redis.cache.requests", "cache", name, "result", "error");
+        this.loadTimer = Timer.builder("reprise.redis.cache.load").tag("cache", name)
+                .description("Time the source took to answer a cache miss").register(redis.metrics());
+    }
+
+    public String name() {
+        return name;
+    }
+
+    JavaType type() {
+        return type;
+    }
+
+    /** The cached value, or the loader's (stored for next time). A null from the loader is returned, not cached. */
+    public Uni<T> getOrLoad(String key, Supplier<Uni<T>> loader) {
+        if (!redis.enabled()) {
+            return load(loader);
+        }
+        return lookup(key, loader);
+    }
+
+    /** The cached value, if Redis has one (errors are empty). */
+    public Uni<Optional<T>> get(String key) {
+        if (!redis.enabled()) {
+            return Uni.createFrom().item(Optional.empty());
+        }
+        return read(namespace + key).map(Optional::ofNullable).onFailure().recoverWithItem(e -> {
+            error(e);
+            return Optional.empty();
+        });
+    }
+
+    /** Stores a value known to be current (overwriting); false when it was not cached. */
+    public Uni<Boolean> set(String key, T value) {
+        if (!redis.enabled()) {
+            return Uni.createFrom().item(false);
+        }
+        return store(namespace + key, value, false);
+    }
+
+    /** Call after the source of truth for {@code key} changed; never fails (see {@link RedisCaches#invalidate}). */
+    public Uni<Void> invalidate(String key) {
+        invalidations.increment();
+        if (!redis.enabled()) {
+            return Uni.createFrom().voidItem();
+        }
+        return redis.invalidate(namespace + key).replaceWithVoid();
+    }
+
+    /**
+     * Drops the cached copy without a tombstone: for changes that do not make the old value wrong
+     * enough to bypass the cache (counters), where a racing load storing it again is harmless.
+     */
+    public Uni<Void> evict(String key) {
+        if (!redis.enabled()) {
+            return Uni.createFrom().voidItem();
+        }
+        return redis.delete(namespace + key).onFailure().recoverWithNull();
+    }
+
+    /** Removes every key of this cache matching the glob {@code pattern} (SCAN in batches); how many. */
+    public Uni<Long> invalidateMatching(String pattern) {
+        invalidations.increment();
+        if (!redis.enabled()) {
+            return Uni.createFrom().item(0L);
+        }
+        return redis.deleteMatching(namespace + pattern);
+    }
+
+    /** Loads {@code keys} into the cache in the background (a few at a time); returns at once. */
+    public void warm(Collection<String> keys, Function<String, Uni<T>> loader) {
+        if (!redis.enabled() || keys.isEmpty()) {
+            return;
+        }
+        Multi.createFrom().iterable(keys)
+                .onItem().transformToUni(k -> getOrLoad(k, () -> loader.apply(k)).onFailure().recoverWithNull()).merge(4)
+                .collect().with(java.util.stream.Collectors.counting())
+                .subscribe().with(n -> LOG.debugf("Warmed %d key(s) of cache %s", n, name),
+                        e -> LOG.warnf("Warming cache %s stopped: %s", name, e.getMessage()));
+    }
+
+    public Stats stats() {
+        long h = hits.sum();
+        long m = misses.sum();
+        long e = errors.sum();
+        long l = loads.sum();
+        return new Stats(name, h, m, e, l, l == 0 ? 0 : loadNanos.sum() / 1e6 / l, tooLarge.sum(), invalidations.sum(),
+                h + m + e == 0 ? 0 : (double) h / (h + m + e), ttl.toSeconds());
+    }
+
+    // --- the lookup ---
+
+    private Uni<T> lookup(String key, Supplier<Uni<T>> loader) {
+        String full = namespace + key;
+        return redis.readable().flatMap(readable -> {
+            if (!readable) {
+                errors.increment();
+                errorCounter.increment();
+                return load(loader);
+            }
+            return redis.get(full).map(raw -> new Read(raw, null)).onFailure().recoverWithItem(e -> new Read(null, e))
+                    .flatMap(read -> {
+                        if (read.failure() != null) {
+                            error(read.failure());
+                            return load(loader);
+                        }
+                        T cached = decode(full, read.raw());
+                        if (cached != null) {
+                            hit();
+                            return Uni.createFrom().item(cached);
+                        }
+                        misses.increment();
+                        missCounter.increment();
+                        // Just invalidated: read the source, and do not cache what may predate the write.
+                        if (RedisCaches.TOMBSTONE.equals(read.raw())) {
+                            return load(loader);
+                        }
+                        // Concurrent misses of this key on this instance share one load.
+                        return inFlight.computeIfAbsent(key, k -> loadOnce(full, loader)
+                                .onTermination().invoke(() -> inFlight.remove(k))
+                                .memoize().indefinitely());
+                    });
+        });
+    }
+
+    private record Read(String raw, Throwable failure) {
+    }
+
+    /** One load across instances: the lock holder loads and stores; the others wait for its value briefly. */
+    private Uni<T> loadOnce(String full, Supplier<Uni<T>> loader) {
+        String lock = full + ":lock";
+        return redis.lock(lock, UUID.randomUUID().toString(), redis.settings().lockTtl())
+                .onFailure().recoverWithItem((Boolean) null)
+                .flatMap(acquired -> {
+                    if (acquired == null) {
+                        return load(loader); // Redis failed between the read and the lock: no caching now
+                    }
+                    if (acquired) {
+                        return load(loader)
+                                .call(value -> value == null ? Uni.createFrom().voidItem() : store(full, value, true))
+                                .call(() -> redis.delete(lock).onFailure().recoverWithNull());
+                    }
+                    return awaitOther(full, System.nanoTime() + redis.settings().lockWait().toNanos())
+                            .flatMap(value -> value != null ? Uni.createFrom().item(value) : load(loader));
+                });
+    }
+
+    private Uni<T> awaitOther(String full, long deadline) {
+        return Uni.createFrom().voidItem().onItem().delayIt().by(POLL)
+                .flatMap(ignored -> redis.get(full).onFailure().recoverWithNull())
+                .flatMap(raw -> {
+                    T value = decode(full, raw);
+                    if (value != null) {
+                        return Uni.createFrom().item(value);
+                    }
+                    return RedisCaches.TOMBSTONE.equals(raw) || System.nanoTime() >= deadline
+                            ? Uni.createFrom().nullItem()
+                            : awaitOther(full, deadline);
+                });
+    }
+
+    private Uni<T> load(Supplier<Uni<T>> loader) {
+        long start = System.nanoTime();
+        return Uni.createFrom().<T>deferred(() -> loader.get()).eventually(() -> {
+            long took = System.nanoTime() - start;
+            loads.increment();
+            loadNanos.add(took);
+            loadTimer.record(took, TimeUnit.NANOSECONDS);
+        });
+    }
+
+    private Uni<Boolean> store(String full, T value, boolean onlyIfAbsent) {
+        byte[] encoded;
+        try {
+            encoded = redis.json().writeValueAsBytes(value);
+        } catch (JsonProcessingException e) {
+            LOG.warnf("Cache %s: value not cached, not serializable (%s)", name, e.getOriginalMessage());
+            return Uni.createFrom().item(false);
+        }
+        if (encoded.length > redis.settings().maxValueBytes()) {
+            tooLarge.increment();
+            return Uni.createFrom().item(false);
+        }
+        return redis.set(full, new String(encoded, StandardCharsets.UTF_8), ttl, onlyIfAbsent)
+                .onFailure().recoverWithItem(e -> {
+                    error(e);
+                    return false;
+                });
+    }
+
+    private Uni<T> read(String full) {
+        return redis.get(full).map(raw -> decode(full, raw));
+    }
+
+    /** The value, or null for absent, a tombstone or an unreadable value (which is dropped). */
+    private T decode(String full, String raw) {
+        if (raw == null || RedisCaches.TOMBSTONE.equals(raw)) {
+            return null;
+        }
+        try {
+            return redis.json().readValue(raw, type);
+        } catch (JsonProcessingException e) {
+            LOG.warnf("Cache %s: dropped an unreadable value (%s)", name, e.getOriginalMessage());
+            redis.delete(full).subscribe().with(ignored -> { }, ignored -> { });
+            return null;
+        }
+    }
+
+    private void hit() {
+        hits.increment();
+        hitCounter.increment();
+    }
+
+    private void error(Throwable e) {
+        errors.increment();
+        errorCounter.increment();
+        LOG.debugf("Cache %s: Redis unavailable (%s); using the source", name, e.toString());
+    }
+}

@@ -1,0 +1,81 @@
+package dev.reprise.replay.policy;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.equalTo;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.reprise.replay.store.RecordingIndex;
+import dev.reprise.replay.store.RecordingObjects;
+import dev.reprise.testing.RepriseInfrastructure;
+import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.path.json.JsonPath;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+/** Recording lookups read through Redis, and a write is never followed by a stale read. */
+@QuarkusTest
+@WithTestResource(value = RepriseInfrastructure.class, initArgs = @ResourceArg(name = "stores", value = "kafka,postgres,redis,s3"))
+class RecordingLookupCacheTest {
+
+    @Inject
+    RecordingIndex index;
+    @Inject
+    RecordingObjects objects;
+    @Inject
+    ObjectMapper json;
+
+    @Test
+    void lookupsAreServedFromRedisAndAWriteIsSeenByTheNextLookup() {
+        assertNoStaleReads(index, objects, json);
+
+        // A written key is not cached for the tombstone's 2 s (a load racing the write cannot store
+        // its old value); after that, repeated lookups are Redis hits.
+        String tenant = "t-" + UUID.randomUUID();
+        String key = UUID.randomUUID().toString().replace("-", "") + "0".repeat(32);
+        TestRecordings.store(index, objects, json, key, UUID.randomUUID().toString(), tenant, "file:///srv/app", 100);
+        long hitsBefore = cacheStats().getLong("hits");
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(250)).untilAsserted(() -> {
+            given().get("/api/v1/recordings/" + key + "?tenant=" + tenant).then().statusCode(200);
+            assertThat(cacheStats().getLong("hits")).as("repeated lookups are Redis hits").isGreaterThan(hitsBefore + 1);
+        });
+        assertThat(cacheStats().getString("breaker")).isEqualTo("CLOSED");
+    }
+
+    /** The same key's recording replaced, then invalidated: each lookup after a write sees it. */
+    static void assertNoStaleReads(RecordingIndex index, RecordingObjects objects, ObjectMapper json) {
+        String tenant = "t-" + UUID.randomUUID();
+        String key = UUID.randomUUID().toString().replace("-", "") + "0".repeat(32);
+        String first = UUID.randomUUID().toString();
+        TestRecordings.store(index, objects, json, key, first, tenant, "file:///srv/app", 100);
+        for (int i = 0; i < 3; i++) {
+            given().get("/api/v1/recordings/" + key + "?tenant=" + tenant).then().statusCode(200).body("buildId", equalTo(first));
+        }
+        String fresh = UUID.randomUUID().toString(); // a fresh build's recording replaces the key's
+        TestRecordings.store(index, objects, json, key, fresh, tenant, "file:///srv/app", 100);
+        given().get("/api/v1/recordings/" + key + "?tenant=" + tenant).then().statusCode(200).body("buildId", equalTo(fresh))
+                .body("reads", equalTo(1));
+        given().delete("/api/v1/recordings/" + key + "?tenant=" + tenant).then().statusCode(200);
+        given().get("/api/v1/recordings/" + key + "?tenant=" + tenant).then().statusCode(404);
+    }
+
+    static JsonPath cacheStats() {
+        JsonPath report = given().get("/api/v1/admin/caches").then().statusCode(200).extract().jsonPath();
+        return new JsonPath(report.prettify()) {
+            @Override
+            public long getLong(String path) {
+                return report.getLong("caches.find { it.name == 'recording' }." + path);
+            }
+
+            @Override
+            public String getString(String path) {
+                return report.getString(path);
+            }
+        };
+    }
+}
