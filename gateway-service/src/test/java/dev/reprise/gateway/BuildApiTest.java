@@ -152,6 +152,17 @@ class BuildApiTest {
     }
 
     @Test
+    void theWebUiAndItsBundledAssetsAreServedWithoutACdn() {
+        String page = given().get("/").then().statusCode(200).contentType(containsString("text/html")).extract().asString();
+        assertThat(page).contains("<title>Reprise</title>", "vendor/xterm.js", "vendor/uPlot.iife.min.js", "app.js")
+                .doesNotContain("src=\"http", "href=\"http", "src=\"//", "href=\"//");
+        for (String asset : List.of("/app.js", "/app.css", "/vendor/xterm.js", "/vendor/xterm.css", "/vendor/addon-fit.js",
+                "/vendor/uPlot.iife.min.js", "/vendor/uPlot.min.css")) {
+            given().get(asset).then().statusCode(200);
+        }
+    }
+
+    @Test
     void invalidatingTheCacheNeedsAWriterAndAValidKeyOrRepository() {
         String reader = token(tenant, "read");
         String key = "a".repeat(64);

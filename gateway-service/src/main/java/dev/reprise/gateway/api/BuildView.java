@@ -12,7 +12,7 @@ import java.time.OffsetDateTime;
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record BuildView(String buildId, String cacheKey, String repository, String ref, String commit, String tool,
-        String status, boolean cached, Boolean coalesced, String streamUrl, OffsetDateTime requestedAt,
+        String command, String status, boolean cached, Boolean coalesced, String streamUrl, OffsetDateTime requestedAt,
         OffsetDateTime startedAt, OffsetDateTime finishedAt, Long durationMs, Integer exitCode, String reason,
         Long ageSeconds, String label, Boolean stale, String refreshBuildId) {
 }

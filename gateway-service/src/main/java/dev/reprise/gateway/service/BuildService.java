@@ -92,7 +92,7 @@ public class BuildService {
     }
 
     private static BuildView withAge(BuildView v, RecordingInfo r, String refreshBuildId) {
-        return new BuildView(v.buildId(), v.cacheKey(), v.repository(), v.ref(), v.commit(), v.tool(), v.status(),
+        return new BuildView(v.buildId(), v.cacheKey(), v.repository(), v.ref(), v.commit(), v.tool(), v.command(), v.status(),
                 v.cached(), v.coalesced(), v.streamUrl(), v.requestedAt(), v.startedAt(), v.finishedAt(), v.durationMs(),
                 v.exitCode(), v.reason(), r.ageSeconds(), r.label(), r.stale() ? Boolean.TRUE : null, refreshBuildId);
     }
@@ -142,7 +142,7 @@ public class BuildService {
         String stream = r.cached()
                 ? config.streamBaseUrl() + "/ws/recordings/" + r.cacheKey()
                 : config.streamBaseUrl() + "/ws/builds/" + r.id();
-        return new BuildView(r.id(), r.cacheKey(), r.repository(), r.ref(), r.commit(), r.tool(), r.status(), r.cached(),
+        return new BuildView(r.id(), r.cacheKey(), r.repository(), r.ref(), r.commit(), r.tool(), r.command(), r.status(), r.cached(),
                 coalesced, stream, r.requestedAt(), r.startedAt(), r.finishedAt(), r.durationMs(), r.exitCode(),
                 r.reason(), null, null, null, null);
     }

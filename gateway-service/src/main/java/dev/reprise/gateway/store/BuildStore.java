@@ -21,7 +21,7 @@ public class BuildStore {
     /** One build_requests row. */
     public record BuildRow(String id, String tenantId, String cacheKey, String repository, String ref, String commit,
             String tool, String status, boolean cached, OffsetDateTime requestedAt, OffsetDateTime startedAt,
-            OffsetDateTime finishedAt, Long durationMs, Integer exitCode, String reason) {
+            OffsetDateTime finishedAt, Long durationMs, Integer exitCode, String reason, String command) {
 
         public boolean active() {
             return "QUEUED".equals(status) || "RUNNING".equals(status);
@@ -39,7 +39,7 @@ public class BuildStore {
 
     private static final String COLUMNS = """
             id, tenant_id, cache_key, repository, ref, commit_sha, tool, status, cached, requested_at, started_at,
-            finished_at, duration_ms, exit_code, reason""";
+            finished_at, duration_ms, exit_code, reason, command""";
 
     private final Pool pool;
 
@@ -125,6 +125,6 @@ public class BuildStore {
                 r.getString("ref"), r.getString("commit_sha"), r.getString("tool"), r.getString("status"),
                 r.getBoolean("cached"), r.getOffsetDateTime("requested_at"), r.getOffsetDateTime("started_at"),
                 r.getOffsetDateTime("finished_at"), r.getLong("duration_ms"), r.getInteger("exit_code"),
-                r.getString("reason"));
+                r.getString("reason"), r.getString("command"));
     }
 }
