@@ -109,6 +109,8 @@ public class BuildRunner {
             BuildOutcome outcome = executor.run(request, new KafkaBuildEventSink(publisher, request.buildId(), 0), handle);
             executions.finish(request.buildId(), outcome.status(), outcome.exitCode());
             metrics.counter("reprise.runner.builds", "status", outcome.status().name().toLowerCase()).increment();
+            metrics.timer("reprise.runner.build.duration", "status", outcome.status().name().toLowerCase())
+                    .record(java.time.Duration.ofMillis(outcome.durationMs()));
             LOG.infof("Build %s finished: %s in %d ms%s", request.buildId(), outcome.status(), outcome.durationMs(),
                     outcome.reason() == null ? "" : " (" + outcome.reason() + ")");
         } finally {

@@ -63,6 +63,17 @@ public class CacheStats {
         this.pool = pool;
         this.metrics = metrics;
         this.policy = policy;
+        // Registered at zero, so dashboards and alerts see a series before the first event.
+        for (String result : new String[] {"hit", "miss", "stale"}) {
+            metrics.counter("reprise.cache.requests", "cache", "recording", "result", result);
+        }
+        metrics.counter("reprise.cache.saved.seconds", "cache", "recording");
+        metrics.counter("reprise.cache.saved.money", "cache", "recording", "currency", policy.cost().currency());
+        metrics.counter("reprise.replay.replays");
+        metrics.counter("reprise.replay.errors", "reason", "unreadable");
+        metrics.counter("reprise.cache.evictions", "store", "recordings", "reason", "expired");
+        metrics.counter("reprise.cache.evictions", "store", "recordings", "reason", "unused");
+        metrics.counter("reprise.cache.invalidations", "store", "recordings", "reason", "invalidated");
     }
 
     /** A lookup that found a recording; {@code stale} when it was served while a refresh runs. */

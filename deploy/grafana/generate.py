@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""Grafana dashboards as code: writes dashboards/*.json from the panel lists below.
+
+Run it after editing (python3 deploy/grafana/generate.py); the JSON files are committed so
+Grafana provisioning and the Kubernetes ConfigMap need nothing but them. Every query here is
+evaluated against live services by e2e/ObservabilityIT, so a renamed metric fails the build.
+"""
+import json
+import pathlib
+
+OUT = pathlib.Path(__file__).parent / "dashboards"
+RECORDING = 'cache="recording"'
+
+DASHBOARDS = {
+    "reprise-overview": ("Reprise: overview", [
+        ("stat", "Hit rate (1 h)", ["reprise:cache_hit_ratio:rate1h"], "percentunit"),
+        ("stat", "Build time saved (1 h)", ["sum(increase(reprise_cache_saved_seconds_total[1h]))"], "s"),
+        ("stat", "Money saved (1 h)", ["sum by (currency) (increase(reprise_cache_saved_money_total[1h]))"], "currencyUSD"),
+        ("timeseries", "Hit rate", [f'sum(rate(reprise_cache_requests_total{{{RECORDING},result=~"hit|stale"}}[5m]))'
+                                    f' / clamp_min(sum(rate(reprise_cache_requests_total{{{RECORDING}}}[5m])), 1e-9)'], "percentunit"),
+        ("timeseries", "Cache requests by result", [f"sum by (result) (rate(reprise_cache_requests_total{{{RECORDING}}}[5m]))"], "reqps"),
+        ("timeseries", "Live builds by status", ["sum by (status) (increase(reprise_runner_builds_total[1h]))"], "short"),
+        ("timeseries", "Live build duration (average)", ["sum(rate(reprise_runner_build_duration_seconds_sum[15m]))"
+                                                        " / clamp_min(sum(rate(reprise_runner_build_duration_seconds_count[15m])), 1e-9)"], "s"),
+    ]),
+    "reprise-replay": ("Reprise: record and replay", [
+        ("timeseries", "Replays per second", ["sum(rate(reprise_replay_replays_total[5m]))"], "reqps"),
+        ("timeseries", "Open WebSockets (live and replay)", ["sum by (service) (http_server_websocket_connections_seconds_active_count)"], "short"),
+        ("timeseries", "Replay errors (10 min)", ["sum by (reason) (increase(reprise_replay_errors_total[10m]))"], "short"),
+        ("timeseries", "Recordings stored (1 h)", ["sum by (status) (increase(reprise_recordings_stored_total[1h]))"], "short"),
+        ("timeseries", "Entries per store", ["sum by (store) (reprise_cache_entries)"], "short"),
+        ("timeseries", "Bytes stored per store", ["sum by (store) (reprise_cache_stored_bytes)"], "bytes"),
+        ("timeseries", "Evictions and invalidations (1 h)", ["sum by (reason) (increase(reprise_cache_evictions_total[1h]))",
+                                                            "sum(increase(reprise_cache_invalidations_total[1h]))"], "short"),
+    ]),
+    "reprise-redis-cache": ("Reprise: Redis cache layer", [
+        ("timeseries", "Lookups by cache and result", ["sum by (service, cache, result) (rate(reprise_redis_cache_requests_total[5m]))"], "reqps"),
+        ("timeseries", "Hit ratio by cache", ['sum by (cache) (rate(reprise_redis_cache_requests_total{result="hit"}[5m]))'
+                                             " / clamp_min(sum by (cache) (rate(reprise_redis_cache_requests_total[5m])), 1e-9)"], "percentunit"),
+        ("timeseries", "Load time on a miss (average)", ["sum by (cache) (rate(reprise_redis_cache_load_seconds_sum[5m]))"
+                                                        " / clamp_min(sum by (cache) (rate(reprise_redis_cache_load_seconds_count[5m])), 1e-9)"], "s"),
+        ("timeseries", "Redis errors", ["reprise:redis_cache_errors:rate5m"], "reqps"),
+    ]),
+    "reprise-services": ("Reprise: service health", [
+        ("stat", "Services up", ["reprise:service_up"], "short"),
+        ("timeseries", "HTTP requests by service", ["sum by (service) (rate(http_server_requests_seconds_count[5m]))"], "reqps"),
+        ("timeseries", "HTTP latency (average)", ["sum by (service) (rate(http_server_requests_seconds_sum[5m]))"
+                                                 " / clamp_min(sum by (service) (rate(http_server_requests_seconds_count[5m])), 1e-9)"], "s"),
+        ("timeseries", "HTTP latency (max)", ["max by (service) (http_server_requests_seconds_max)"], "s"),
+        ("timeseries", "Kafka consumer lag", ["reprise:kafka_consumer_lag:max"], "short"),
+        ("timeseries", "Heap used", ['sum by (service) (jvm_memory_used_bytes{area="heap"})'], "bytes"),
+        ("timeseries", "CPU", ["max by (service) (process_cpu_usage)"], "percentunit"),
+    ]),
+}
+
+
+def panel(i, kind, title, exprs, unit):
+    return {
+        "id": i + 1, "type": kind, "title": title,
+        "datasource": {"type": "prometheus", "uid": "prometheus"},
+        "gridPos": {"h": 4 if kind == "stat" else 8, "w": 8 if kind == "stat" else 12,
+                    "x": (i % 3) * 8 if kind == "stat" else (i % 2) * 12, "y": (i // 2) * 8},
+        "fieldConfig": {"defaults": {"unit": unit}, "overrides": []},
+        "targets": [{"refId": chr(65 + n), "expr": e, "datasource": {"type": "prometheus", "uid": "prometheus"}}
+                    for n, e in enumerate(exprs)],
+    }
+
+
+def main():
+    OUT.mkdir(exist_ok=True)
+    for uid, (title, panels) in DASHBOARDS.items():
+        dashboard = {
+            "uid": uid, "title": title, "tags": ["reprise"], "schemaVersion": 39, "version": 1,
+            "time": {"from": "now-6h", "to": "now"}, "refresh": "30s", "timezone": "browser",
+            "panels": [panel(i, *p) for i, p in enumerate(panels)],
+        }
+        (OUT / f"{uid}.json").write_text(json.dumps(dashboard, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,123 @@
+package dev.reprise.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.File;
+import java.io.StringReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+
+/** The deployment descriptors render and validate with the real tools, and say only what the services read. */
+class DeploymentIT {
+
+    private static final Path ROOT = Services.ROOT;
+    private static final Set<String> SERVICES = Set.of("gateway", "build-runner", "replay", "artifact", "image-cache");
+
+    @ParameterizedTest
+    @ValueSource(strings = {"dev", "prod"})
+    void theKustomizeOverlayRendersAndEveryServiceDeploymentIsProbedBoundedAndNonRoot(String overlay) throws Exception {
+        Run render = run("kubectl", "kustomize", ROOT.resolve("deploy/k8s/overlays/" + overlay).toString());
+        assertThat(render.exitCode()).as(render.output()).isZero();
+        List<JsonNode> objects = new ArrayList<>();
+        new ObjectMapper(new YAMLFactory()).readerFor(JsonNode.class)
+                .readValues(render.stdout()).forEachRemaining(n -> objects.add((JsonNode) n));
+
+        Set<String> deployed = new TreeSet<>();
+        for (JsonNode object : objects) {
+            String kind = object.path("kind").asText();
+            String name = object.path("metadata").path("name").asText();
+            if (kind.equals("Deployment") && SERVICES.contains(name)) {
+                deployed.add(name);
+                JsonNode pod = object.path("spec").path("template").path("spec");
+                assertThat(pod.path("securityContext").path("runAsNonRoot").asBoolean()).as(name + " runs as non-root").isTrue();
+                for (JsonNode container : pod.path("containers")) {
+                    assertThat(container.path("livenessProbe").path("httpGet").path("path").asText()).isEqualTo("/q/health/live");
+                    assertThat(container.path("readinessProbe").path("httpGet").path("path").asText()).isEqualTo("/q/health/ready");
+                    for (String bound : List.of("requests", "limits")) {
+                        assertThat(container.path("resources").path(bound).has("cpu")).as(name + " cpu " + bound).isTrue();
+                        assertThat(container.path("resources").path(bound).has("memory")).as(name + " memory " + bound).isTrue();
+                    }
+                    assertThat(container.path("securityContext").path("allowPrivilegeEscalation").asBoolean(true)).isFalse();
+                }
+            }
+            if (kind.equals("ConfigMap") && name.endsWith("-config") && SERVICES.contains(name.replace("-config", ""))) {
+                Properties set = new Properties();
+                set.load(new StringReader(object.path("data").path("application.properties").asText()));
+                Set<String> read = propertiesRead(name.replace("-config", ""));
+                for (String key : set.stringPropertyNames()) {
+                    assertThat(read).as(name + " sets " + key + ", a property the service reads").contains(key);
+                }
+            }
+            if (kind.equals("ConfigMap") && name.equals("reprise-endpoints") || kind.equals("Secret") && name.equals("reprise-credentials")) {
+                Set<String> variables = variablesRead();
+                object.path("data").fieldNames().forEachRemaining(variable ->
+                        assertThat(variables).as(name + " sets " + variable + ", a variable the services read").contains(variable));
+            }
+        }
+        assertThat(deployed).isEqualTo(SERVICES);
+        assertThat(objects.stream().filter(o -> o.path("kind").asText().equals("HorizontalPodAutoscaler")).count()).isEqualTo(5);
+        assertThat(objects.stream().filter(o -> o.path("kind").asText().equals("PodDisruptionBudget")).count()).isEqualTo(5);
+        assertThat(objects.stream().filter(o -> o.path("kind").asText().equals("KafkaTopic")).count()).isEqualTo(6);
+    }
+
+    @Test
+    void composeAndPrometheusFilesValidateWithTheirOwnTools() throws Exception {
+        Run compose = run("docker-compose", "-f", ROOT.resolve("docker-compose.yml").toString(), "config", "-q");
+        assertThat(compose.exitCode()).as(compose.output()).isZero();
+        Run rules = run("promtool", "check", "rules", ROOT.resolve("deploy/prometheus/rules/reprise.yml").toString());
+        assertThat(rules.exitCode()).as(rules.output()).isZero();
+        Run config = run("promtool", "check", "config", ROOT.resolve("deploy/prometheus/prometheus.yml").toString());
+        assertThat(config.exitCode()).as(config.output()).isZero();
+    }
+
+    /** Keys of the service's application.properties (profiles stripped). */
+    private static Set<String> propertiesRead(String service) throws Exception {
+        Properties properties = new Properties();
+        properties.load(new StringReader(Files.readString(ROOT.resolve(service + "-service/src/main/resources/application.properties"))));
+        Set<String> keys = new TreeSet<>();
+        properties.stringPropertyNames().forEach(k -> keys.add(k.replaceFirst("^%[a-z]+\\.", "")));
+        return keys;
+    }
+
+    /** Environment variables the services' application.properties read (${NAME...}). */
+    private static Set<String> variablesRead() throws Exception {
+        Set<String> variables = new TreeSet<>();
+        for (String service : SERVICES) {
+            Matcher m = Pattern.compile("\\$\\{([A-Z][A-Z0-9_]*)").matcher(
+                    Files.readString(ROOT.resolve(service + "-service/src/main/resources/application.properties")));
+            while (m.find()) {
+                variables.add(m.group(1));
+            }
+        }
+        return variables;
+    }
+
+    private record Run(int exitCode, String stdout, String output) {
+    }
+
+    private static Run run(String... command) throws Exception {
+        Path err = Files.createTempFile("reprise-run-", ".err");
+        Process process = new ProcessBuilder(command).redirectError(err.toFile())
+                .redirectInput(new File("/dev/null")).start();
+        String stdout = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        boolean done = process.waitFor(120, TimeUnit.SECONDS);
+        String stderr = Files.readString(err);
+        Files.delete(err);
+        return new Run(done ? process.exitValue() : -1, stdout, String.join(" ", command) + "\n" + stderr);
+    }
+}
