@@ -73,6 +73,10 @@ class DeploymentIT {
         assertThat(objects.stream().filter(o -> o.path("kind").asText().equals("HorizontalPodAutoscaler")).count()).isEqualTo(5);
         assertThat(objects.stream().filter(o -> o.path("kind").asText().equals("PodDisruptionBudget")).count()).isEqualTo(5);
         assertThat(objects.stream().filter(o -> o.path("kind").asText().equals("KafkaTopic")).count()).isEqualTo(6);
+        JsonNode dashboards = objects.stream().filter(o -> o.path("metadata").path("name").asText().equals("reprise-grafana-dashboards"))
+                .findFirst().orElseThrow();
+        assertThat(dashboards.path("metadata").path("labels").path("grafana_dashboard").asText()).isEqualTo("1");
+        assertThat(dashboards.path("data").size()).as("one key per dashboard").isEqualTo(4);
     }
 
     @Test
