@@ -20,8 +20,8 @@ DASHBOARDS = {
                                     f' / clamp_min(sum(rate(reprise_cache_requests_total{{{RECORDING}}}[5m])), 1e-9)'], "percentunit"),
         ("timeseries", "Cache requests by result", [f"sum by (result) (rate(reprise_cache_requests_total{{{RECORDING}}}[5m]))"], "reqps"),
         ("timeseries", "Live builds by status", ["sum by (status) (increase(reprise_runner_builds_total[1h]))"], "short"),
-        ("timeseries", "Live build duration (average)", ["sum(rate(reprise_runner_build_duration_seconds_sum[15m]))"
-                                                        " / clamp_min(sum(rate(reprise_runner_build_duration_seconds_count[15m])), 1e-9)"], "s"),
+        ("timeseries", "Live build duration p50 / p99", ["histogram_quantile(0.5, sum by (le) (rate(reprise_runner_build_duration_seconds_bucket[1h])))",
+                                                        "histogram_quantile(0.99, sum by (le) (rate(reprise_runner_build_duration_seconds_bucket[1h])))"], "s"),
     ]),
     "reprise-replay": ("Reprise: record and replay", [
         ("timeseries", "Replays per second", ["sum(rate(reprise_replay_replays_total[5m]))"], "reqps"),
@@ -44,8 +44,8 @@ DASHBOARDS = {
     "reprise-services": ("Reprise: service health", [
         ("stat", "Services up", ["reprise:service_up"], "short"),
         ("timeseries", "HTTP requests by service", ["sum by (service) (rate(http_server_requests_seconds_count[5m]))"], "reqps"),
-        ("timeseries", "HTTP latency (average)", ["sum by (service) (rate(http_server_requests_seconds_sum[5m]))"
-                                                 " / clamp_min(sum by (service) (rate(http_server_requests_seconds_count[5m])), 1e-9)"], "s"),
+        ("timeseries", "HTTP latency p50 / p99", ["histogram_quantile(0.5, sum by (service, le) (rate(http_server_requests_seconds_bucket[5m])))",
+                                                 "histogram_quantile(0.99, sum by (service, le) (rate(http_server_requests_seconds_bucket[5m])))"], "s"),
         ("timeseries", "HTTP latency (max)", ["max by (service) (http_server_requests_seconds_max)"], "s"),
         ("timeseries", "Kafka consumer lag", ["reprise:kafka_consumer_lag:max"], "short"),
         ("timeseries", "Heap used", ['sum by (service) (jvm_memory_used_bytes{area="heap"})'], "bytes"),

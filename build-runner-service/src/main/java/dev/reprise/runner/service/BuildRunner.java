@@ -49,6 +49,12 @@ public class BuildRunner {
         this.publisher = publisher;
         this.eventLog = eventLog;
         this.metrics = metrics;
+        // Registered at zero: a histogram whose series starts with the first build shows no rate for it.
+        for (dev.reprise.events.BuildStatus status : dev.reprise.events.BuildStatus.values()) {
+            String name = status.name().toLowerCase();
+            metrics.counter("reprise.runner.builds", "status", name);
+            metrics.timer("reprise.runner.build.duration", "status", name);
+        }
         this.runnerId = config.id().orElseGet(BuildRunner::defaultId);
         this.executor = new BuildExecutor(config, runnerId);
     }
