@@ -125,25 +125,26 @@ public class CacheStats {
     /** Writes what was counted since the last flush into the current hour's rows. */
     @Scheduled(every = "${reprise.cache.stats-flush-every:5s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     public Uni<Void> flush() {
-        List<Tuple> rows = new ArrayList<>();
-        for (Map.Entry<Counter, LongAdder> e : pending.entrySet()) {
-            long n = e.getValue().sumThenReset();
+        Map<Counter, Long> counts = new java.util.HashMap<>();
+        pending.forEach((counter, adder) -> {
+            long n = adder.sumThenReset();
             if (n != 0) {
-                rows.add(Tuple.of(e.getKey().tenantId(), e.getKey().kind().column, n));
+                counts.put(counter, n);
             }
-        }
-        if (rows.isEmpty()) {
+        });
+        if (counts.isEmpty()) {
             return Uni.createFrom().voidItem();
         }
-        // One row per (tenant, hour); the column name comes from Kind, never from input.
-        return Uni.join().all(rows.stream().map(t -> pool.preparedQuery(upsert(t.getString(1))).execute(
-                        Tuple.of(t.getString(0), t.getLong(2))).replaceWithVoid()).toList())
-                .andCollectFailures().replaceWithVoid()
-                .onFailure().invoke(e -> {
-                    LOG.warnf("Cache statistics not written (%s); they are kept for the next flush", e.getMessage());
-                    rows.forEach(t -> add(t.getString(0), kindOf(t.getString(1)), t.getLong(2)));
-                })
-                .onFailure().recoverWithNull().replaceWithVoid();
+        // One row per (tenant, hour); the column name comes from Kind, never from input. A count
+        // whose write fails is kept for the next flush (only that one: the others were written).
+        return Uni.join().all(counts.entrySet().stream().map(e -> pool.preparedQuery(upsert(e.getKey().kind().column))
+                        .execute(Tuple.of(e.getKey().tenantId(), e.getValue())).replaceWithVoid()
+                        .onFailure().invoke(failure -> {
+                            LOG.warnf("Cache statistics not written (%s); kept for the next flush", failure.getMessage());
+                            add(e.getKey().tenantId(), e.getKey().kind(), e.getValue());
+                        })
+                        .onFailure().recoverWithNull()).toList())
+                .andFailFast().replaceWithVoid();
     }
 
     void onStop(@Observes ShutdownEvent event) {
@@ -173,14 +174,5 @@ public class CacheStats {
     private static String upsert(String column) {
         return "INSERT INTO cache_stats (hour, tenant_id, " + column + ") VALUES (date_trunc('hour', now()), $1, $2) "
                 + "ON CONFLICT (tenant_id, hour) DO UPDATE SET " + column + " = cache_stats." + column + " + excluded." + column;
-    }
-
-    private static Kind kindOf(String column) {
-        for (Kind k : Kind.values()) {
-            if (k.column.equals(column)) {
-                return k;
-            }
-        }
-        throw new IllegalArgumentException(column);
     }
 }
