@@ -40,6 +40,25 @@ final class Builds {
         return build;
     }
 
+    /** A live build that has finished and been recorded: the request's answer and the recorded messages. */
+    record Recorded(JsonNode build, java.util.List<String> messages) {
+        String buildId() {
+            return build.path("buildId").asText();
+        }
+
+        String cacheKey() {
+            return build.path("cacheKey").asText();
+        }
+    }
+
+    /** Requests a build that must run live, waits until it finished and its recording is the key's. */
+    static Recorded recorded(String repo, String command, Map<String, Object> extra) throws IOException {
+        JsonNode build = live(repo, command, extra);
+        String id = build.path("buildId").asText();
+        awaitFinal(id);
+        return new Recorded(build, awaitRecording(build.path("cacheKey").asText(), id));
+    }
+
     /** Waits until the build is no longer queued or running; its final state. */
     static JsonNode awaitFinal(String id) {
         JsonNode[] last = new JsonNode[1];

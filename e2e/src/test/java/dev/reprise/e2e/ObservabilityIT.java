@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.reprise.testing.TestGitRepo;
-import java.io.File;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -55,7 +54,8 @@ class ObservabilityIT {
         // The project's config, scraping and evaluating every second for the test.
         Files.writeString(dir.resolve("prometheus.yml"), Files.readString(PROMETHEUS.resolve("prometheus.yml"))
                 .replace("scrape_interval: 15s", "scrape_interval: 1s").replace("evaluation_interval: 15s", "evaluation_interval: 1s"));
-        assertThat(run("promtool", "check", "config", dir.resolve("prometheus.yml").toString())).isZero();
+        Services.Run check = Services.script("promtool", "check", "config", dir.resolve("prometheus.yml").toString());
+        assertThat(check.exitCode()).as(check.output()).isZero();
 
         int port;
         try (ServerSocket socket = new ServerSocket(0)) {
@@ -99,9 +99,7 @@ class ObservabilityIT {
     /** A build that misses, then the same request hitting and replaying. */
     private static void demo() throws Exception {
         TestGitRepo repo = TestGitRepo.withBuildScript("echo observable");
-        JsonNode build = Builds.live(repo.url(), "./build.sh", Map.of());
-        Builds.awaitFinal(build.path("buildId").asText());
-        Builds.awaitRecording(build.path("cacheKey").asText(), build.path("buildId").asText());
+        Builds.recorded(repo.url(), "./build.sh", Map.of());
         JsonNode hit = Builds.request(repo.url(), "./build.sh", Map.of());
         assertThat(hit.path("cached").asBoolean()).isTrue();
         dev.reprise.testing.RecordingWebSocket replay = dev.reprise.testing.RecordingWebSocket.open(hit.path("streamUrl").asText() + "?speed=0");
@@ -152,10 +150,5 @@ class ObservabilityIT {
     private static JsonNode get(String url) throws Exception {
         return Services.JSON.readTree(HTTP.send(HttpRequest.newBuilder(URI.create(url)).build(),
                 HttpResponse.BodyHandlers.ofString()).body());
-    }
-
-    private static int run(String... command) throws Exception {
-        Process process = new ProcessBuilder(command).inheritIO().redirectInput(new File("/dev/null")).start();
-        return process.waitFor(60, TimeUnit.SECONDS) ? process.exitValue() : -1;
     }
 }

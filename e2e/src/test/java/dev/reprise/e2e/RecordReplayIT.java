@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.reprise.e2e.Services.Answer;
 import dev.reprise.testing.RecordingWebSocket;
 import dev.reprise.testing.TestGitRepo;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -16,7 +15,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.LongStream;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -100,10 +98,9 @@ class RecordReplayIT {
     @Test
     void freshRebuildsAndReplacesTheRecordingAndInvalidationTakesItOut() throws Exception {
         TestGitRepo repo = TestGitRepo.withBuildScript("echo \"built at $(date +%s%N)\"");
-        JsonNode first = Builds.live(repo.url(), "./build.sh", Map.of());
-        String key = first.path("cacheKey").asText();
-        Builds.awaitFinal(first.path("buildId").asText());
-        List<String> firstRecording = Builds.awaitRecording(key, first.path("buildId").asText());
+        Builds.Recorded first = Builds.recorded(repo.url(), "./build.sh", Map.of());
+        String key = first.cacheKey();
+        List<String> firstRecording = first.messages();
 
         JsonNode fresh = Builds.live(repo.url(), "./build.sh", Map.of("fresh", true));
         assertThat(Builds.awaitFinal(fresh.path("buildId").asText()).path("status").asText()).isEqualTo("SUCCESS");
@@ -119,9 +116,7 @@ class RecordReplayIT {
         assertThat(byKey.status()).as(String.valueOf(byKey.body())).isEqualTo(200);
         assertThat(byKey.body().path("removed").asInt()).isEqualTo(1);
         assertThat(Services.delete("gateway", "/api/v1/cache/" + key).status()).isEqualTo(404);
-        JsonNode rebuilt = Builds.live(repo.url(), "./build.sh", Map.of()); // a miss now
-        Builds.awaitFinal(rebuilt.path("buildId").asText());
-        Builds.awaitRecording(key, rebuilt.path("buildId").asText());
+        Builds.recorded(repo.url(), "./build.sh", Map.of()); // a miss now
 
         Answer byRepository = Services.delete("gateway", "/api/v1/cache?repository=" + repo.url() + ".git/");
         assertThat(byRepository.status()).as(String.valueOf(byRepository.body())).isEqualTo(200);
@@ -133,10 +128,8 @@ class RecordReplayIT {
     @Test
     void aStalePopularHitIsServedAtOnceWhileARefreshRebuildsIt() throws Exception {
         TestGitRepo repo = TestGitRepo.withBuildScript("echo \"built at $(date +%s%N)\"");
-        JsonNode first = Builds.live(repo.url(), "./build.sh", Map.of());
-        String key = first.path("cacheKey").asText();
-        Builds.awaitFinal(first.path("buildId").asText());
-        Builds.awaitRecording(key, first.path("buildId").asText());
+        Builds.Recorded first = Builds.recorded(repo.url(), "./build.sh", Map.of());
+        String key = first.cacheKey();
         // Eight days old and read ten times: past the 7-day refresh age of a popular entry.
         Services.sql("UPDATE replay.recordings SET created_at = now() - interval '8 days', access_count = 10"
                 + " WHERE cache_key = '" + key + "'");
@@ -147,7 +140,7 @@ class RecordReplayIT {
         assertThat(stale.path("label").asText()).isEqualTo("Cached");
         assertThat(stale.path("ageSeconds").asLong()).isGreaterThan(7 * 86_400L);
         String refresh = stale.path("refreshBuildId").asText();
-        assertThat(refresh).isNotEmpty().isNotEqualTo(first.path("buildId").asText());
+        assertThat(refresh).isNotEmpty().isNotEqualTo(first.buildId());
 
         assertThat(Builds.awaitFinal(refresh).path("status").asText()).isEqualTo("SUCCESS");
         Builds.awaitRecording(key, refresh);
@@ -160,20 +153,14 @@ class RecordReplayIT {
     @Test
     void anExportedRecordingPlaysInTheStockAsciinema() throws Exception {
         TestGitRepo repo = TestGitRepo.withBuildScript("echo 'hello from reprise'; printf '\\033[1mbold\\033[0m line\\n'");
-        JsonNode build = Builds.live(repo.url(), "./build.sh", Map.of());
-        String key = build.path("cacheKey").asText();
-        Builds.awaitFinal(build.path("buildId").asText());
-        Builds.awaitRecording(key, build.path("buildId").asText());
+        String key = Builds.recorded(repo.url(), "./build.sh", Map.of()).cacheKey();
 
         Path cast = Files.createTempFile("reprise-", ".cast");
         Files.writeString(cast, Services.text("replay", "/api/v1/recordings/" + key + "/recording.cast"));
         // asciinema cat reads keys from /dev/tty: give it a pseudo-terminal.
-        Process cat = new ProcessBuilder("script", "-qec", "asciinema cat " + cast, "/dev/null").redirectErrorStream(true)
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
-        String printed = new String(cat.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(cat.waitFor(30, TimeUnit.SECONDS)).isTrue();
-        assertThat(cat.exitValue()).as(printed).isZero();
-        assertThat(printed).contains("hello from reprise\r\n", "\u001b[1mbold\u001b[0m line\r\n", "==> step 2: build",
+        Services.Run cat = Services.script("script", "-qec", "asciinema cat " + cast, "/dev/null");
+        assertThat(cat.exitCode()).as(cat.output()).isZero();
+        assertThat(cat.output()).contains("hello from reprise\r\n", "\u001b[1mbold\u001b[0m line\r\n", "==> step 2: build",
                 "==> SUCCESS (exit 0)");
         Files.delete(cast);
     }

@@ -51,7 +51,7 @@ public final class Asciicast {
         for (int i = from; i < frames.size(); i++) {
             Recording.Frame frame = frames.get(i);
             double t = Math.max(0, frame.offsetMs() - origin) / 1000.0;
-            JsonNode message = parse(frame.message(), json);
+            JsonNode message = Recording.parse(frame.message(), json);
             JsonNode data = message.path("data");
             events.add(switch (message.path("type").asText()) {
                 case "dev.reprise.build.output.v1" -> List.of(event(t, "o", terminal(data.path("chunk").asText()), json));
@@ -87,19 +87,11 @@ public final class Asciicast {
     }
 
     private static long startedAt(Recording.Frame frame, ObjectMapper json) {
-        String time = parse(frame.message(), json).path("time").asText("");
+        String time = Recording.parse(frame.message(), json).path("time").asText("");
         try {
             return time.isEmpty() ? 0 : java.time.Instant.parse(time).getEpochSecond();
         } catch (java.time.format.DateTimeParseException e) {
             return 0;
-        }
-    }
-
-    private static JsonNode parse(String message, ObjectMapper json) {
-        try {
-            return json.readTree(message);
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("recorded message is not JSON: " + e.getOriginalMessage(), e);
         }
     }
 

@@ -60,11 +60,12 @@ public record Recording(Header header, List<Frame> frames) {
         return steps;
     }
 
-    private static JsonNode parse(String message, ObjectMapper json) {
+    /** One recorded message as JSON. @throws IllegalArgumentException when it is not JSON */
+    static JsonNode parse(String message, ObjectMapper json) {
         try {
             return json.readTree(message);
         } catch (IOException e) {
-            throw new IllegalArgumentException("recorded message is not JSON", e);
+            throw new IllegalArgumentException("recorded message is not JSON: " + e.getMessage(), e);
         }
     }
 

@@ -39,7 +39,7 @@ class RecordingLookupWithoutRedisTest {
     @Test
     void everyLookupAnswersFromTheIndexAndRedisErrorsAreCounted() {
         RecordingLookupCacheTest.assertNoStaleReads(index, objects, json);
-        assertThat(RecordingLookupCacheTest.cacheStats().getLong("hits")).isZero();
-        assertThat(RecordingLookupCacheTest.cacheStats().getLong("errors")).isPositive();
+        assertThat(RecordingLookupCacheTest.recordingCache("hits")).isZero();
+        assertThat(RecordingLookupCacheTest.recordingCache("errors")).isPositive();
     }
 }
