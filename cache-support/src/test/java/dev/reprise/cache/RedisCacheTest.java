@@ -192,6 +192,27 @@ class RedisCacheTest {
     }
 
     @Test
+    void warmingLoadsAKnownHotSetInTheBackgroundAndReturnsAtOnce() {
+        RedisCache<Item> cache = caches(settings()).cache("items", Item.class);
+        AtomicInteger loads = new AtomicInteger();
+        List<String> hot = List.of("h1", "h2", "h3");
+
+        long start = System.nanoTime();
+        cache.warm(hot, key -> load(loads, new Item(key, 1)).onItem().delayIt().by(Duration.ofSeconds(2)));
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).as("warm does not wait for the loads").isLessThan(Duration.ofSeconds(1));
+
+        await().atMost(WAIT).untilAsserted(() -> {
+            for (String key : hot) {
+                assertThat(raw("test:cache:items:" + key)).isEqualTo("{\"id\":\"" + key + "\",\"version\":1}");
+            }
+        });
+        for (String key : hot) {
+            assertThat(cache.getOrLoad(key, () -> load(loads, new Item(key, 2))).await().atMost(WAIT).version()).isEqualTo(1);
+        }
+        assertThat(loads).as("each hot key loaded once, by the warm-up").hasValue(3);
+    }
+
+    @Test
     void switchedOffTheLayerNeverCallsRedis() {
         RedisCache<Item> cache = caches(settings(false, 524_288, Duration.ofMinutes(5))).cache("items", Item.class);
         AtomicInteger loads = new AtomicInteger();
