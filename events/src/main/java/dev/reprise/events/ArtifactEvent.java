@@ -6,7 +6,10 @@ import com.fasterxml.jackson.annotation.JsonSubTypes;
 @JsonSubTypes({
         @JsonSubTypes.Type(BlobStored.class),
         @JsonSubTypes.Type(CacheEntrySaved.class),
-        @JsonSubTypes.Type(ArtifactsPruned.class)
+        @JsonSubTypes.Type(ArtifactsPruned.class),
+        @JsonSubTypes.Type(ArtifactsInvalidated.class),
+        @JsonSubTypes.Type(BlobQuarantined.class)
 })
-public sealed interface ArtifactEvent extends ReprisePayload permits BlobStored, CacheEntrySaved, ArtifactsPruned {
+public sealed interface ArtifactEvent extends ReprisePayload permits BlobStored, CacheEntrySaved, ArtifactsPruned,
+        ArtifactsInvalidated, BlobQuarantined {
 }

@@ -1,0 +1,168 @@
+package dev.reprise.artifact.api;
+
+import dev.reprise.artifact.auth.Grant;
+import dev.reprise.artifact.auth.TokenVerifier;
+import dev.reprise.artifact.http.ArtifactException;
+import dev.reprise.artifact.http.Exchange;
+import dev.reprise.artifact.service.ArtifactMetrics;
+import dev.reprise.artifact.service.IntegrityCheck;
+import dev.reprise.artifact.service.Keys;
+import dev.reprise.artifact.service.Lifecycle;
+import dev.reprise.artifact.store.ArtifactIndex;
+import dev.reprise.artifact.store.ArtifactIndex.Scope;
+import dev.reprise.artifact.store.LocalBlobs;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.json.JsonObject;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.HttpHeaders;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * The store's admin API. A tenant's own entries: stats, describe (with provenance), invalidate.
+ * Operator actions over the whole store (prune, collect, integrity) need an admin token.
+ */
+@Path("/api/v1/artifacts")
+@Produces(MediaType.APPLICATION_JSON)
+public class AdminResource {
+
+    private static final java.util.Set<String> PROTOCOLS = java.util.Set.copyOf(ArtifactMetrics.PROTOCOLS);
+
+    private final TokenVerifier verifier;
+    private final ArtifactIndex index;
+    private final Lifecycle lifecycle;
+    private final IntegrityCheck integrity;
+    private final ArtifactMetrics metrics;
+    private final LocalBlobs local;
+
+    public AdminResource(TokenVerifier verifier, ArtifactIndex index, Lifecycle lifecycle, IntegrityCheck integrity,
+            ArtifactMetrics metrics, LocalBlobs local) {
+        this.verifier = verifier;
+        this.index = index;
+        this.lifecycle = lifecycle;
+        this.integrity = integrity;
+        this.metrics = metrics;
+        this.local = local;
+    }
+
+    /** The tenant's entries and bytes, and this instance's hit and miss counts for it; store totals for admins. */
+    @GET
+    @Path("/stats")
+    public Uni<Map<String, Object>> stats(@HeaderParam(HttpHeaders.AUTHORIZATION) String authorization) {
+        return verifier.verify(authorization).chain(grant -> index.tenantTotals(grant.tenantId()).chain(tenant -> {
+            ArtifactMetrics.TenantCounts counts = metrics.counts(grant.tenantId());
+            long lookups = counts.hits() + counts.misses();
+            Map<String, Object> mine = Map.of("tenantId", grant.tenantId(), "entries", tenant.entries(), "bytes", tenant.bytes(),
+                    "hits", counts.hits(), "misses", counts.misses(), "hitRate", lookups == 0 ? 0.0 : (double) counts.hits() / lookups);
+            if (!grant.isAdmin()) {
+                return Uni.createFrom().item(Map.<String, Object>of("tenant", mine));
+            }
+            return index.storeTotals().map(store -> Map.<String, Object>of("tenant", mine, "store", Map.of("blobs", store.entries(),
+                    "bytes", store.bytes(), "localCacheBytes", local.cachedBytes())));
+        }));
+    }
+
+    /** One entry of the tenant's, with its blob's state and provenance. */
+    @GET
+    @Path("/entries")
+    public Uni<Response> describe(@HeaderParam(HttpHeaders.AUTHORIZATION) String authorization, @QueryParam("protocol") String protocol,
+            @QueryParam("key") String key, @QueryParam("version") String version) {
+        String p = protocol(protocol, true);
+        if (key == null || key.isEmpty()) {
+            throw ArtifactException.badRequest("key is required");
+        }
+        return verifier.verify(authorization).chain(grant -> index.describe(grant.tenantId(), p, key, version == null ? "" : version))
+                .map(entry -> entry.map(e -> Response.ok(e.encode()).build())
+                        .orElseThrow(() -> new ArtifactException(404, "not-found", "no live " + p + " entry with key '" + key + "'")));
+    }
+
+    /**
+     * Hides the tenant's entries at once, by exact {@code key}, key {@code prefix} or
+     * {@code repository} (any spelling of its URL), optionally in one protocol; space is freed later.
+     */
+    @DELETE
+    @Path("/entries")
+    public Uni<Map<String, Object>> invalidate(@HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
+            @QueryParam("protocol") String protocol, @QueryParam("key") String key, @QueryParam("prefix") String prefix,
+            @QueryParam("repository") String repository) {
+        String p = protocol(protocol, false);
+        int given = (key != null ? 1 : 0) + (prefix != null ? 1 : 0) + (repository != null ? 1 : 0);
+        if (given != 1) {
+            throw ArtifactException.badRequest("give exactly one of key, prefix or repository");
+        }
+        Scope scope = key != null ? Scope.KEY : prefix != null ? Scope.PREFIX : Scope.REPOSITORY;
+        String value = switch (scope) {
+            case KEY -> Keys.cacheKey(key, "key");
+            case PREFIX -> Keys.cacheKey(prefix, "prefix");
+            case REPOSITORY -> Exchange.normalizedRepository(repository);
+        };
+        return writer(authorization).chain(grant -> lifecycle.invalidate(grant.tenantId(), p, scope, value))
+                .map(count -> Map.of("scope", scope.name().toLowerCase(java.util.Locale.ROOT), "value", value, "removed", count));
+    }
+
+    /** Prunes least recently used entries until the store fits {@code maxBytes} (admin). */
+    @POST
+    @Path("/prune")
+    public Uni<Lifecycle.Pruned> prune(@HeaderParam(HttpHeaders.AUTHORIZATION) String authorization, @QueryParam("maxBytes") Long maxBytes) {
+        if (maxBytes == null || maxBytes < 0) {
+            throw ArtifactException.badRequest("maxBytes is required: the size in bytes to prune the store to");
+        }
+        return admin(authorization).chain(grant -> lifecycle.prune(maxBytes));
+    }
+
+    /** Expires entries and frees the space of unreferenced blobs now (admin). */
+    @POST
+    @Path("/collect")
+    public Uni<Lifecycle.Collected> collect(@HeaderParam(HttpHeaders.AUTHORIZATION) String authorization) {
+        return admin(authorization).chain(grant -> lifecycle.expire()).chain(() -> lifecycle.collect(Duration.ZERO));
+    }
+
+    /** Re-hashes up to {@code batch} blobs now, quarantining any that no longer match (admin). */
+    @POST
+    @Path("/integrity")
+    public Uni<IntegrityCheck.Report> integrity(@HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
+            @QueryParam("batch") Integer batch) {
+        int size = batch == null ? 200 : batch;
+        if (size < 1 || size > 100_000) {
+            throw ArtifactException.badRequest("batch must be between 1 and 100000");
+        }
+        return admin(authorization).chain(grant -> integrity.run(size));
+    }
+
+    private Uni<Grant> writer(String authorization) {
+        return verifier.verify(authorization).invoke(grant -> {
+            if (!grant.canWrite()) {
+                throw ArtifactException.forbidden("this token is read-only: use a read-write token to invalidate entries");
+            }
+        });
+    }
+
+    private Uni<Grant> admin(String authorization) {
+        return verifier.verify(authorization).invoke(grant -> {
+            if (!grant.isAdmin()) {
+                throw ArtifactException.forbidden("this acts on every tenant's data: it needs an admin token");
+            }
+        });
+    }
+
+    private static String protocol(String protocol, boolean required) {
+        if (protocol == null || protocol.isEmpty()) {
+            if (required) {
+                throw ArtifactException.badRequest("protocol is required, one of " + ArtifactMetrics.PROTOCOLS);
+            }
+            return null;
+        }
+        if (!PROTOCOLS.contains(protocol)) {
+            throw ArtifactException.badRequest("unknown protocol '" + protocol + "': use one of " + ArtifactMetrics.PROTOCOLS);
+        }
+        return protocol;
+    }
+}

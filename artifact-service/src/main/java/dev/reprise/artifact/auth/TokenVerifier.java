@@ -1,0 +1,117 @@
+package dev.reprise.artifact.auth;
+
+import dev.reprise.artifact.config.ArtifactConfig;
+import dev.reprise.artifact.http.ArtifactException;
+import dev.reprise.cache.RedisCache;
+import dev.reprise.cache.RedisCaches;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.ws.rs.WebApplicationException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import org.eclipse.microprofile.rest.client.inject.RestClient;
+import org.jboss.logging.Logger;
+
+/**
+ * Turns an {@code Authorization} header into a {@link Grant}. Bearer tokens for clients that send
+ * them (Turborepo, curl), and HTTP Basic with the token as password (any user name) for clients
+ * that only speak Basic (Gradle, ccache, Bazel). The gateway decides; its answers are cached in
+ * Redis by the token's sha256 (never the token), unknown tokens are not cached.
+ */
+@ApplicationScoped
+public class TokenVerifier {
+
+    private static final Logger LOG = Logger.getLogger(TokenVerifier.class);
+    private static final Pattern TOKEN = Pattern.compile("rpr_[A-Za-z0-9_-]{43}");
+
+    private final GatewayApi gateway;
+    private final RedisCache<WhoAmI> grants;
+    private final ArtifactConfig config;
+
+    TokenVerifier(@RestClient GatewayApi gateway, RedisCaches caches, ArtifactConfig config) {
+        this.gateway = gateway;
+        this.grants = caches.cache("artifact-token", WhoAmI.class);
+        this.config = config;
+    }
+
+    /** @return the grant, or fails with an {@link ArtifactException} (401, or 503 when the gateway cannot say) */
+    public Uni<Grant> verify(String authorization) {
+        if (authorization == null || authorization.isBlank()) {
+            Optional<String> anonymous = config.anonymousReadTenant();
+            if (anonymous.isPresent()) {
+                return Uni.createFrom().item(new Grant(anonymous.get(), "read", true));
+            }
+            return fail("missing credentials: send 'Authorization: Bearer <token>', or HTTP Basic with the token as password");
+        }
+        String token;
+        try {
+            token = tokenOf(authorization.strip());
+        } catch (ArtifactException e) {
+            return Uni.createFrom().failure(e);
+        }
+        String hash = sha256(token);
+        return grants.getOrLoad(hash, () -> ask(token))
+                .ifNoItem().after(config.authTimeout()).failWith(() -> unavailable())
+                .map(who -> {
+                    if (who == null) {
+                        throw ArtifactException.unauthorized("unknown or revoked token");
+                    }
+                    return new Grant(who.tenantId(), who.scope(), false);
+                });
+    }
+
+    private Uni<WhoAmI> ask(String token) {
+        return gateway.whoami("Bearer " + token)
+                .onFailure().recoverWithUni(e -> {
+                    if (e instanceof WebApplicationException w && w.getResponse().getStatus() == 401) {
+                        return Uni.createFrom().nullItem();
+                    }
+                    LOG.warnf("The gateway could not check a token (%s)", e.toString());
+                    return Uni.createFrom().failure(unavailable());
+                });
+    }
+
+    /** The token in a Bearer or Basic header, or a 401 saying what is wrong. */
+    static String tokenOf(String authorization) {
+        String token;
+        if (authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            token = authorization.substring(7).strip();
+        } else if (authorization.regionMatches(true, 0, "Basic ", 0, 6)) {
+            String decoded;
+            try {
+                decoded = new String(Base64.getDecoder().decode(authorization.substring(6).strip()), StandardCharsets.UTF_8);
+            } catch (IllegalArgumentException e) {
+                throw ArtifactException.unauthorized("malformed Basic credentials: expected base64 of 'user:token'");
+            }
+            int colon = decoded.indexOf(':');
+            token = colon < 0 ? decoded : decoded.substring(colon + 1);
+        } else {
+            throw ArtifactException.unauthorized("unsupported authorization scheme: use Bearer <token> or Basic with the token as password");
+        }
+        if (!TOKEN.matcher(token).matches()) {
+            throw ArtifactException.unauthorized("malformed token: a Reprise token starts with 'rpr_' followed by 43 base64url characters");
+        }
+        return token;
+    }
+
+    private static Uni<Grant> fail(String message) {
+        return Uni.createFrom().failure(ArtifactException.unauthorized(message));
+    }
+
+    private static ArtifactException unavailable() {
+        return new ArtifactException(503, "auth-unavailable", "the token could not be checked (gateway unreachable); try again shortly");
+    }
+
+    static String sha256(String value) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(value.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JVM has SHA-256", e);
+        }
+    }
+}

@@ -1,0 +1,73 @@
+package dev.reprise.artifact.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.OptionalLong;
+
+/** How the content-addressed store behaves (prefix {@code reprise.artifact}). */
+@ConfigMapping(prefix = "reprise.artifact")
+public interface ArtifactConfig {
+
+    /** Local working directory: upload spool files and the verified-blob disk cache. */
+    Path dataDir();
+
+    /** Largest blob any protocol accepts, in bytes (a larger upload gets 413). */
+    @WithDefault("10737418240")
+    long maxBlobBytes();
+
+    /** Largest entry the Gradle build cache accepts (Gradle treats 413 as "not cached", never as a failure). */
+    @WithDefault("104857600")
+    long gradleMaxEntryBytes();
+
+    /** Bytes one tenant may keep stored; a write beyond it gets 507. Unset: no quota. */
+    OptionalLong tenantQuotaBytes();
+
+    /** The size the pruner keeps the whole store under, least recently used entries going first. Unset: no budget. */
+    OptionalLong budgetBytes();
+
+    /** How long an entry lives without being saved again; a hit does not extend it. */
+    @WithDefault("30d")
+    Duration entryTtl();
+
+    /** Size of the disk cache of verified blobs in front of S3 (hot GETs are served from it with sendfile). */
+    @WithDefault("2147483648")
+    long localCacheBytes();
+
+    /** Blobs up to this size are verified against their digest in memory before a byte is sent. */
+    @WithDefault("8388608")
+    long verifyInMemoryBytes();
+
+    /** The branch whose entries every other branch may restore from (actions/cache scoping). */
+    @WithDefault("main")
+    String defaultBranch();
+
+    /** Tenant whose entries requests without credentials may read. Unset: every request needs a token. */
+    Optional<String> anonymousReadTenant();
+
+    /** How often expired entries are removed, the store pruned to its budget and unreferenced blobs collected. */
+    @WithDefault("10m")
+    Duration lifecycleEvery();
+
+    /** Blobs unreferenced for less than this are kept (an upload may be about to point at them). */
+    @WithDefault("10m")
+    Duration collectGrace();
+
+    /** Soft-deleted entry rows are kept this long for audit, then purged. */
+    @WithDefault("7d")
+    Duration keepDeletedEntries();
+
+    /** How often the integrity job re-hashes a batch of blobs. */
+    @WithDefault("1h")
+    Duration integrityEvery();
+
+    /** Blobs re-hashed per integrity run (least recently verified first). */
+    @WithDefault("200")
+    int integrityBatch();
+
+    /** How long a token check waits for the gateway before the request gets 503. */
+    @WithDefault("3s")
+    Duration authTimeout();
+}

@@ -1,0 +1,338 @@
+package dev.reprise.artifact.http;
+
+import dev.reprise.artifact.auth.Grant;
+import dev.reprise.artifact.auth.TokenVerifier;
+import dev.reprise.artifact.service.Cas;
+import dev.reprise.artifact.service.Cas.Upload;
+import dev.reprise.artifact.store.ArtifactIndex.Provenance;
+import dev.reprise.artifact.store.LocalBlobs;
+import dev.reprise.events.RepositoryUrl;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.file.AsyncFile;
+import io.vertx.core.file.OpenOptions;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.concurrent.Executor;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import org.jboss.logging.Logger;
+
+/**
+ * What every protocol route does with a request: authenticate it, stream its body to a spool file
+ * while hashing it (bounded memory, backpressure from the disk), send a verified local file with
+ * sendfile, and answer errors as problem JSON that says what to fix.
+ */
+@ApplicationScoped
+public class Exchange {
+
+    private static final Logger LOG = Logger.getLogger(Exchange.class);
+    private static final String PROBLEM_JSON = "application/problem+json";
+    /** An unread request body up to this size is drained before an error answer, keeping the connection. */
+    private static final long DRAIN_LIMIT = 1 << 20;
+
+    private final TokenVerifier verifier;
+    private final LocalBlobs local;
+    private final Vertx vertx;
+
+    public Exchange(TokenVerifier verifier, LocalBlobs local, Vertx vertx) {
+        this.verifier = verifier;
+        this.local = local;
+        this.vertx = vertx;
+    }
+
+    /**
+     * Runs a request's work and answers it. The request body is paused until the work reads it,
+     * so nothing is read before the caller is authenticated. Items and failures come back to the
+     * request's own event loop.
+     */
+    public <T> void handle(RoutingContext ctx, boolean write, Function<Grant, Uni<T>> work, Consumer<T> answer) {
+        ctx.request().pause();
+        Context context = Vertx.currentContext();
+        Executor onLoop = context == null ? Runnable::run : command -> context.runOnContext(v -> command.run());
+        Uni<Grant> grant = verifier.verify(ctx.request().getHeader(HttpHeaders.AUTHORIZATION)).invoke(g -> {
+            if (write && !g.canWrite()) {
+                throw ArtifactException.forbidden(g.anonymous()
+                        ? "anonymous requests may only read: send a read-write token to store artifacts"
+                        : "this token is read-only: use a read-write token to store artifacts");
+            }
+        });
+        grant.chain(g -> work.apply(g)).emitOn(onLoop).subscribe().with(item -> {
+            try {
+                answer.accept(item);
+            } catch (RuntimeException e) {
+                fail(ctx, e);
+            }
+        }, failure -> fail(ctx, failure));
+    }
+
+    /**
+     * Streams the request body to a new spool file, hashing it on the way. More than {@code limit}
+     * bytes (declared or sent) is a 413; the partial file is removed on every failure.
+     */
+    public Uni<Upload> receive(RoutingContext ctx, long limit, String limitHint) {
+        HttpServerRequest request = ctx.request();
+        String declared = request.getHeader(HttpHeaders.CONTENT_LENGTH);
+        if (declared != null) {
+            long length;
+            try {
+                length = Long.parseLong(declared.strip());
+            } catch (NumberFormatException e) {
+                return Uni.createFrom().failure(ArtifactException.badRequest("Content-Length '" + declared + "' is not a number"));
+            }
+            if (length > limit) {
+                return Uni.createFrom().failure(ArtifactException.tooLarge(
+                        "the body is " + length + " bytes; " + limitHint + " accepts at most " + limit));
+            }
+        }
+        Path file = local.newSpoolFile();
+        return Uni.createFrom().<Upload>emitter(emitter -> vertx.fileSystem()
+                .open(file.toString(), new OpenOptions().setCreateNew(true).setWrite(true))
+                .onFailure(emitter::fail)
+                .onSuccess(out -> new Spooling(request, out, file, limit, limitHint, emitter::complete, emitter::fail).start()))
+                .onFailure().call(() -> io.smallrye.mutiny.Uni.createFrom().item(() -> LocalBlobs.deleteQuietly(file))
+                        .runSubscriptionOn(io.smallrye.mutiny.infrastructure.Infrastructure.getDefaultWorkerPool()));
+    }
+
+    /** One body on its way to disk. */
+    private static final class Spooling {
+        private final HttpServerRequest request;
+        private final AsyncFile out;
+        private final Path file;
+        private final long limit;
+        private final String limitHint;
+        private final Consumer<Upload> done;
+        private final Consumer<Throwable> failed;
+        private final MessageDigest digest = LocalBlobs.newSha256();
+        private long size;
+        private boolean over;
+
+        Spooling(HttpServerRequest request, AsyncFile out, Path file, long limit, String limitHint, Consumer<Upload> done,
+                Consumer<Throwable> failed) {
+            this.request = request;
+            this.out = out;
+            this.file = file;
+            this.limit = limit;
+            this.limitHint = limitHint;
+            this.done = done;
+            this.failed = failed;
+        }
+
+        void start() {
+            out.exceptionHandler(e -> abort(new IllegalStateException("cannot write the upload to disk: " + e.getMessage(), e)));
+            request.handler(this::chunk);
+            request.exceptionHandler(e -> abort(ArtifactException.badRequest("the upload was interrupted: " + e.getMessage())));
+            request.endHandler(v -> {
+                if (over) {
+                    return;
+                }
+                out.close().onComplete(closed -> {
+                    if (closed.failed()) {
+                        failed.accept(closed.cause());
+                    } else {
+                        done.accept(new Upload(file, HexFormat.of().formatHex(digest.digest()), size));
+                    }
+                });
+            });
+            if ("100-continue".equalsIgnoreCase(request.getHeader(HttpHeaders.EXPECT))) {
+                request.response().writeContinue();
+            }
+            request.resume();
+        }
+
+        private void chunk(Buffer buffer) {
+            if (over) {
+                return;
+            }
+            size += buffer.length();
+            if (size > limit) {
+                abort(ArtifactException.tooLarge("the body is over " + limit + " bytes, the most " + limitHint + " accepts"));
+                return;
+            }
+            digest.update(buffer.getByteBuf().nioBuffer());
+            out.write(buffer);
+            if (out.writeQueueFull()) {
+                request.pause();
+                out.drainHandler(v -> request.resume());
+            }
+        }
+
+        private void abort(Throwable cause) {
+            if (over) {
+                return;
+            }
+            over = true;
+            out.close();
+            failed.accept(cause);
+        }
+    }
+
+    /** Sends a verified local file (or only its headers, for HEAD). */
+    public void sendFile(RoutingContext ctx, Cas.BlobFile file, long size, Map<String, String> headers) {
+        HttpServerResponse response = ctx.response();
+        headers.forEach(response::putHeader);
+        response.putHeader(HttpHeaders.CONTENT_TYPE, "application/octet-stream");
+        if (ctx.request().method() == HttpMethod.HEAD || file == null) {
+            response.putHeader(HttpHeaders.CONTENT_LENGTH, Long.toString(size)).end();
+            return;
+        }
+        response.sendFile(file.path().toString()).onComplete(sent -> {
+            if (sent.failed()) {
+                LOG.warnf("Sending %s failed (%s)", file.path(), sent.cause().toString());
+                ctx.request().connection().close();
+            }
+            if (file.temporary()) {
+                vertx.executeBlocking(() -> LocalBlobs.deleteQuietly(file.path()), false);
+            }
+        });
+    }
+
+    /** Answers with a status and an empty body (or a HEAD's length). */
+    public void status(RoutingContext ctx, int status) {
+        ctx.response().setStatusCode(status).end();
+    }
+
+    /** Answers with JSON. */
+    public void json(RoutingContext ctx, int status, Object body) {
+        String text = body instanceof JsonObject json ? json.encode() : io.vertx.core.json.Json.encode(body);
+        ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(text);
+    }
+
+    /** A 404 for a cache miss, as every protocol's client expects it. */
+    public void miss(RoutingContext ctx) {
+        problem(ctx, 404, "not-found", "no entry for this key");
+    }
+
+    /** Answers a failure as problem JSON; unexpected failures are 500 without details. */
+    public void fail(RoutingContext ctx, Throwable failure) {
+        if (failure instanceof ArtifactException e) {
+            if (e.status() == 401) {
+                ctx.response().putHeader("WWW-Authenticate", "Basic realm=\"reprise\", Bearer realm=\"reprise\"");
+            }
+            problem(ctx, e.status(), e.type(), e.getMessage());
+        } else if (failure instanceof DecodeException e) {
+            problem(ctx, 400, "invalid-json", "the body is not valid JSON: " + e.getMessage());
+        } else {
+            LOG.errorf(failure, "%s %s failed", ctx.request().method(), ctx.request().path());
+            problem(ctx, 500, "internal", "the request failed on the server; it has been logged");
+        }
+    }
+
+    private void problem(RoutingContext ctx, int status, String type, String detail) {
+        HttpServerResponse response = ctx.response();
+        if (response.ended() || response.closed()) {
+            return;
+        }
+        if (response.headWritten()) {
+            // A body is already on its way: cutting the connection is the only honest answer.
+            ctx.request().connection().close();
+            return;
+        }
+        JsonObject body = new JsonObject().put("type", "https://reprise.dev/problems/" + type)
+                .put("title", title(status)).put("status", status).put("detail", detail);
+        HttpServerRequest request = ctx.request();
+        String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
+        boolean bodyRead = request.isEnded() || ctx.body() != null && ctx.body().available();
+        boolean bodyUnread = !bodyRead && (length != null || request.getHeader(HttpHeaders.TRANSFER_ENCODING) != null);
+        Runnable send = () -> response.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, PROBLEM_JSON).end(body.encode());
+        if (!bodyUnread) {
+            send.run();
+        } else if (length != null && parseOr(length, Long.MAX_VALUE) <= DRAIN_LIMIT) {
+            // Read and discard a small body so the connection stays usable.
+            request.handler(ignored -> { });
+            request.endHandler(v -> send.run());
+            request.exceptionHandler(e -> request.connection().close());
+            request.resume();
+        } else {
+            response.putHeader(HttpHeaders.CONNECTION, "close");
+            send.run();
+            response.endHandler(v -> request.connection().close());
+        }
+    }
+
+    private static long parseOr(String value, long otherwise) {
+        try {
+            return Long.parseLong(value.strip());
+        } catch (NumberFormatException e) {
+            return otherwise;
+        }
+    }
+
+    private static String title(int status) {
+        return switch (status) {
+            case 400 -> "Bad Request";
+            case 401 -> "Unauthorized";
+            case 403 -> "Forbidden";
+            case 404 -> "Not Found";
+            case 409 -> "Conflict";
+            case 413 -> "Content Too Large";
+            case 503 -> "Service Unavailable";
+            case 507 -> "Insufficient Storage";
+            default -> status >= 500 ? "Internal Server Error" : "Error";
+        };
+    }
+
+    /** The optional provenance headers a client may send with a save ({@code X-Reprise-*}). */
+    public static Provenance provenance(HttpServerRequest request) {
+        String durationText = request.getHeader("X-Reprise-Duration-Ms");
+        Long duration = null;
+        if (durationText != null) {
+            try {
+                duration = Long.parseLong(durationText.strip());
+            } catch (NumberFormatException e) {
+                throw ArtifactException.badRequest("X-Reprise-Duration-Ms must be a whole number of milliseconds");
+            }
+        }
+        String repository = request.getHeader("X-Reprise-Repository");
+        return new Provenance(repository == null ? null : normalizedRepository(repository), header(request, "X-Reprise-Commit"),
+                header(request, "X-Reprise-Branch"), jsonHeader(request, "X-Reprise-Toolchain"),
+                header(request, "X-Reprise-Build-Id"), duration, jsonHeader(request, "X-Reprise-Dependency-Digests"));
+    }
+
+    /** A repository URL as the index keeps it (any spelling of one repository is one value). */
+    public static String normalizedRepository(String url) {
+        try {
+            return RepositoryUrl.parse(url).normalized();
+        } catch (IllegalArgumentException e) {
+            throw ArtifactException.badRequest("repository: " + e.getMessage());
+        }
+    }
+
+    private static String header(HttpServerRequest request, String name) {
+        String value = request.getHeader(name);
+        if (value == null) {
+            return null;
+        }
+        if (value.length() > 512) {
+            throw ArtifactException.badRequest(name + " is longer than 512 characters");
+        }
+        return value.strip();
+    }
+
+    private static JsonObject jsonHeader(HttpServerRequest request, String name) {
+        String value = request.getHeader(name);
+        if (value == null) {
+            return null;
+        }
+        if (value.length() > 4096) {
+            throw ArtifactException.badRequest(name + " is longer than 4096 characters");
+        }
+        try {
+            return new JsonObject(value);
+        } catch (DecodeException | ClassCastException e) {
+            throw ArtifactException.badRequest(name + " must be a JSON object, e.g. {\"java\":\"17.0.15\"}");
+        }
+    }
+}

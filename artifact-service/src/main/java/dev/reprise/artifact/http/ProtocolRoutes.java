@@ -1,0 +1,318 @@
+package dev.reprise.artifact.http;
+
+import dev.reprise.artifact.config.ArtifactConfig;
+import dev.reprise.artifact.service.Cas;
+import dev.reprise.artifact.service.Keys;
+import dev.reprise.artifact.service.RestoreOrder;
+import dev.reprise.artifact.store.ArtifactIndex.Hit;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+import java.util.regex.Pattern;
+
+/**
+ * The front doors of the one store, each speaking a protocol a build tool already uses, so a team
+ * points its existing tool at one base URL:
+ * <ul>
+ * <li>{@code /bazel/ac/{sha256}}, {@code /bazel/cas/{sha256}}: Bazel's HTTP remote cache (CAS digests verified);</li>
+ * <li>{@code /gradle/{key}}: Gradle's HTTP build cache (413 above the entry limit);</li>
+ * <li>{@code /ccache/{key path}}: ccache's HTTP remote storage, any layout;</li>
+ * <li>{@code /v8/artifacts…}: the Turborepo remote cache API;</li>
+ * <li>{@code /api/v1/caches…}: actions/cache-style restore and immutable save.</li>
+ * </ul>
+ * Bodies stream: these are plain Vert.x routes, so nothing buffers an upload in memory.
+ */
+@ApplicationScoped
+public class ProtocolRoutes {
+
+    private static final int JSON_LIMIT = 64 * 1024;
+    private static final int MAX_RESTORE_KEYS = 10;
+    private static final int MAX_TURBO_QUERY = 1000;
+    private static final Pattern DURATION = Pattern.compile("[0-9]{1,12}");
+
+    private final KeyedBlobs blobs;
+    private final Exchange exchange;
+    private final Cas cas;
+    private final ArtifactConfig config;
+
+    public ProtocolRoutes(KeyedBlobs blobs, Exchange exchange, Cas cas, ArtifactConfig config) {
+        this.blobs = blobs;
+        this.exchange = exchange;
+        this.cas = cas;
+        this.config = config;
+    }
+
+    void register(@Observes Router router) {
+        route(router, "/bazel/([^/]+)/([^/]+)", this::bazel, HttpMethod.GET, HttpMethod.HEAD, HttpMethod.PUT);
+        route(router, "/gradle/(.+)", this::gradle, HttpMethod.GET, HttpMethod.HEAD, HttpMethod.PUT);
+        route(router, "/ccache/(.+)", this::ccache, HttpMethod.GET, HttpMethod.HEAD, HttpMethod.PUT);
+        route(router, "/v8/artifacts/status", ctx -> exchange.handle(ctx, false, Uni.createFrom()::item,
+                grant -> exchange.json(ctx, 200, new JsonObject().put("status", "enabled"))), HttpMethod.GET);
+        router.postWithRegex("/v8/artifacts/events").order(-1).handler(BodyHandler.create().setBodyLimit(JSON_LIMIT))
+                .handler(guarded(this::turboEvents));
+        router.postWithRegex("/v8/artifacts/?").order(-1).handler(BodyHandler.create().setBodyLimit(JSON_LIMIT))
+                .handler(guarded(this::turboQuery));
+        route(router, "/v8/artifacts/([^/]+)", this::turbo, HttpMethod.GET, HttpMethod.HEAD, HttpMethod.PUT);
+        route(router, "/api/v1/caches", this::actions, HttpMethod.GET, HttpMethod.PUT);
+        route(router, "/api/v1/caches/([0-9]{1,18})/archive", this::actionsArchive, HttpMethod.GET, HttpMethod.HEAD);
+    }
+
+    private void route(Router router, String regex, Consumer<RoutingContext> handler, HttpMethod... methods) {
+        var route = router.routeWithRegex(regex).order(-1);
+        for (HttpMethod method : methods) {
+            route.method(method);
+        }
+        route.handler(guarded(handler));
+    }
+
+    /** A key or parameter refused before the work starts is answered like any other refusal. */
+    private io.vertx.core.Handler<RoutingContext> guarded(Consumer<RoutingContext> handler) {
+        return ctx -> {
+            try {
+                handler.accept(ctx);
+            } catch (ArtifactException e) {
+                ctx.request().pause();
+                exchange.fail(ctx, e);
+            }
+        };
+    }
+
+    // --- Bazel HTTP remote cache ---------------------------------------------------------------
+
+    private void bazel(RoutingContext ctx) {
+        String kind = ctx.pathParam("param0");
+        if (!kind.equals("ac") && !kind.equals("cas")) {
+            throw new ArtifactException(404, "not-found", "unknown Bazel cache '" + kind + "': use /bazel/ac/{sha256} or /bazel/cas/{sha256}");
+        }
+        String hash = Keys.sha256(ctx.pathParam("param1"), "the digest in the path");
+        String protocol = "bazel-" + kind;
+        if (ctx.request().method() == HttpMethod.PUT) {
+            KeyedBlobs.Put put = KeyedBlobs.Put.of(config.maxBlobBytes(), "the Bazel cache");
+            if (kind.equals("cas")) {
+                put = put.refusing(upload -> upload.digest().equals(hash) ? null
+                        : "digest mismatch: the body's sha256 is " + upload.digest() + " but the path says " + hash + "; nothing was stored");
+            }
+            blobs.put(ctx, protocol, hash, put, (c, id) -> exchange.status(c, 200));
+        } else if (kind.equals("cas") && hash.equals(Keys.EMPTY_SHA256)) {
+            // The empty blob always exists: no entry, no upload, nothing to verify.
+            exchange.handle(ctx, false, Uni.createFrom()::item, grant -> {
+                cas.hitWithoutBody(grant.tenantId(), protocol, null);
+                ctx.response().putHeader(HttpHeaders.CONTENT_LENGTH, "0").putHeader(HttpHeaders.CONTENT_TYPE, "application/octet-stream").end();
+            });
+        } else {
+            blobs.get(ctx, protocol, hash, "", hit -> Map.of());
+        }
+    }
+
+    // --- Gradle HTTP build cache ---------------------------------------------------------------
+
+    private void gradle(RoutingContext ctx) {
+        String key = Keys.pathKey(ctx.pathParam("param0"), "the Gradle cache key");
+        if (ctx.request().method() == HttpMethod.PUT) {
+            blobs.put(ctx, "gradle", key, KeyedBlobs.Put.of(config.gradleMaxEntryBytes(), "the Gradle build cache"),
+                    (c, id) -> exchange.status(c, 200));
+        } else {
+            blobs.get(ctx, "gradle", key, "", hit -> Map.of());
+        }
+    }
+
+    // --- ccache HTTP remote storage ------------------------------------------------------------
+
+    private void ccache(RoutingContext ctx) {
+        String key = Keys.pathKey(ctx.pathParam("param0"), "the ccache key");
+        if (ctx.request().method() == HttpMethod.PUT) {
+            blobs.put(ctx, "ccache", key, KeyedBlobs.Put.of(config.maxBlobBytes(), "ccache storage"),
+                    (c, id) -> exchange.status(c, 200));
+        } else {
+            blobs.get(ctx, "ccache", key, "", hit -> Map.of());
+        }
+    }
+
+    // --- Turborepo remote cache ----------------------------------------------------------------
+
+    private void turbo(RoutingContext ctx) {
+        String hash = Keys.token(ctx.pathParam("param0"), "the artifact hash");
+        String key = turboKey(ctx, hash);
+        if (ctx.request().method() == HttpMethod.PUT) {
+            JsonObject metadata = new JsonObject();
+            String duration = ctx.request().getHeader("x-artifact-duration");
+            if (duration != null) {
+                if (!DURATION.matcher(duration.strip()).matches()) {
+                    throw ArtifactException.badRequest("x-artifact-duration must be a whole number of milliseconds");
+                }
+                metadata.put("duration", Long.parseLong(duration.strip()));
+            }
+            String tag = ctx.request().getHeader("x-artifact-tag");
+            if (tag != null) {
+                if (tag.length() > 1024 || !tag.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+                    throw ArtifactException.badRequest("x-artifact-tag must be at most 1024 printable ASCII characters");
+                }
+                metadata.put("tag", tag);
+            }
+            blobs.put(ctx, "turbo", key, KeyedBlobs.Put.of(config.maxBlobBytes(), "the Turborepo cache").withMetadata(metadata),
+                    (c, id) -> exchange.json(c, 202, new JsonObject().put("urls", new JsonArray().add(c.request().path()))));
+        } else {
+            blobs.get(ctx, "turbo", key, "", ProtocolRoutes::turboHeaders);
+        }
+    }
+
+    private static Map<String, String> turboHeaders(Hit hit) {
+        Map<String, String> headers = new LinkedHashMap<>();
+        if (hit.metadata().containsKey("duration")) {
+            headers.put("x-artifact-duration", String.valueOf(hit.metadata().getValue("duration")));
+        }
+        if (hit.metadata().containsKey("tag")) {
+            headers.put("x-artifact-tag", hit.metadata().getString("tag"));
+        }
+        return headers;
+    }
+
+    /** Artifacts are scoped by team (slug or teamId) inside the token's tenant. */
+    private static String turboKey(RoutingContext ctx, String hash) {
+        String team = ctx.request().getParam("slug");
+        if (team == null) {
+            team = ctx.request().getParam("teamId");
+        }
+        return team == null || team.isEmpty() ? hash : Keys.token(team, "the team (slug or teamId)") + "/" + hash;
+    }
+
+    /** {@code POST /v8/artifacts}: which of these hashes are cached, with size, duration and tag. */
+    private void turboQuery(RoutingContext ctx) {
+        JsonObject body = jsonBody(ctx);
+        JsonArray hashes = body.getJsonArray("hashes");
+        if (hashes == null || hashes.size() > MAX_TURBO_QUERY) {
+            throw ArtifactException.badRequest("the body must be {\"hashes\": [...]} with at most " + MAX_TURBO_QUERY + " hashes");
+        }
+        List<String> keys = new ArrayList<>();
+        for (Object hash : hashes) {
+            if (!(hash instanceof String text)) {
+                throw ArtifactException.badRequest("every hash must be a string");
+            }
+            keys.add(Keys.token(text, "hash"));
+        }
+        exchange.handle(ctx, false, grant -> Multi.createFrom().iterable(keys)
+                .onItem().transformToUniAndConcatenate(hash -> cas.lookup(grant.tenantId(), "turbo", turboKey(ctx, hash), "")
+                        .map(hit -> Map.entry(hash, hit)))
+                .collect().asList(), found -> {
+                    JsonObject answer = new JsonObject();
+                    for (Map.Entry<String, Optional<Hit>> entry : found) {
+                        answer.put(entry.getKey(), entry.getValue().map(hit -> new JsonObject().put("size", hit.size())
+                                .put("taskDurationMs", hit.metadata().getValue("duration", 0))
+                                .put("tag", hit.metadata().getString("tag"))).orElse(null));
+                    }
+                    exchange.json(ctx, 200, answer);
+                });
+    }
+
+    /** {@code POST /v8/artifacts/events}: turbo's hit and miss reports; checked and acknowledged. */
+    private void turboEvents(RoutingContext ctx) {
+        Object body;
+        try {
+            body = ctx.body().asJsonArray();
+        } catch (RuntimeException e) {
+            throw ArtifactException.badRequest("the body must be a JSON array of cache events");
+        }
+        if (body == null) {
+            throw ArtifactException.badRequest("the body must be a JSON array of cache events");
+        }
+        exchange.handle(ctx, false, Uni.createFrom()::item, grant -> exchange.status(ctx, 200));
+    }
+
+    // --- actions/cache-style restore and save ----------------------------------------------------
+
+    private void actions(RoutingContext ctx) {
+        String key = Keys.cacheKey(ctx.request().getParam("key"), "key");
+        String version = version(ctx);
+        String branch = Keys.branch(ctx.request().getParam("branch"));
+        if (ctx.request().method() == HttpMethod.PUT) {
+            String scope = branch == null ? config.defaultBranch() : branch;
+            // Entries are immutable: refuse before a byte of the archive is read (and again at commit).
+            ctx.request().pause();
+            exchange.handle(ctx, true, grant -> cas.restore(grant.tenantId(), "actions", version,
+                    List.of(new RestoreOrder.Attempt(key, scope))).map(hit -> hit.filter(h -> h.key().equals(key))), existing -> {
+                if (existing.isPresent()) {
+                    exchange.fail(ctx, new ArtifactException(409, "exists", "an entry with key '" + key + "' and version '" + version
+                            + "' already exists on branch '" + scope + "'; entries are immutable, save under a new key"));
+                    return;
+                }
+                blobs.put(ctx, "actions", key, KeyedBlobs.Put.of(config.maxBlobBytes(), "the actions cache").immutable(version, scope),
+                        (c, id) -> exchange.json(c, 201, new JsonObject().put("id", id).put("key", key).put("version", version)
+                                .put("branch", scope).put("archiveUrl", "/api/v1/caches/" + id + "/archive")));
+            });
+            return;
+        }
+        List<String> restoreKeys = new ArrayList<>();
+        for (String value : ctx.queryParam("restoreKeys")) {
+            for (String part : value.split(",")) {
+                if (!part.isBlank()) {
+                    restoreKeys.add(Keys.cacheKey(part.strip(), "each restore key"));
+                }
+            }
+        }
+        if (restoreKeys.size() > MAX_RESTORE_KEYS) {
+            throw ArtifactException.badRequest("at most " + MAX_RESTORE_KEYS + " restore keys");
+        }
+        List<RestoreOrder.Attempt> attempts = RestoreOrder.attempts(key, restoreKeys, branch, config.defaultBranch());
+        exchange.handle(ctx, false, grant -> cas.restore(grant.tenantId(), "actions", version, attempts).invoke(hit -> {
+            if (hit.isEmpty()) {
+                cas.missed(grant.tenantId(), "actions");
+            }
+        }), hit -> {
+            if (hit.isEmpty()) {
+                exchange.status(ctx, 204);
+                return;
+            }
+            Hit h = hit.get();
+            exchange.json(ctx, 200, new JsonObject().put("id", h.entryId()).put("key", key).put("matchedKey", h.key())
+                    .put("exact", h.key().equals(key)).put("version", version).put("branch", h.branch())
+                    .put("sizeBytes", h.size()).put("digest", h.digest()).put("createdAt", h.createdAt().toString())
+                    .put("archiveUrl", "/api/v1/caches/" + h.entryId() + "/archive"));
+        });
+    }
+
+    private void actionsArchive(RoutingContext ctx) {
+        long id = Long.parseLong(ctx.pathParam("param0"));
+        boolean head = ctx.request().method() == HttpMethod.HEAD;
+        exchange.handle(ctx, false, grant -> cas.byId(grant.tenantId(), "actions", id).chain(hit -> hit.isEmpty() || head
+                ? Uni.createFrom().item(hit.map(h -> Map.entry(h, Optional.<Cas.BlobFile>empty())))
+                : cas.open(grant.tenantId(), "actions", hit.get()).map(path -> path.map(p -> Map.entry(hit.get(), Optional.of(p))))),
+                served -> {
+                    if (served.isEmpty()) {
+                        exchange.miss(ctx);
+                    } else {
+                        exchange.sendFile(ctx, served.get().getValue().orElse(null), served.get().getKey().size(), Map.of());
+                    }
+                });
+    }
+
+    private static String version(RoutingContext ctx) {
+        String version = ctx.request().getParam("version");
+        return version == null || version.isEmpty() ? "" : Keys.token(version, "version");
+    }
+
+    private static JsonObject jsonBody(RoutingContext ctx) {
+        try {
+            JsonObject body = ctx.body().asJsonObject();
+            if (body == null) {
+                throw ArtifactException.badRequest("the body must be a JSON object");
+            }
+            return body;
+        } catch (io.vertx.core.json.DecodeException | ClassCastException e) {
+            throw ArtifactException.badRequest("the body is not a JSON object: " + e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,50 @@
+package dev.reprise.artifact.service;
+
+import dev.reprise.artifact.store.ArtifactIndex;
+import io.quarkus.scheduler.Scheduled;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.jboss.logging.Logger;
+
+/**
+ * A hit refreshes its entry's last access, written in batches (every few seconds, one UPDATE)
+ * rather than one write per GET, so lookups stay reads. LRU pruning needs no finer clock.
+ */
+@ApplicationScoped
+public class AccessRecorder {
+
+    private static final Logger LOG = Logger.getLogger(AccessRecorder.class);
+
+    private final ArtifactIndex index;
+    private final Set<Long> touched = ConcurrentHashMap.newKeySet();
+
+    public AccessRecorder(ArtifactIndex index) {
+        this.index = index;
+    }
+
+    public void touched(long entryId) {
+        touched.add(entryId);
+    }
+
+    @Scheduled(every = "${reprise.artifact.access-flush-every:5s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    Uni<Void> scheduledFlush() {
+        return flush();
+    }
+
+    /** Writes the accesses recorded so far; a failed write keeps them for the next flush. */
+    public Uni<Void> flush() {
+        if (touched.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        List<Long> batch = new ArrayList<>(touched);
+        batch.forEach(touched::remove);
+        return index.touch(batch).onFailure().invoke(e -> {
+            LOG.warnf("Could not record %d cache accesses (%s); retrying", batch.size(), e.toString());
+            touched.addAll(batch);
+        }).onFailure().recoverWithNull();
+    }
+}

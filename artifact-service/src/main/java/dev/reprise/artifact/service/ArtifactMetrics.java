@@ -1,0 +1,101 @@
+package dev.reprise.artifact.service;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The store's meters, named like the other caches' ({@code reprise_cache_*} with {@code cache} or
+ * {@code store} = artifact), plus per-tenant hit and miss counts of this instance for the stats API.
+ */
+@ApplicationScoped
+public class ArtifactMetrics {
+
+    public static final List<String> PROTOCOLS = List.of("bazel-ac", "bazel-cas", "gradle", "ccache", "turbo", "actions");
+    public static final String STORE = "artifact";
+
+    /** Hits and misses of one tenant on this instance. */
+    public record TenantCounts(long hits, long misses) {
+    }
+
+    private final MeterRegistry registry;
+    private final Map<String, LongAdder[]> tenants = new ConcurrentHashMap<>();
+    private final AtomicLong storedBytes = new AtomicLong();
+    private final AtomicLong storedBlobs = new AtomicLong();
+    private final AtomicLong entries = new AtomicLong();
+
+    public ArtifactMetrics(MeterRegistry registry) {
+        this.registry = registry;
+        // Registered at zero so dashboards and alerts see the series before the first request.
+        for (String protocol : PROTOCOLS) {
+            for (String result : List.of("hit", "miss")) {
+                requests(protocol, result);
+            }
+        }
+        for (String reason : List.of("expired", "pruned", "invalidated")) {
+            evictions(reason, 0);
+        }
+        for (String reason : List.of("corrupt", "missing")) {
+            quarantinedCounter(reason);
+        }
+        transferred("in", 0);
+        transferred("out", 0);
+        registry.gauge("reprise_cache_stored_bytes", io.micrometer.core.instrument.Tags.of("store", STORE), storedBytes);
+        registry.gauge("reprise_cache_entries", io.micrometer.core.instrument.Tags.of("store", STORE), entries);
+        registry.gauge("reprise_artifact_blobs", storedBlobs);
+    }
+
+    public void hit(String tenantId, String protocol) {
+        requests(protocol, "hit").increment();
+        tenant(tenantId)[0].increment();
+    }
+
+    public void miss(String tenantId, String protocol) {
+        requests(protocol, "miss").increment();
+        tenant(tenantId)[1].increment();
+    }
+
+    public TenantCounts counts(String tenantId) {
+        LongAdder[] counts = tenants.get(tenantId);
+        return counts == null ? new TenantCounts(0, 0) : new TenantCounts(counts[0].sum(), counts[1].sum());
+    }
+
+    public void evictions(String reason, long entries) {
+        Counter.builder("reprise_cache_evictions_total").description("Cache entries removed, by store and reason")
+                .tag("store", STORE).tag("reason", reason).register(registry).increment(entries);
+    }
+
+    public void quarantined(String reason) {
+        quarantinedCounter(reason).increment();
+    }
+
+    public void transferred(String direction, long bytes) {
+        Counter.builder("reprise_artifact_transfer_bytes_total").description("Blob bytes received (in) and sent (out)")
+                .tag("direction", direction).register(registry).increment(bytes);
+    }
+
+    public void stored(long blobs, long bytes, long liveEntries) {
+        storedBlobs.set(blobs);
+        storedBytes.set(bytes);
+        entries.set(liveEntries);
+    }
+
+    private Counter quarantinedCounter(String reason) {
+        return Counter.builder("reprise_artifact_quarantined_total").description("Blobs taken out of service, by reason")
+                .tag("reason", reason).register(registry);
+    }
+
+    private Counter requests(String protocol, String result) {
+        return Counter.builder("reprise_cache_requests_total").description("Cache lookups by cache and result")
+                .tag("cache", STORE).tag("protocol", protocol).tag("result", result).register(registry);
+    }
+
+    private LongAdder[] tenant(String tenantId) {
+        return tenants.computeIfAbsent(tenantId, t -> new LongAdder[] {new LongAdder(), new LongAdder()});
+    }
+}

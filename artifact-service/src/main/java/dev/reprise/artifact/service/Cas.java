@@ -1,0 +1,247 @@
+package dev.reprise.artifact.service;
+
+import dev.reprise.artifact.config.ArtifactConfig;
+import dev.reprise.artifact.http.ArtifactException;
+import dev.reprise.artifact.messaging.ArtifactEventPublisher;
+import dev.reprise.artifact.store.ArtifactIndex;
+import dev.reprise.artifact.store.ArtifactIndex.EntryWrite;
+import dev.reprise.artifact.store.ArtifactIndex.Hit;
+import dev.reprise.artifact.store.ArtifactIndex.SaveOutcome;
+import dev.reprise.artifact.store.ArtifactIndex.Saved;
+import dev.reprise.artifact.store.BlobObjects;
+import dev.reprise.artifact.store.LocalBlobs;
+import dev.reprise.events.ArtifactEvent;
+import dev.reprise.events.BlobQuarantined;
+import dev.reprise.events.BlobStored;
+import dev.reprise.events.CacheEntrySaved;
+import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.infrastructure.Infrastructure;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.OffsetDateTime;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Supplier;
+import org.jboss.logging.Logger;
+
+/**
+ * The content-addressed store: saving an uploaded, hashed spool file under a protocol key, and
+ * opening a hit as a local file whose content was verified against its digest. Corrupt or missing
+ * bytes are never served: the blob is quarantined and the request is a miss.
+ */
+@ApplicationScoped
+public class Cas {
+
+    private static final Logger LOG = Logger.getLogger(Cas.class);
+
+    /** An upload on local disk, hashed while it arrived. */
+    public record Upload(Path file, String digest, long size) {
+    }
+
+    /** Verified bytes to send; a {@code temporary} file (too large for the local cache) is deleted once sent. */
+    public record BlobFile(Path path, boolean temporary) {
+    }
+
+    private final ArtifactIndex index;
+    private final BlobObjects objects;
+    private final LocalBlobs local;
+    private final ArtifactConfig config;
+    private final ArtifactMetrics metrics;
+    private final AccessRecorder accesses;
+    private final ArtifactEventPublisher events;
+
+    public Cas(ArtifactIndex index, BlobObjects objects, LocalBlobs local, ArtifactConfig config, ArtifactMetrics metrics,
+            AccessRecorder accesses, ArtifactEventPublisher events) {
+        this.index = index;
+        this.objects = objects;
+        this.local = local;
+        this.config = config;
+        this.metrics = metrics;
+        this.accesses = accesses;
+        this.events = events;
+    }
+
+    /** When an entry saved now expires. */
+    public OffsetDateTime expiryFromNow() {
+        return OffsetDateTime.now().plus(config.entryTtl());
+    }
+
+    /**
+     * Saves {@code upload} as the entry {@code w} describes (its digest and size must be the
+     * upload's). The spool file is consumed: moved into the local cache or deleted.
+     *
+     * @return the saved entry's id; fails with 409 for an existing immutable entry, 507 over quota
+     */
+    public Uni<Long> save(EntryWrite w, Upload upload, boolean immutable) {
+        return checkQuota(w.tenantId(), upload.size())
+                .chain(() -> index.liveBlob(upload.digest()))
+                .chain(blob -> blob.isPresent() ? index.save(w, null, immutable) : Uni.createFrom().item(
+                        new Saved(SaveOutcome.NEEDS_UPLOAD, null, null)))
+                .chain(saved -> saved.outcome() == SaveOutcome.NEEDS_UPLOAD ? uploadAndSave(w, upload, immutable)
+                        : Uni.createFrom().item(saved))
+                .map(saved -> {
+                    if (saved.outcome() == SaveOutcome.CONFLICT) {
+                        throw new ArtifactException(409, "exists", "an entry with key '" + w.key() + "' and version '"
+                                + w.version() + "' already exists; entries are immutable, save under a new key");
+                    }
+                    metrics.transferred("in", upload.size());
+                    if (saved.outcome() == SaveOutcome.SAVED_NEW_BLOB) {
+                        publish(upload.digest(), 1, new BlobStored(upload.digest(), upload.size(), w.tenantId()));
+                    }
+                    if (saved.entryId() != null) {
+                        publish(w.tenantId() + "/" + w.protocol() + "/" + w.key(), saved.entryId(),
+                                new CacheEntrySaved(w.tenantId(), w.protocol(), w.key(), upload.digest(), upload.size()));
+                    }
+                    return saved.entryId() == null ? -1L : saved.entryId();
+                })
+                .chain(id -> blocking(() -> {
+                    // The spool file is verified content: keep it as the local copy for the next GET.
+                    if (local.admit(upload.file(), upload.digest(), upload.size()).isEmpty()) {
+                        LocalBlobs.deleteQuietly(upload.file());
+                    }
+                    return id;
+                }))
+                .onFailure().call(() -> blocking(() -> LocalBlobs.deleteQuietly(upload.file())));
+    }
+
+    private Uni<Saved> uploadAndSave(EntryWrite w, Upload upload, boolean immutable) {
+        String objectKey = BlobObjects.newObjectKey(upload.digest());
+        return objects.upload(objectKey, upload.file(), upload.size())
+                .chain(() -> index.save(w, objectKey, immutable))
+                .call(saved -> {
+                    // A concurrent upload of the same content won, or the save was refused: ours is surplus.
+                    boolean ours = saved.outcome() == SaveOutcome.SAVED_NEW_BLOB;
+                    Uni<Void> surplus = ours ? Uni.createFrom().voidItem() : objects.delete(objectKey);
+                    return saved.replacedObject() == null ? surplus : surplus.chain(() -> objects.delete(saved.replacedObject()));
+                });
+    }
+
+    private Uni<Void> checkQuota(String tenantId, long size) {
+        if (config.tenantQuotaBytes().isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        long quota = config.tenantQuotaBytes().getAsLong();
+        return index.tenantTotals(tenantId).invoke(totals -> {
+            if (totals.bytes() + size > quota) {
+                throw new ArtifactException(507, "quota-exceeded", "the tenant's store is full (" + totals.bytes()
+                        + " of " + quota + " bytes used, this blob needs " + size + "); invalidate entries or raise the quota");
+            }
+        }).replaceWithVoid();
+    }
+
+    /** The live entry for a key, counted as a hit or a miss (its blob not yet checked). */
+    public Uni<Optional<Hit>> lookup(String tenantId, String protocol, String key, String version) {
+        return index.lookup(tenantId, protocol, key, version);
+    }
+
+    /** A tenant's entry by id. */
+    public Uni<Optional<Hit>> byId(String tenantId, String protocol, long id) {
+        return index.byId(tenantId, protocol, id);
+    }
+
+    /** The first entry the attempts find, in their order (actions/cache restore). */
+    public Uni<Optional<Hit>> restore(String tenantId, String protocol, String version, List<RestoreOrder.Attempt> attempts) {
+        if (attempts.isEmpty()) {
+            return Uni.createFrom().item(Optional.empty());
+        }
+        RestoreOrder.Attempt first = attempts.get(0);
+        return index.exactOrPrefix(tenantId, protocol, first.candidate(), version, first.branch())
+                .chain(hit -> hit.isPresent() ? Uni.createFrom().item(hit)
+                        : restore(tenantId, protocol, version, attempts.subList(1, attempts.size())));
+    }
+
+    /**
+     * The hit's bytes as a verified local file, or empty when they cannot be served (the blob is
+     * then quarantined). Counts the hit or miss and records the access.
+     */
+    public Uni<Optional<BlobFile>> open(String tenantId, String protocol, Hit hit) {
+        return blocking(() -> local.cached(hit.digest()).map(path -> new BlobFile(path, false)))
+                .chain(cached -> cached.isPresent() ? Uni.createFrom().item(cached) : fetch(hit))
+                .invoke(path -> {
+                    if (path.isPresent()) {
+                        metrics.hit(tenantId, protocol);
+                        metrics.transferred("out", hit.size());
+                        accesses.touched(hit.entryId());
+                    } else {
+                        metrics.miss(tenantId, protocol);
+                    }
+                });
+    }
+
+    /** Counts a lookup that found nothing. */
+    public void missed(String tenantId, String protocol) {
+        metrics.miss(tenantId, protocol);
+    }
+
+    /** Counts a hit answered from the index alone (HEAD, the empty blob) and records the access. */
+    public void hitWithoutBody(String tenantId, String protocol, Hit hit) {
+        metrics.hit(tenantId, protocol);
+        if (hit != null) {
+            accesses.touched(hit.entryId());
+        }
+    }
+
+    private Uni<Optional<BlobFile>> fetch(Hit hit) {
+        Path target = local.newSpoolFile();
+        return objects.download(hit.objectKey(), target)
+                .chain(found -> {
+                    if (!found) {
+                        return quarantine(hit.digest(), hit.objectKey(), "missing").replaceWith(Optional.<BlobFile>empty());
+                    }
+                    return blocking(() -> Files.size(target) == hit.size() && LocalBlobs.sha256(target).equals(hit.digest()))
+                            .chain(intact -> intact
+                                    ? blocking(() -> Optional.of(local.admit(target, hit.digest(), hit.size())
+                                            .map(path -> new BlobFile(path, false)).orElse(new BlobFile(target, true))))
+                                    : quarantine(hit.digest(), hit.objectKey(), "corrupt").replaceWith(Optional.<BlobFile>empty()));
+                })
+                .onFailure().call(() -> blocking(() -> LocalBlobs.deleteQuietly(target)))
+                .invoke(file -> {
+                    if (file.isEmpty()) {
+                        LocalBlobs.deleteQuietly(target);
+                    }
+                });
+    }
+
+    /** Takes a blob out of service for good: its entries become misses, its local copy goes. */
+    public Uni<Void> quarantine(String digest, String objectKey, String reason) {
+        return index.quarantine(digest, objectKey, reason)
+                .invoke(changed -> {
+                    if (changed) {
+                        LOG.errorf("Blob %s (%s) is %s in S3: quarantined, its entries are now misses", digest, objectKey, reason);
+                        metrics.quarantined(reason);
+                        publish(digest, System.currentTimeMillis(), new BlobQuarantined(digest, reason));
+                    }
+                })
+                .chain(() -> blocking(() -> {
+                    local.forget(digest);
+                    return null;
+                }))
+                .replaceWithVoid();
+    }
+
+    /** Publishes an event without holding the request: the index is the record, events tell others. */
+    void publish(String subject, long seq, ArtifactEvent event) {
+        events.publish(subject, subject, seq, event).subscribe().with(ignored -> { },
+                e -> LOG.warnf("Could not publish %s for %s (%s)", event.getClass().getSimpleName(), subject, e.toString()));
+    }
+
+    /** Runs file work on a worker thread. */
+    public static <T> Uni<T> blocking(ThrowingSupplier<T> work) {
+        return Uni.createFrom().item((Supplier<T>) () -> {
+            try {
+                return work.get();
+            } catch (RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }).runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
+    }
+
+    /** A supplier that may throw (file I/O). */
+    @FunctionalInterface
+    public interface ThrowingSupplier<T> {
+        T get() throws Exception;
+    }
+}

@@ -1,0 +1,83 @@
+package dev.reprise.artifact.service;
+
+import dev.reprise.artifact.config.ArtifactConfig;
+import dev.reprise.artifact.store.ArtifactIndex;
+import dev.reprise.artifact.store.ArtifactIndex.Blob;
+import dev.reprise.artifact.store.BlobObjects;
+import dev.reprise.artifact.store.LocalBlobs;
+import io.quarkus.scheduler.Scheduled;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicLong;
+import org.jboss.logging.Logger;
+
+/**
+ * Re-reads blobs from S3 and re-hashes them, least recently verified first. A blob whose bytes no
+ * longer match its digest, or whose object is gone, is quarantined: never served again.
+ */
+@ApplicationScoped
+public class IntegrityCheck {
+
+    private static final Logger LOG = Logger.getLogger(IntegrityCheck.class);
+
+    /** One run's result. */
+    public record Report(long checked, long corrupt, long missing) {
+    }
+
+    private final ArtifactIndex index;
+    private final BlobObjects objects;
+    private final LocalBlobs local;
+    private final Cas cas;
+    private final ArtifactConfig config;
+
+    public IntegrityCheck(ArtifactIndex index, BlobObjects objects, LocalBlobs local, Cas cas, ArtifactConfig config) {
+        this.index = index;
+        this.objects = objects;
+        this.local = local;
+        this.cas = cas;
+        this.config = config;
+    }
+
+    @Scheduled(every = "${reprise.artifact.integrity-every:1h}", delay = 5, concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    Uni<Void> scheduled() {
+        return run(config.integrityBatch())
+                .invoke(r -> LOG.infof("Integrity check: %d blobs checked, %d corrupt, %d missing", r.checked(), r.corrupt(), r.missing()))
+                .onFailure().invoke(e -> LOG.warnf("Integrity check failed (%s); next run retries", e.toString()))
+                .onFailure().recoverWithNull().replaceWithVoid();
+    }
+
+    /** Verifies up to {@code batch} blobs. */
+    public Uni<Report> run(int batch) {
+        AtomicLong checked = new AtomicLong();
+        AtomicLong corrupt = new AtomicLong();
+        AtomicLong missing = new AtomicLong();
+        return index.toVerify(batch)
+                .chain(blobs -> Multi.createFrom().iterable(blobs)
+                        .onItem().transformToUniAndConcatenate(blob -> verify(blob).invoke(verdict -> {
+                            checked.incrementAndGet();
+                            if ("corrupt".equals(verdict)) {
+                                corrupt.incrementAndGet();
+                            } else if ("missing".equals(verdict)) {
+                                missing.incrementAndGet();
+                            }
+                        }))
+                        .collect().asList())
+                .map(ignored -> new Report(checked.get(), corrupt.get(), missing.get()));
+    }
+
+    /** @return "ok", "corrupt" or "missing" */
+    private Uni<String> verify(Blob blob) {
+        Path target = local.newSpoolFile();
+        return objects.download(blob.objectKey(), target)
+                .chain(found -> found
+                        ? Cas.blocking(() -> Files.size(target) == blob.size() && LocalBlobs.sha256(target).equals(blob.digest()))
+                                .map(intact -> intact ? "ok" : "corrupt")
+                        : Uni.createFrom().item("missing"))
+                .call(verdict -> "ok".equals(verdict) ? index.markVerified(blob.digest(), blob.objectKey())
+                        : cas.quarantine(blob.digest(), blob.objectKey(), verdict))
+                .eventually(() -> Cas.blocking(() -> LocalBlobs.deleteQuietly(target)));
+    }
+}

@@ -1,0 +1,173 @@
+package dev.reprise.artifact.service;
+
+import dev.reprise.artifact.config.ArtifactConfig;
+import dev.reprise.artifact.store.ArtifactIndex;
+import dev.reprise.artifact.store.ArtifactIndex.Doomed;
+import dev.reprise.artifact.store.ArtifactIndex.Scope;
+import dev.reprise.artifact.store.BlobObjects;
+import dev.reprise.artifact.store.LocalBlobs;
+import dev.reprise.events.ArtifactsInvalidated;
+import dev.reprise.events.ArtifactsPruned;
+import io.quarkus.scheduler.Scheduled;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.atomic.AtomicLong;
+import org.jboss.logging.Logger;
+
+/**
+ * How entries leave the store. Invalidation and expiry soft-delete entries: they stop being hits
+ * at once. Pruning soft-deletes least recently used entries until the store fits its budget. The
+ * collector then frees the space: blobs no live entry points at are marked, their objects deleted,
+ * their rows forgotten.
+ */
+@ApplicationScoped
+public class Lifecycle {
+
+    private static final Logger LOG = Logger.getLogger(Lifecycle.class);
+    private static final int BATCH = 100;
+
+    /** What a prune did. */
+    public record Pruned(long entries, long bytesFreed, long storeBytes) {
+    }
+
+    /** What a collection did. */
+    public record Collected(long blobs, long bytes) {
+    }
+
+    private final ArtifactIndex index;
+    private final BlobObjects objects;
+    private final LocalBlobs local;
+    private final ArtifactConfig config;
+    private final ArtifactMetrics metrics;
+    private final Cas cas;
+
+    public Lifecycle(ArtifactIndex index, BlobObjects objects, LocalBlobs local, ArtifactConfig config, ArtifactMetrics metrics,
+            Cas cas) {
+        this.index = index;
+        this.objects = objects;
+        this.local = local;
+        this.config = config;
+        this.metrics = metrics;
+        this.cas = cas;
+    }
+
+    /** Hides a tenant's entries by key, key prefix or repository. @return how many */
+    public Uni<Integer> invalidate(String tenantId, String protocol, Scope scope, String value) {
+        return index.invalidate(tenantId, protocol, scope, value, "invalidated")
+                .invoke(count -> {
+                    metrics.evictions("invalidated", count);
+                    cas.publish(tenantId + "/invalidations", System.currentTimeMillis(), new ArtifactsInvalidated(tenantId, protocol,
+                            scope.name().toLowerCase(Locale.ROOT), value, count));
+                });
+    }
+
+    @Scheduled(every = "${reprise.artifact.lifecycle-every:10m}", delay = 1, concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    Uni<Void> scheduled() {
+        Uni<Pruned> pruned = config.budgetBytes().isPresent() ? prune(config.budgetBytes().getAsLong())
+                : Uni.createFrom().item(new Pruned(0, 0, 0));
+        return expire()
+                .chain(() -> pruned)
+                .chain(() -> collect(config.collectGrace()))
+                .chain(() -> index.purgeDeletedEntries(config.keepDeletedEntries()))
+                .chain(this::refreshGauges)
+                .onFailure().invoke(e -> LOG.warnf("Artifact lifecycle run failed (%s); next run retries", e.toString()))
+                .onFailure().recoverWithNull().replaceWithVoid();
+    }
+
+    @Scheduled(every = "${reprise.artifact.gauges-every:30s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    Uni<Void> refreshGauges() {
+        return index.storeTotals()
+                .chain(totals -> index.entryCount().invoke(entries -> metrics.stored(totals.entries(), totals.bytes(), entries)))
+                .replaceWithVoid()
+                .onFailure().recoverWithNull();
+    }
+
+    /** Soft-deletes expired entries. @return how many */
+    public Uni<Integer> expire() {
+        return index.expire().invoke(digests -> {
+            if (!digests.isEmpty()) {
+                metrics.evictions("expired", digests.size());
+                LOG.infof("Expired %d artifact entries", digests.size());
+            }
+        }).map(List::size);
+    }
+
+    /**
+     * Removes least recently used entries until the store's live blobs fit {@code budget} bytes.
+     * An entry sharing its blob with a live entry frees nothing, so removal goes on until the bytes
+     * are really free.
+     */
+    public Uni<Pruned> prune(long budget) {
+        AtomicLong entries = new AtomicLong();
+        AtomicLong freed = new AtomicLong();
+        return index.storeTotals().chain(totals -> pruneFrom(totals.bytes(), budget, entries, freed))
+                .invoke(total -> {
+                    if (entries.get() > 0) {
+                        metrics.evictions("pruned", entries.get());
+                        LOG.infof("Pruned %d artifact entries (%d bytes) to fit the %d-byte budget", entries.get(), freed.get(), budget);
+                        cas.publish("prune", System.currentTimeMillis(), new ArtifactsPruned(entries.get(), freed.get(), "size-budget"));
+                    }
+                })
+                .chain(total -> collect(Duration.ZERO).replaceWith(new Pruned(entries.get(), freed.get(), total)));
+    }
+
+    private Uni<Long> pruneFrom(long total, long budget, AtomicLong entries, AtomicLong freed) {
+        if (total <= budget) {
+            return Uni.createFrom().item(total);
+        }
+        return index.leastRecentlyUsed(BATCH).chain(ids -> {
+            if (ids.isEmpty()) {
+                return Uni.createFrom().item(total);
+            }
+            AtomicLong remaining = new AtomicLong(total);
+            return Multi.createFrom().iterable(ids)
+                    .onItem().transformToUniAndConcatenate(id -> remaining.get() <= budget ? Uni.createFrom().voidItem()
+                            : index.delete(id, "pruned").chain(digest -> {
+                                if (digest.isEmpty()) {
+                                    return Uni.createFrom().voidItem();
+                                }
+                                entries.incrementAndGet();
+                                return index.markIfUnreferenced(digest.get(), Duration.ZERO).invoke(doomed -> doomed.ifPresent(d -> {
+                                    remaining.addAndGet(-d.size());
+                                    freed.addAndGet(d.size());
+                                })).replaceWithVoid();
+                            }))
+                    .collect().last()
+                    .chain(() -> pruneFrom(remaining.get(), budget, entries, freed));
+        });
+    }
+
+    /** Marks blobs no live entry has pointed at for {@code grace}, then deletes marked blobs' objects. */
+    public Uni<Collected> collect(Duration grace) {
+        return index.unreferencedBlobs(1000)
+                .chain(digests -> Multi.createFrom().iterable(digests)
+                        .onItem().transformToUniAndConcatenate(digest -> index.markIfUnreferenced(digest, grace))
+                        .collect().asList())
+                .chain(() -> sweep(new Collected(0, 0)));
+    }
+
+    private Uni<Collected> sweep(Collected so) {
+        return index.doomed(BATCH).chain(doomed -> {
+            if (doomed.isEmpty()) {
+                return Uni.createFrom().item(so);
+            }
+            AtomicLong bytes = new AtomicLong();
+            return Multi.createFrom().iterable(doomed)
+                    .onItem().transformToUniAndConcatenate((Doomed d) -> (d.objectKey() == null ? Uni.createFrom().voidItem()
+                            : objects.delete(d.objectKey()))
+                            .chain(() -> Cas.blocking(() -> {
+                                local.forget(d.digest());
+                                return null;
+                            }))
+                            .chain(() -> index.forget(d))
+                            .invoke(() -> bytes.addAndGet(d.size())))
+                    .collect().last()
+                    .chain(() -> doomed.size() < BATCH ? Uni.createFrom().item(new Collected(so.blobs() + doomed.size(), so.bytes() + bytes.get()))
+                            : sweep(new Collected(so.blobs() + doomed.size(), so.bytes() + bytes.get())));
+        });
+    }
+}
