@@ -47,9 +47,9 @@ public interface ArtifactConfig {
     /** Tenant whose entries requests without credentials may read. Unset: every request needs a token. */
     Optional<String> anonymousReadTenant();
 
-    /** How often expired entries are removed, the store pruned to its budget and unreferenced blobs collected. */
+    /** How often expired entries are removed, the store pruned to its budget and unreferenced blobs collected ("off" to stop). */
     @WithDefault("10m")
-    Duration lifecycleEvery();
+    String lifecycleEvery();
 
     /** Blobs unreferenced for less than this are kept (an upload may be about to point at them). */
     @WithDefault("10m")
@@ -59,9 +59,13 @@ public interface ArtifactConfig {
     @WithDefault("7d")
     Duration keepDeletedEntries();
 
-    /** How often the integrity job re-hashes a batch of blobs. */
+    /** How often the integrity job re-hashes a batch of blobs ("off" to stop). */
     @WithDefault("1h")
-    Duration integrityEvery();
+    String integrityEvery();
+
+    /** How often recorded hits are written as entries' last access. */
+    @WithDefault("5s")
+    String accessFlushEvery();
 
     /** Blobs re-hashed per integrity run (least recently verified first). */
     @WithDefault("200")

@@ -1,0 +1,528 @@
+package dev.reprise.artifact;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+
+import dev.reprise.artifact.config.ArtifactConfig;
+import dev.reprise.artifact.service.AccessRecorder;
+import dev.reprise.artifact.service.IntegrityCheck;
+import dev.reprise.artifact.service.Keys;
+import dev.reprise.artifact.service.Lifecycle;
+import dev.reprise.events.Topics;
+import dev.reprise.s3.BucketGuard;
+import dev.reprise.testing.KafkaTopicWatcher;
+import dev.reprise.testing.RepriseInfrastructure;
+import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.response.Response;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.Tuple;
+import jakarta.inject.Inject;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.Optional;
+import java.util.Random;
+import java.util.UUID;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.core.async.AsyncRequestBody;
+import software.amazon.awssdk.services.s3.S3AsyncClient;
+
+/**
+ * The protocols, auth and lifecycle of the store against real PostgreSQL, Redis, Kafka and S3
+ * (the gateway's whoami is stood in for by {@link TestGateway}).
+ */
+@QuarkusTest
+@WithTestResource(value = RepriseInfrastructure.class, initArgs = @ResourceArg(name = "stores", value = "kafka,postgres,redis,s3"))
+@WithTestResource(TestGateway.class)
+class ArtifactApiTest {
+
+    private static final Duration TIMEOUT = Duration.ofSeconds(10);
+    private static final Random RANDOM = new Random();
+
+    @Inject
+    Pool pool;
+    @Inject
+    S3AsyncClient s3;
+    @Inject
+    BucketGuard bucket;
+    @Inject
+    ArtifactConfig config;
+    @Inject
+    Lifecycle lifecycle;
+    @Inject
+    IntegrityCheck integrity;
+    @Inject
+    AccessRecorder accesses;
+    @ConfigProperty(name = "kafka.bootstrap.servers")
+    String bootstrap;
+
+    private final String tenant = TestGateway.newTenant();
+    private final String writer = TestGateway.token(tenant, "read-write");
+
+    // --- Bazel ------------------------------------------------------------------------------
+
+    @Test
+    void aBazelCasBlobIsStoredOnceVerifiedAndServedByteForByte() {
+        byte[] blob = random(100_000);
+        String digest = sha256(blob);
+        given().auth().oauth2(writer).get("/bazel/cas/" + digest).then().statusCode(404);
+
+        given().auth().oauth2(writer).body(blob).put("/bazel/cas/" + digest).then().statusCode(200);
+        assertThat(given().auth().oauth2(writer).get("/bazel/cas/" + digest).then().statusCode(200)
+                .header("Content-Length", "100000").extract().asByteArray()).isEqualTo(blob);
+        given().auth().oauth2(writer).head("/bazel/cas/" + digest).then().statusCode(200).header("Content-Length", "100000");
+
+        // The same content from another tenant is deduplicated: one blob, one object.
+        String other = TestGateway.token(TestGateway.newTenant(), "read-write");
+        given().auth().oauth2(other).body(blob).put("/bazel/cas/" + digest).then().statusCode(200);
+        assertThat(count("SELECT count(*) FROM blobs WHERE digest = $1", digest)).isEqualTo(1);
+        assertThat(objectsOf(digest)).isEqualTo(1);
+    }
+
+    @Test
+    void aCasUploadWhoseBodyDoesNotMatchItsDigestLeavesNothingBehind() throws Exception {
+        byte[] blob = random(50_000);
+        String claimed = sha256(random(10));
+        long spooled = spoolFiles();
+
+        given().auth().oauth2(writer).body(blob).put("/bazel/cas/" + claimed)
+                .then().statusCode(400).contentType("application/problem+json")
+                .body("detail", containsString("digest mismatch")).body("detail", containsString(sha256(blob)));
+
+        assertThat(count("SELECT count(*) FROM blobs WHERE digest = $1 OR digest = $2", sha256(blob), claimed)).isZero();
+        assertThat(count("SELECT count(*) FROM cache_entries WHERE tenant_id = $1", tenant)).isZero();
+        assertThat(objectsOf(sha256(blob))).isZero();
+        assertThat(spoolFiles()).isLessThanOrEqualTo(spooled);
+        given().auth().oauth2(writer).get("/bazel/cas/" + claimed).then().statusCode(404);
+    }
+
+    @Test
+    void theEmptyBlobAlwaysExists() {
+        given().auth().oauth2(writer).get("/bazel/cas/" + Keys.EMPTY_SHA256).then().statusCode(200).header("Content-Length", "0");
+    }
+
+    @Test
+    void anActionResultIsKeyedByItsActionDigest() {
+        byte[] result = random(300);
+        String action = sha256(random(16));
+        given().auth().oauth2(writer).body(result).put("/bazel/ac/" + action).then().statusCode(200);
+        assertThat(given().auth().oauth2(writer).get("/bazel/ac/" + action).then().statusCode(200).extract().asByteArray()).isEqualTo(result);
+        given().auth().oauth2(writer).get("/bazel/cas/" + action).then().statusCode(404);
+    }
+
+    @Test
+    void badBazelPathsAreRefused() {
+        given().auth().oauth2(writer).get("/bazel/cas/ABC").then().statusCode(400).body("detail", containsString("sha256"));
+        given().auth().oauth2(writer).get("/bazel/xyz/" + Keys.EMPTY_SHA256).then().statusCode(404)
+                .body("detail", containsString("/bazel/ac/{sha256}"));
+    }
+
+    @Test
+    void aTenantOverItsQuotaGets507AndNothingIsStored() {
+        byte[] first = random(5 << 20);
+        byte[] second = random(5 << 20);
+        given().auth().oauth2(writer).body(first).put("/bazel/cas/" + sha256(first)).then().statusCode(200);
+        given().auth().oauth2(writer).body(second).put("/bazel/cas/" + sha256(second)).then().statusCode(507)
+                .body("detail", containsString("store is full"));
+        given().auth().oauth2(writer).get("/bazel/cas/" + sha256(second)).then().statusCode(404);
+        assertThat(count("SELECT count(*) FROM blobs WHERE digest = $1", sha256(second))).isZero();
+    }
+
+    // --- Auth -------------------------------------------------------------------------------
+
+    @Test
+    void credentialsAreCheckedAndReadOnlyTokensCannotWrite() {
+        byte[] blob = random(1000);
+        String digest = sha256(blob);
+        String reader = TestGateway.token(tenant, "read");
+
+        given().body(blob).put("/bazel/cas/" + digest).then().statusCode(401)
+                .header("WWW-Authenticate", containsString("Basic")).body("detail", containsString("missing credentials"));
+        given().auth().oauth2("rpr_" + "x".repeat(43)).get("/bazel/cas/" + digest).then().statusCode(401)
+                .body("detail", containsString("unknown or revoked"));
+        given().header("Authorization", "Bearer nope").get("/bazel/cas/" + digest).then().statusCode(401)
+                .body("detail", containsString("malformed token"));
+        given().auth().oauth2(reader).body(blob).put("/bazel/cas/" + digest).then().statusCode(403)
+                .body("detail", containsString("read-only"));
+        assertThat(count("SELECT count(*) FROM blobs WHERE digest = $1", digest)).isZero();
+
+        // Basic with the token as password, for clients that speak only Basic (Gradle, ccache, Bazel).
+        given().auth().preemptive().basic("ci", writer).body(blob).put("/bazel/cas/" + digest).then().statusCode(200);
+        given().auth().preemptive().basic("anyone", reader).get("/bazel/cas/" + digest).then().statusCode(200);
+    }
+
+    @Test
+    void oneTenantNeverSeesAnothersEntries() {
+        byte[] blob = random(2000);
+        given().auth().oauth2(writer).body(blob).put("/ccache/ab/private-entry").then().statusCode(200);
+        given().auth().oauth2(writer).body(blob).put("/bazel/cas/" + sha256(blob)).then().statusCode(200);
+
+        String stranger = TestGateway.token(TestGateway.newTenant(), "read-write");
+        given().auth().oauth2(stranger).get("/ccache/ab/private-entry").then().statusCode(404);
+        given().auth().oauth2(stranger).head("/ccache/ab/private-entry").then().statusCode(404);
+        given().auth().oauth2(stranger).get("/bazel/cas/" + sha256(blob)).then().statusCode(404);
+        given().auth().oauth2(stranger).queryParam("key", "ab/private-entry").queryParam("protocol", "ccache")
+                .get("/api/v1/artifacts/entries").then().statusCode(404);
+    }
+
+    // --- Gradle and ccache ------------------------------------------------------------------
+
+    @Test
+    void gradleEntriesRoundTripAndTooLargeOnesGet413() {
+        byte[] entry = random(20_000);
+        String key = HexFormat.of().formatHex(random(16));
+        given().auth().preemptive().basic("gradle", writer).get("/gradle/" + key).then().statusCode(404);
+        given().auth().preemptive().basic("gradle", writer).body(entry).put("/gradle/" + key).then().statusCode(200);
+        assertThat(given().auth().preemptive().basic("gradle", writer).get("/gradle/" + key).then().statusCode(200)
+                .extract().asByteArray()).isEqualTo(entry);
+
+        byte[] tooLarge = random((1 << 20) + 1);
+        given().auth().preemptive().basic("gradle", writer).body(tooLarge).put("/gradle/" + key + "x").then().statusCode(413)
+                .body("detail", containsString("the Gradle build cache accepts at most 1048576"));
+        given().auth().preemptive().basic("gradle", writer).get("/gradle/" + key + "x").then().statusCode(404);
+    }
+
+    @Test
+    void ccacheKeysInAnyLayoutRoundTrip() {
+        byte[] entry = random(5000);
+        for (String key : new String[] {"c5/" + "a".repeat(31), "flat" + UUID.randomUUID(), "ac/" + sha256(entry)}) {
+            given().auth().preemptive().basic("", writer).head("/ccache/" + key).then().statusCode(404);
+            given().auth().preemptive().basic("", writer).body(entry).put("/ccache/" + key).then().statusCode(200);
+            given().auth().preemptive().basic("", writer).head("/ccache/" + key).then().statusCode(200);
+            assertThat(given().auth().preemptive().basic("", writer).get("/ccache/" + key).then().statusCode(200)
+                    .extract().asByteArray()).isEqualTo(entry);
+        }
+    }
+
+    @Test
+    void keysWithControlCharactersOrOddSegmentsAreRefused() {
+        given().auth().oauth2(writer).urlEncodingEnabled(false).get("/ccache/a%00b").then().statusCode(400)
+                .body("detail", containsString("letters, digits"));
+        given().auth().oauth2(writer).urlEncodingEnabled(false).body("x").put("/ccache/a%5Cb").then().statusCode(400);
+        given().auth().oauth2(writer).urlEncodingEnabled(false).body("x").put("/gradle/a%20b").then().statusCode(400);
+        given().auth().oauth2(writer).queryParam("key", "bad\tkey").get("/api/v1/caches").then().statusCode(400)
+                .body("detail", containsString("printable ASCII"));
+    }
+
+    // --- Turborepo --------------------------------------------------------------------------
+
+    @Test
+    void turboArtifactsKeepTheirDurationAndTagPerTeam() {
+        byte[] artifact = random(4096);
+        String hash = HexFormat.of().formatHex(random(8));
+        given().auth().oauth2(writer).get("/v8/artifacts/status").then().statusCode(200).body("status", equalTo("enabled"));
+        given().auth().oauth2(writer).queryParam("slug", "web").header("x-artifact-duration", "1234").header("x-artifact-tag", "c2lnbmVk")
+                .body(artifact).put("/v8/artifacts/" + hash).then().statusCode(202);
+
+        Response hit = given().auth().oauth2(writer).queryParam("slug", "web").get("/v8/artifacts/" + hash);
+        assertThat(hit.statusCode()).isEqualTo(200);
+        assertThat(hit.header("x-artifact-duration")).isEqualTo("1234");
+        assertThat(hit.header("x-artifact-tag")).isEqualTo("c2lnbmVk");
+        assertThat(hit.asByteArray()).isEqualTo(artifact);
+        given().auth().oauth2(writer).queryParam("slug", "web").head("/v8/artifacts/" + hash).then().statusCode(200)
+                .header("x-artifact-tag", "c2lnbmVk");
+        given().auth().oauth2(writer).queryParam("slug", "other-team").get("/v8/artifacts/" + hash).then().statusCode(404);
+
+        given().auth().oauth2(writer).queryParam("slug", "web").contentType("application/json")
+                .body("{\"hashes\":[\"" + hash + "\",\"0000\"]}").post("/v8/artifacts")
+                .then().statusCode(200).body(hash + ".size", equalTo(4096)).body(hash + ".taskDurationMs", equalTo(1234))
+                .body(hash + ".tag", equalTo("c2lnbmVk")).body("'0000'", equalTo(null));
+        given().auth().oauth2(writer).contentType("application/json")
+                .body("[{\"sessionId\":\"s\",\"source\":\"REMOTE\",\"event\":\"HIT\",\"hash\":\"" + hash + "\",\"duration\":3}]")
+                .post("/v8/artifacts/events").then().statusCode(200);
+    }
+
+    @Test
+    void badTurboInputIsRefusedWithAMessage() {
+        given().auth().oauth2(writer).contentType("application/json").body("{\"hashes\":[").post("/v8/artifacts")
+                .then().statusCode(400).body("detail", containsString("not a JSON object"));
+        given().auth().oauth2(writer).contentType("application/json").body("{\"hashes\":[1]}").post("/v8/artifacts")
+                .then().statusCode(400).body("detail", containsString("string"));
+        given().auth().oauth2(writer).contentType("application/json").body("{}").post("/v8/artifacts/events")
+                .then().statusCode(400).body("detail", containsString("JSON array"));
+        given().auth().oauth2(writer).header("x-artifact-duration", "soon").body("x").put("/v8/artifacts/abc")
+                .then().statusCode(400).body("detail", containsString("x-artifact-duration"));
+        given().auth().oauth2(writer).contentType("application/json").body("{\"hashes\":[\"" + "a".repeat(70_000) + "\"]}")
+                .post("/v8/artifacts").then().statusCode(413);
+    }
+
+    // --- actions/cache-style restore and save -----------------------------------------------
+
+    @Test
+    void savesAreImmutableAndRestoreTriesKeyPrefixAndRestoreKeysWithinBranchThenDefault() {
+        String prefix = "npm-" + UUID.randomUUID() + "-";
+        byte[] onMain = random(3000);
+        byte[] onFeature = random(3000);
+        save(prefix + "lock1", "v1", "main", onMain, 201);
+        save(prefix + "lock1", "v1", "main", random(10), 409);
+        save(prefix + "lock2", "v1", "feature/x", onFeature, 201);
+
+        // Exact key on the default branch.
+        assertThat(restore(prefix + "lock1", null, "v1", "main").path("matchedKey").toString()).isEqualTo(prefix + "lock1");
+        // The feature branch sees its own entry first for a prefix restore key ...
+        Response fromFeature = restore(prefix + "lock9", prefix, "v1", "feature/x");
+        assertThat(fromFeature.path("matchedKey").toString()).isEqualTo(prefix + "lock2");
+        assertThat(fromFeature.<Boolean>path("exact")).isFalse();
+        assertThat(archive(fromFeature)).isEqualTo(onFeature);
+        // ... another branch falls back to the default branch's.
+        Response fromOther = restore(prefix + "lock9", prefix, "v1", "feature/y");
+        assertThat(fromOther.path("matchedKey").toString()).isEqualTo(prefix + "lock1");
+        assertThat(archive(fromOther)).isEqualTo(onMain);
+        // main never sees a feature branch's entries; another version sees nothing.
+        given().auth().oauth2(writer).queryParam("key", prefix + "lock2").queryParam("version", "v1").get("/api/v1/caches")
+                .then().statusCode(204);
+        given().auth().oauth2(writer).queryParam("key", prefix + "lock1").queryParam("version", "v2").get("/api/v1/caches")
+                .then().statusCode(204);
+    }
+
+    @Test
+    void theMostRecentPrefixMatchWins() throws InterruptedException {
+        String prefix = "gradle-" + UUID.randomUUID() + "-";
+        save(prefix + "a", "", null, random(100), 201);
+        Thread.sleep(5);
+        byte[] newest = random(100);
+        save(prefix + "b", "", null, newest, 201);
+        Response hit = restore(prefix + "zzz", prefix, null, null);
+        assertThat(hit.path("matchedKey").toString()).isEqualTo(prefix + "b");
+        assertThat(archive(hit)).isEqualTo(newest);
+    }
+
+    // --- Integrity --------------------------------------------------------------------------
+
+    @Test
+    void aBlobCorruptedInS3BehindOurBackIsNeverServed() throws Exception {
+        byte[] blob = random(30_000);
+        String digest = sha256(blob);
+        given().auth().oauth2(writer).body(blob).put("/bazel/cas/" + digest).then().statusCode(200);
+        corruptInS3(digest);
+
+        given().auth().oauth2(writer).get("/bazel/cas/" + digest).then().statusCode(404);
+        assertThat(quarantineReason(digest)).contains("corrupt");
+        given().auth().oauth2(writer).head("/bazel/cas/" + digest).then().statusCode(404);
+        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        assertThat(metrics).containsPattern("reprise_artifact_quarantined_total\\{reason=\"corrupt\"\\} [1-9]");
+
+        // Uploading the content again heals it.
+        given().auth().oauth2(writer).body(blob).put("/bazel/cas/" + digest).then().statusCode(200);
+        assertThat(given().auth().oauth2(writer).get("/bazel/cas/" + digest).then().statusCode(200).extract().asByteArray()).isEqualTo(blob);
+    }
+
+    @Test
+    void theIntegrityJobFindsCorruptAndMissingObjects() throws Exception {
+        byte[] corrupt = random(10_000);
+        byte[] missing = random(10_000);
+        given().auth().oauth2(writer).body(corrupt).put("/bazel/cas/" + sha256(corrupt)).then().statusCode(200);
+        given().auth().oauth2(writer).body(missing).put("/bazel/cas/" + sha256(missing)).then().statusCode(200);
+        corruptInS3(sha256(corrupt));
+        String key = objectKey(sha256(missing));
+        s3.deleteObject(b -> b.bucket(bucket.bucket()).key(key)).get();
+
+        for (int run = 0; run < 5 && (quarantineReason(sha256(corrupt)).isEmpty() || quarantineReason(sha256(missing)).isEmpty()); run++) {
+            integrity.run(100_000).await().atMost(Duration.ofMinutes(2));
+        }
+        assertThat(quarantineReason(sha256(corrupt))).contains("corrupt");
+        assertThat(quarantineReason(sha256(missing))).contains("missing");
+        given().auth().oauth2(writer).get("/bazel/cas/" + sha256(missing)).then().statusCode(404);
+    }
+
+    // --- Lifecycle --------------------------------------------------------------------------
+
+    @Test
+    void invalidationHidesAtOnceAndTheCollectorFreesTheSpace() throws Exception {
+        byte[] a = random(1000);
+        byte[] b = random(1000);
+        byte[] c = random(1000);
+        String repo = "https://github.com/org/" + UUID.randomUUID();
+        given().auth().oauth2(writer).header("X-Reprise-Repository", repo + ".git").body(a).put("/gradle/k-a").then().statusCode(200);
+        given().auth().oauth2(writer).header("X-Reprise-Repository", repo).body(b).put("/gradle/k-b").then().statusCode(200);
+        given().auth().oauth2(writer).body(c).put("/gradle/other-c").then().statusCode(200);
+
+        String reader = TestGateway.token(tenant, "read");
+        given().auth().oauth2(reader).queryParam("key", "k-a").delete("/api/v1/artifacts/entries").then().statusCode(403);
+        given().auth().oauth2(writer).queryParam("key", "k-a").queryParam("repository", repo).delete("/api/v1/artifacts/entries")
+                .then().statusCode(400).body("detail", containsString("exactly one"));
+
+        given().auth().oauth2(writer).queryParam("repository", "HTTPS://GitHub.com/org/" + repo.substring(repo.lastIndexOf('/') + 1) + "/")
+                .delete("/api/v1/artifacts/entries").then().statusCode(200).body("removed", equalTo(2));
+        given().auth().oauth2(writer).get("/gradle/k-a").then().statusCode(404);
+        given().auth().oauth2(writer).get("/gradle/k-b").then().statusCode(404);
+        given().auth().oauth2(writer).queryParam("prefix", "other-").queryParam("protocol", "gradle")
+                .delete("/api/v1/artifacts/entries").then().statusCode(200).body("removed", equalTo(1));
+        given().auth().oauth2(writer).get("/gradle/other-c").then().statusCode(404);
+
+        assertThat(objectsOf(sha256(a))).isEqualTo(1);
+        lifecycle.collect(Duration.ZERO).await().atMost(TIMEOUT);
+        assertThat(objectsOf(sha256(a))).isZero();
+        assertThat(count("SELECT count(*) FROM blobs WHERE digest = $1", sha256(a))).isZero();
+        // Deleted rows stay for audit.
+        assertThat(count("SELECT count(*) FROM cache_entries WHERE tenant_id = $1 AND deleted_reason = 'invalidated'", tenant)).isEqualTo(3);
+    }
+
+    @Test
+    void expiredEntriesAreMissesAndAreRemoved() {
+        byte[] entry = random(500);
+        given().auth().oauth2(writer).body(entry).put("/ccache/expiring").then().statusCode(200);
+        execute("UPDATE cache_entries SET expires_at = now() - interval '1 second' WHERE tenant_id = $1", tenant);
+        given().auth().oauth2(writer).get("/ccache/expiring").then().statusCode(404);
+        lifecycle.expire().await().atMost(TIMEOUT);
+        assertThat(count("SELECT count(*) FROM cache_entries WHERE tenant_id = $1 AND deleted_reason = 'expired'", tenant)).isEqualTo(1);
+    }
+
+    @Test
+    void pruningToABudgetRemovesLeastRecentlyUsedEntriesFirst() {
+        byte[] a = random(100_000);
+        byte[] b = random(100_000);
+        byte[] c = random(100_000);
+        for (var e : new Object[][] {{"lru-a", a, "2000-01-01"}, {"lru-b", b, "2000-01-03"}, {"lru-c", c, "2000-01-02"}}) {
+            given().auth().oauth2(writer).body((byte[]) e[1]).put("/ccache/" + e[0]).then().statusCode(200);
+        }
+        accesses.flush().await().atMost(TIMEOUT);
+        for (var e : new String[][] {{"lru-a", "2000-01-01"}, {"lru-b", "2000-01-03"}, {"lru-c", "2000-01-02"}}) {
+            execute("UPDATE cache_entries SET last_access_at = '" + e[1] + "' WHERE tenant_id = $1 AND cache_key = '" + e[0] + "'", tenant);
+        }
+        long total = count("SELECT coalesce(sum(size_bytes), 0) FROM blobs WHERE deleted_at IS NULL");
+
+        Lifecycle.Pruned pruned = lifecycle.prune(total - 150_000).await().atMost(TIMEOUT);
+
+        assertThat(pruned.entries()).isEqualTo(2);
+        assertThat(pruned.bytesFreed()).isEqualTo(200_000);
+        given().auth().oauth2(writer).get("/ccache/lru-a").then().statusCode(404);
+        given().auth().oauth2(writer).get("/ccache/lru-c").then().statusCode(404);
+        assertThat(given().auth().oauth2(writer).get("/ccache/lru-b").then().statusCode(200).extract().asByteArray()).isEqualTo(b);
+        assertThat(objectsOf(sha256(a))).isZero();
+    }
+
+    @Test
+    void provenanceIsKeptAndShownWithTheEntry() {
+        byte[] entry = random(700);
+        given().auth().oauth2(writer).header("X-Reprise-Repository", "https://github.com/org/app.git")
+                .header("X-Reprise-Commit", "0123456789abcdef0123456789abcdef01234567").header("X-Reprise-Branch", "main")
+                .header("X-Reprise-Build-Id", "b-1").header("X-Reprise-Duration-Ms", "4200")
+                .header("X-Reprise-Toolchain", "{\"java\":\"17.0.15\"}").header("X-Reprise-Dependency-Digests", "{\"npm\":\"abc\"}")
+                .body(entry).put("/gradle/with-provenance").then().statusCode(200);
+        given().auth().oauth2(writer).queryParam("protocol", "gradle").queryParam("key", "with-provenance").get("/api/v1/artifacts/entries")
+                .then().statusCode(200).body("digest", equalTo(sha256(entry))).body("sizeBytes", equalTo(700))
+                .body("repository", equalTo("https://github.com/org/app"))
+                .body("provenance.commit", equalTo("0123456789abcdef0123456789abcdef01234567"))
+                .body("provenance.toolchain.java", equalTo("17.0.15")).body("provenance.durationMs", equalTo(4200))
+                .body("provenance.dependencyDigests.npm", equalTo("abc"));
+        given().auth().oauth2(writer).header("X-Reprise-Toolchain", "java 17").body(entry).put("/gradle/bad-provenance")
+                .then().statusCode(400).body("detail", containsString("X-Reprise-Toolchain must be a JSON object"));
+    }
+
+    @Test
+    void statsCountTheTenantsEntriesHitsAndMisses() {
+        byte[] entry = random(1234);
+        given().auth().oauth2(writer).body(entry).put("/ccache/stats-key").then().statusCode(200);
+        given().auth().oauth2(writer).get("/ccache/stats-key").then().statusCode(200);
+        given().auth().oauth2(writer).get("/ccache/stats-missing").then().statusCode(404);
+        given().auth().oauth2(writer).get("/api/v1/artifacts/stats").then().statusCode(200)
+                .body("tenant.entries", equalTo(1)).body("tenant.bytes", equalTo(1234))
+                .body("tenant.hits", equalTo(1)).body("tenant.misses", equalTo(1)).body("store", equalTo(null));
+        String admin = TestGateway.token(tenant, "admin");
+        given().auth().oauth2(admin).get("/api/v1/artifacts/stats").then().statusCode(200).body("store.blobs", org.hamcrest.Matchers.greaterThan(0));
+        given().auth().oauth2(writer).queryParam("maxBytes", 1).post("/api/v1/artifacts/prune").then().statusCode(403)
+                .body("detail", containsString("admin"));
+    }
+
+    @Test
+    void savesAreAnnouncedOnKafka() {
+        byte[] entry = random(321);
+        try (KafkaTopicWatcher watcher = new KafkaTopicWatcher(bootstrap, Topics.ARTIFACT_EVENTS)) {
+            given().auth().oauth2(writer).body(entry).put("/ccache/announced").then().statusCode(200);
+            var records = watcher.awaitEach(java.util.List.of(
+                    r -> r.value().contains("dev.reprise.artifact.blob-stored.v1") && r.value().contains(sha256(entry)),
+                    r -> r.value().contains("dev.reprise.artifact.entry-saved.v1") && r.value().contains(tenant)
+                            && r.value().contains("\"announced\"")), TIMEOUT);
+            assertThat(records.get(1).key()).isEqualTo(tenant + "/ccache/announced");
+        }
+    }
+
+    // --- helpers ----------------------------------------------------------------------------
+
+    private void save(String key, String version, String branch, byte[] archive, int status) {
+        var request = given().auth().oauth2(writer).queryParam("key", key).queryParam("version", version);
+        if (branch != null) {
+            request.queryParam("branch", branch);
+        }
+        request.body(archive).put("/api/v1/caches").then().statusCode(status);
+    }
+
+    private Response restore(String key, String restoreKeys, String version, String branch) {
+        var request = given().auth().oauth2(writer).queryParam("key", key);
+        if (restoreKeys != null) {
+            request.queryParam("restoreKeys", restoreKeys);
+        }
+        if (version != null) {
+            request.queryParam("version", version);
+        }
+        if (branch != null) {
+            request.queryParam("branch", branch);
+        }
+        Response response = request.get("/api/v1/caches");
+        assertThat(response.statusCode()).as(response.asString()).isEqualTo(200);
+        return response;
+    }
+
+    private byte[] archive(Response restored) {
+        return given().auth().oauth2(writer).get(restored.path("archiveUrl").toString()).then().statusCode(200).extract().asByteArray();
+    }
+
+    private void corruptInS3(String digest) throws Exception {
+        String key = objectKey(digest);
+        s3.putObject(b -> b.bucket(bucket.bucket()).key(key), AsyncRequestBody.fromBytes("not what was stored".getBytes(StandardCharsets.UTF_8))).get();
+        Files.deleteIfExists(config.dataDir().resolve("blobs").resolve(digest.substring(0, 2)).resolve(digest));
+    }
+
+    private String objectKey(String digest) {
+        return pool.preparedQuery("SELECT object_key FROM blobs WHERE digest = $1").execute(Tuple.of(digest))
+                .await().atMost(TIMEOUT).iterator().next().getString("object_key");
+    }
+
+    private Optional<String> quarantineReason(String digest) {
+        var rows = pool.preparedQuery("SELECT quarantine_reason FROM blobs WHERE digest = $1").execute(Tuple.of(digest)).await().atMost(TIMEOUT);
+        return rows.size() == 0 ? Optional.empty() : Optional.ofNullable(rows.iterator().next().getString("quarantine_reason"));
+    }
+
+    private long objectsOf(String digest) {
+        return s3.listObjectsV2(b -> b.bucket(bucket.bucket()).prefix("blobs/" + digest.substring(0, 2) + "/" + digest)).join()
+                .contents().size();
+    }
+
+    private long spoolFiles() throws Exception {
+        try (var files = Files.list(config.dataDir().resolve("spool"))) {
+            return files.count();
+        }
+    }
+
+    private long count(String sql, Object... args) {
+        Row row = pool.preparedQuery(sql).execute(Tuple.from(args)).await().atMost(TIMEOUT).iterator().next();
+        return row.getLong(0);
+    }
+
+    private void execute(String sql, Object... args) {
+        pool.preparedQuery(sql).execute(Tuple.from(args)).await().atMost(TIMEOUT);
+    }
+
+    private static byte[] random(int size) {
+        byte[] bytes = new byte[size];
+        RANDOM.nextBytes(bytes);
+        return bytes;
+    }
+
+    static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
