@@ -10,7 +10,10 @@ import jakarta.ws.rs.WebApplicationException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.Base64;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.HexFormat;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -29,6 +32,14 @@ public class TokenVerifier {
     private static final Logger LOG = Logger.getLogger(TokenVerifier.class);
     private static final Pattern TOKEN = Pattern.compile("rpr_[A-Za-z0-9_-]{43}");
 
+    /** Grants seen in the last seconds, so a busy build does not ask Redis for every blob. */
+    private static final Duration RECENT_TTL = Duration.ofSeconds(5);
+    private static final int RECENT_MAX = 10_000;
+
+    private record Recent(Grant grant, long until) {
+    }
+
+    private final Map<String, Recent> recent = new ConcurrentHashMap<>();
     private final GatewayApi gateway;
     private final RedisCache<WhoAmI> grants;
     private final ArtifactConfig config;
@@ -55,13 +66,22 @@ public class TokenVerifier {
             return Uni.createFrom().failure(e);
         }
         String hash = sha256(token);
+        Recent recent = this.recent.get(hash);
+        if (recent != null && recent.until() > System.nanoTime()) {
+            return Uni.createFrom().item(recent.grant());
+        }
         return grants.getOrLoad(hash, () -> ask(token))
                 .ifNoItem().after(config.authTimeout()).failWith(() -> unavailable())
                 .map(who -> {
                     if (who == null) {
                         throw ArtifactException.unauthorized("unknown or revoked token");
                     }
-                    return new Grant(who.tenantId(), who.scope(), false);
+                    Grant grant = new Grant(who.tenantId(), who.scope(), false);
+                    if (this.recent.size() >= RECENT_MAX) {
+                        this.recent.clear();
+                    }
+                    this.recent.put(hash, new Recent(grant, System.nanoTime() + RECENT_TTL.toNanos()));
+                    return grant;
                 });
     }
 

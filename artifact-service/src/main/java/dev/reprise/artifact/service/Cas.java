@@ -156,8 +156,8 @@ public class Cas {
      * then quarantined). Counts the hit or miss and records the access.
      */
     public Uni<Optional<BlobFile>> open(String tenantId, String protocol, Hit hit) {
-        return blocking(() -> local.cached(hit.digest()).map(path -> new BlobFile(path, false)))
-                .chain(cached -> cached.isPresent() ? Uni.createFrom().item(cached) : fetch(hit))
+        Optional<BlobFile> cached = local.cached(hit.digest()).map(path -> new BlobFile(path, false));
+        return (cached.isPresent() ? Uni.createFrom().item(cached) : fetch(hit))
                 .invoke(path -> {
                     if (path.isPresent()) {
                         metrics.hit(tenantId, protocol);

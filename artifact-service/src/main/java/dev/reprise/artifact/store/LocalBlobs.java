@@ -66,11 +66,17 @@ public class LocalBlobs {
         return spool.resolve(UUID.randomUUID().toString());
     }
 
-    /** The verified local copy of a blob, if there is one (and marks it recently used). */
+    /**
+     * The verified local copy of a blob, if there is one, marked recently used (at most once a
+     * minute: one stat per hit, cheap enough for the event loop).
+     */
     public Optional<Path> cached(String digest) {
         Path path = cachePath(digest);
         try {
-            Files.setLastModifiedTime(path, FileTime.fromMillis(System.currentTimeMillis()));
+            long now = System.currentTimeMillis();
+            if (Files.getLastModifiedTime(path).toMillis() < now - 60_000) {
+                Files.setLastModifiedTime(path, FileTime.fromMillis(now));
+            }
             return Optional.of(path);
         } catch (NoSuchFileException e) {
             return Optional.empty();
