@@ -13,7 +13,9 @@ SERVICES = [
     }, True),
     ("build-runner", 8081, {}, True),
     ("replay", 8082, {}, True),
-    ("artifact", 8083, {}, True),
+    ("artifact", 8083, {
+        "quarkus.rest-client.gateway.url": "http://gateway:8080",
+    }, True),
     ("image-cache", 8084, {}, True),
 ]
 

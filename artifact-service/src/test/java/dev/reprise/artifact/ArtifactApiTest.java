@@ -426,7 +426,11 @@ class ArtifactApiTest {
         given().auth().oauth2(writer).get("/ccache/stats-missing").then().statusCode(404);
         given().auth().oauth2(writer).get("/api/v1/artifacts/stats").then().statusCode(200)
                 .body("tenant.entries", equalTo(1)).body("tenant.bytes", equalTo(1234))
-                .body("tenant.hits", equalTo(1)).body("tenant.misses", equalTo(1)).body("store", equalTo(null));
+                .body("tenant.hits", equalTo(1)).body("tenant.misses", equalTo(1)).body("store", equalTo(null))
+                .body("tenant.removed.size()", equalTo(0));
+        given().auth().oauth2(writer).queryParam("key", "stats-key").delete("/api/v1/artifacts/entries").then().statusCode(200);
+        given().auth().oauth2(writer).get("/api/v1/artifacts/stats").then().statusCode(200)
+                .body("tenant.entries", equalTo(0)).body("tenant.removed.invalidated", equalTo(1));
         String admin = TestGateway.token(tenant, "admin");
         given().auth().oauth2(admin).get("/api/v1/artifacts/stats").then().statusCode(200).body("store.blobs", org.hamcrest.Matchers.greaterThan(0));
         given().auth().oauth2(writer).queryParam("maxBytes", 1).post("/api/v1/artifacts/prune").then().statusCode(403)

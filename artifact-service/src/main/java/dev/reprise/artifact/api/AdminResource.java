@@ -53,15 +53,22 @@ public class AdminResource {
         this.local = local;
     }
 
-    /** The tenant's entries and bytes, and this instance's hit and miss counts for it; store totals for admins. */
+    /**
+     * The tenant's entries and bytes, this instance's hit and miss counts for it, and its entries
+     * removed (evicted) in the last days by reason (expired, pruned, invalidated, replaced); store
+     * totals for admins.
+     */
     @GET
     @Path("/stats")
     public Uni<Map<String, Object>> stats(@HeaderParam(HttpHeaders.AUTHORIZATION) String authorization) {
-        return verifier.verify(authorization).chain(grant -> index.tenantTotals(grant.tenantId()).chain(tenant -> {
+        return verifier.verify(authorization).chain(grant -> index.tenantTotals(grant.tenantId())
+                .chain(tenant -> index.removals(grant.tenantId()).map(removals -> Map.entry(tenant, removals))).chain(found -> {
+            ArtifactIndex.Totals tenant = found.getKey();
             ArtifactMetrics.TenantCounts counts = metrics.counts(grant.tenantId());
             long lookups = counts.hits() + counts.misses();
             Map<String, Object> mine = Map.of("tenantId", grant.tenantId(), "entries", tenant.entries(), "bytes", tenant.bytes(),
-                    "hits", counts.hits(), "misses", counts.misses(), "hitRate", lookups == 0 ? 0.0 : (double) counts.hits() / lookups);
+                    "hits", counts.hits(), "misses", counts.misses(), "hitRate", lookups == 0 ? 0.0 : (double) counts.hits() / lookups,
+                    "removed", found.getValue());
             if (!grant.isAdmin()) {
                 return Uni.createFrom().item(Map.<String, Object>of("tenant", mine));
             }

@@ -28,7 +28,9 @@ import org.jboss.logging.Logger;
 public class Lifecycle {
 
     private static final Logger LOG = Logger.getLogger(Lifecycle.class);
-    private static final int BATCH = 100;
+    private static final int BATCH = 500;
+    private static final int MARK_BATCH = 500;
+    private static final int MAX_MARK_ROUNDS = 200;
 
     /** What a prune did. */
     public record Pruned(long entries, long bytesFreed, long storeBytes) {
@@ -143,11 +145,13 @@ public class Lifecycle {
 
     /** Marks blobs no live entry has pointed at for {@code grace}, then deletes marked blobs' objects. */
     public Uni<Collected> collect(Duration grace) {
-        return index.unreferencedBlobs(1000)
-                .chain(digests -> Multi.createFrom().iterable(digests)
-                        .onItem().transformToUniAndConcatenate(digest -> index.markIfUnreferenced(digest, grace))
-                        .collect().asList())
-                .chain(() -> sweep(new Collected(0, 0)));
+        return mark(grace, MAX_MARK_ROUNDS).chain(() -> sweep(new Collected(0, 0)));
+    }
+
+    /** Marks in batches until none is left (bounded, so one run cannot go on for ever). */
+    private Uni<Void> mark(Duration grace, int rounds) {
+        return index.markUnreferenced(MARK_BATCH, grace)
+                .chain(marked -> marked.size() < MARK_BATCH || rounds <= 1 ? Uni.createFrom().voidItem() : mark(grace, rounds - 1));
     }
 
     private Uni<Collected> sweep(Collected so) {
@@ -157,7 +161,7 @@ public class Lifecycle {
             }
             AtomicLong bytes = new AtomicLong();
             return Multi.createFrom().iterable(doomed)
-                    .onItem().transformToUniAndConcatenate((Doomed d) -> (d.objectKey() == null ? Uni.createFrom().voidItem()
+                    .onItem().transformToUni((Doomed d) -> (d.objectKey() == null ? Uni.createFrom().voidItem()
                             : objects.delete(d.objectKey()))
                             .chain(() -> Cas.blocking(() -> {
                                 local.forget(d.digest());
@@ -165,6 +169,7 @@ public class Lifecycle {
                             }))
                             .chain(() -> index.forget(d))
                             .invoke(() -> bytes.addAndGet(d.size())))
+                    .merge(8)
                     .collect().last()
                     .chain(() -> doomed.size() < BATCH ? Uni.createFrom().item(new Collected(so.blobs() + doomed.size(), so.bytes() + bytes.get()))
                             : sweep(new Collected(so.blobs() + doomed.size(), so.bytes() + bytes.get())));

@@ -298,13 +298,33 @@ public class ArtifactIndex {
                 }));
     }
 
-    /** Live blobs no live entry points at (candidates for {@link #markIfUnreferenced}). */
-    public Uni<List<String>> unreferencedBlobs(int limit) {
-        return pool.preparedQuery("""
+    /**
+     * Marks up to {@code limit} blobs deleted that no live entry points at and that were unused
+     * for {@code grace}, least recently used first. Like {@link #markIfUnreferenced}, the rows are
+     * locked first (skipping any a save holds) and re-checked in a fresh snapshot, so a save that
+     * added an entry meanwhile keeps its blob.
+     *
+     * @return the blobs now doomed
+     */
+    public Uni<List<Doomed>> markUnreferenced(int limit, Duration grace) {
+        return pool.withTransaction(tx -> tx.preparedQuery("""
                         SELECT b.digest FROM blobs b WHERE b.deleted_at IS NULL
+                          AND b.last_access_at < now() - make_interval(secs => $2)
                           AND NOT EXISTS (SELECT 1 FROM cache_entries e WHERE e.digest = b.digest AND e.deleted_at IS NULL)
-                        LIMIT $1""")
-                .execute(Tuple.of(limit)).map(ArtifactIndex::digests);
+                        ORDER BY b.last_access_at LIMIT $1 FOR UPDATE OF b SKIP LOCKED""")
+                .execute(Tuple.of(limit, (double) grace.toMillis() / 1000))
+                .flatMap(rows -> rows.size() == 0 ? Uni.createFrom().item(List.<Doomed>of())
+                        : tx.preparedQuery("""
+                                        UPDATE blobs b SET deleted_at = now() WHERE b.digest = ANY($1)
+                                          AND NOT EXISTS (SELECT 1 FROM cache_entries e WHERE e.digest = b.digest AND e.deleted_at IS NULL)
+                                        RETURNING b.digest, b.object_key, b.size_bytes""")
+                                .execute(Tuple.of(digests(rows).toArray(String[]::new)))
+                                .map(marked -> {
+                                    List<Doomed> doomed = new ArrayList<>();
+                                    marked.forEach(r -> doomed.add(new Doomed(r.getString("digest"), r.getString("object_key"),
+                                            r.getLong("size_bytes"))));
+                                    return doomed;
+                                })));
     }
 
     /** Blobs marked deleted whose objects are still to remove. */
@@ -368,6 +388,18 @@ public class ArtifactIndex {
                         SELECT count(*) AS n, coalesce(sum(size_bytes), 0) AS bytes FROM cache_entries
                         WHERE tenant_id = $1 AND deleted_at IS NULL""")
                 .execute(Tuple.of(tenantId)).map(ArtifactIndex::totals);
+    }
+
+    /** A tenant's entries removed within the kept window ({@code keep-deleted-entries}), by reason. */
+    public Uni<java.util.Map<String, Long>> removals(String tenantId) {
+        return pool.preparedQuery("SELECT deleted_reason, count(*) AS n FROM cache_entries"
+                        + " WHERE tenant_id = $1 AND deleted_at IS NOT NULL GROUP BY deleted_reason")
+                .execute(Tuple.of(tenantId))
+                .map(rows -> {
+                    java.util.Map<String, Long> removals = new java.util.TreeMap<>();
+                    rows.forEach(r -> removals.put(String.valueOf(r.getString("deleted_reason")), r.getLong("n")));
+                    return removals;
+                });
     }
 
     /** One live entry with its provenance, for the admin API. */
