@@ -10,6 +10,8 @@ import pathlib
 
 OUT = pathlib.Path(__file__).parent / "dashboards"
 RECORDING = 'cache="recording"'
+ARTIFACT = 'cache="artifact"'
+ARTIFACT_STORE = 'store="artifact"'
 
 DASHBOARDS = {
     "reprise-overview": ("Reprise: overview", [
@@ -32,6 +34,18 @@ DASHBOARDS = {
         ("timeseries", "Bytes stored per store", ["sum by (store) (reprise_cache_stored_bytes)"], "bytes"),
         ("timeseries", "Evictions and invalidations (1 h)", ["sum by (reason) (increase(reprise_cache_evictions_total[1h]))",
                                                             "sum(increase(reprise_cache_invalidations_total[1h]))"], "short"),
+    ]),
+    "reprise-artifacts": ("Reprise: artifact store", [
+        ("stat", "Artifact hit rate (1 h)", ["reprise:artifact_hit_ratio:rate1h"], "percentunit"),
+        ("stat", "Bytes stored", [f"sum(reprise_cache_stored_bytes{{{ARTIFACT_STORE}}})"], "bytes"),
+        ("stat", "Blobs quarantined (1 h)", ["reprise:artifact_quarantined:increase1h"], "short"),
+        ("timeseries", "Hit rate by protocol", [f'sum by (protocol) (rate(reprise_cache_requests_total{{{ARTIFACT},result="hit"}}[5m]))'
+                                               f" / clamp_min(sum by (protocol) (rate(reprise_cache_requests_total{{{ARTIFACT}}}[5m])), 1e-9)"],
+         "percentunit"),
+        ("timeseries", "Lookups by protocol and result", [f"sum by (protocol, result) (rate(reprise_cache_requests_total{{{ARTIFACT}}}[5m]))"], "reqps"),
+        ("timeseries", "Transfer", ["sum by (direction) (rate(reprise_artifact_transfer_bytes_total[5m]))"], "Bps"),
+        ("timeseries", "Entries and blobs", [f"sum(reprise_cache_entries{{{ARTIFACT_STORE}}})", "sum(reprise_artifact_blobs)"], "short"),
+        ("timeseries", "Evictions by reason (1 h)", [f"sum by (reason) (increase(reprise_cache_evictions_total{{{ARTIFACT_STORE}}}[1h]))"], "short"),
     ]),
     "reprise-redis-cache": ("Reprise: Redis cache layer", [
         ("timeseries", "Lookups by cache and result", ["sum by (service, cache, result) (rate(reprise_redis_cache_requests_total[5m]))"], "reqps"),

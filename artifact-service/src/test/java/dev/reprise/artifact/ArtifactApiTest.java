@@ -450,6 +450,15 @@ class ArtifactApiTest {
         }
     }
 
+    @Test
+    void theProtocolRoutesAndTheAdminApiAreDescribedInOpenApi() {
+        given().queryParam("format", "json").get("/q/openapi").then().statusCode(200)
+                .body("paths.'/bazel/cas/{sha256}'.put.responses.'400'", org.hamcrest.Matchers.notNullValue())
+                .body("paths.'/v8/artifacts/{hash}'.get", org.hamcrest.Matchers.notNullValue())
+                .body("paths.'/api/v1/caches'.put.responses.'409'", org.hamcrest.Matchers.notNullValue())
+                .body("paths.'/api/v1/artifacts/stats'.get", org.hamcrest.Matchers.notNullValue());
+    }
+
     // --- helpers ----------------------------------------------------------------------------
 
     private void save(String key, String version, String branch, byte[] archive, int status) {

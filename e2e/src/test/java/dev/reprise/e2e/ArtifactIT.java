@@ -26,7 +26,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Real build tools against the running artifact-service, unmodified, pointed at its base URL:
+ * Real build tools (ccache, Bazel, turbo, Gradle) against the running artifact-service, unmodified, pointed at its base URL:
  * each builds a small project, its local cache is cleared, it builds again and reports remote
  * hits by its own output or statistics (and the service counts them). Also a 1 GiB blob up and
  * down through the service running with its heap capped at 256 MB.
@@ -137,6 +137,48 @@ class ArtifactIT {
         assertThat(second.output()).contains("1 cached, 1 total").contains("FULL TURBO");
         assertThat(Files.readString(pkg.resolve("dist/out.txt")).strip()).isEqualTo(marker);
         assertThat(hits("turbo")).isGreaterThan(hitsBefore);
+    }
+
+    @Test
+    void gradleTakesCompileJavaFromTheRemoteBuildCache() throws Exception {
+        Path project = Files.createDirectories(work.resolve("gradle"));
+        Files.writeString(project.resolve("settings.gradle"), """
+                rootProject.name = 'reprise-gradle-it'
+                buildCache {
+                    local { enabled = false }
+                    remote(HttpBuildCache) {
+                        url = '%s/gradle/'
+                        push = true
+                        credentials { username = 'ci'; password = '%s' }
+                    }
+                }
+                """.formatted(BASE, token));
+        Files.writeString(project.resolve("build.gradle"), "apply plugin: 'java'\n");
+        Path sources = Files.createDirectories(project.resolve("src/main/java/it"));
+        Files.writeString(sources.resolve("Hello.java"), """
+                package it;
+                public class Hello { public static final String STAMP = "%s"; }
+                """.formatted(System.nanoTime()));
+        String home = "--gradle-user-home=" + work.resolve("gradle-home");
+        double hitsBefore = hits("gradle");
+
+        Services.Run first = run(project, Map.of(), "gradle", home, "--no-daemon", "--build-cache", "compileJava");
+        assertSucceeded(first);
+        assertThat(first.output()).doesNotContain("FROM-CACHE");
+        byte[] compiled = Files.readAllBytes(classFile(project));
+        assertSucceeded(run(project, Map.of(), "gradle", home, "--no-daemon", "clean"));
+
+        Services.Run second = run(project, Map.of(), "gradle", home, "--no-daemon", "--build-cache", "--console=plain", "compileJava");
+        assertSucceeded(second);
+        assertThat(second.output()).contains(":compileJava FROM-CACHE");
+        assertThat(Files.readAllBytes(classFile(project))).isEqualTo(compiled);
+        assertThat(hits("gradle")).isGreaterThan(hitsBefore);
+    }
+
+    private static Path classFile(Path project) throws IOException {
+        try (var files = Files.walk(project.resolve("build/classes"))) {
+            return files.filter(f -> f.getFileName().toString().equals("Hello.class")).findFirst().orElseThrow();
+        }
     }
 
     @Test
