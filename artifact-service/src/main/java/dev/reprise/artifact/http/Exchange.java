@@ -267,9 +267,10 @@ public class Exchange {
             request.exceptionHandler(e -> request.connection().close());
             request.resume();
         } else {
+            // Too much unread body to drain: answer, then close rather than read it.
             response.putHeader(HttpHeaders.CONNECTION, "close");
-            send.run();
             response.endHandler(v -> request.connection().close());
+            send.run();
         }
     }
 

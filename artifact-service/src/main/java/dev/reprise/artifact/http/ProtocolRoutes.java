@@ -118,27 +118,22 @@ public class ProtocolRoutes {
         }
     }
 
-    // --- Gradle HTTP build cache ---------------------------------------------------------------
+    // --- Gradle HTTP build cache and ccache HTTP remote storage: a path key to a blob ---------
 
     private void gradle(RoutingContext ctx) {
-        String key = Keys.pathKey(ctx.pathParam("param0"), "the Gradle cache key");
-        if (ctx.request().method() == HttpMethod.PUT) {
-            blobs.put(ctx, "gradle", key, KeyedBlobs.Put.of(config.gradleMaxEntryBytes(), "the Gradle build cache"),
-                    (c, id) -> exchange.status(c, 200));
-        } else {
-            blobs.get(ctx, "gradle", key, "", hit -> Map.of());
-        }
+        pathKeyed(ctx, "gradle", "the Gradle cache key", config.gradleMaxEntryBytes(), "the Gradle build cache");
     }
 
-    // --- ccache HTTP remote storage ------------------------------------------------------------
-
     private void ccache(RoutingContext ctx) {
-        String key = Keys.pathKey(ctx.pathParam("param0"), "the ccache key");
+        pathKeyed(ctx, "ccache", "the ccache key", config.maxBlobBytes(), "ccache storage");
+    }
+
+    private void pathKeyed(RoutingContext ctx, String protocol, String what, long limit, String limitHint) {
+        String key = Keys.pathKey(ctx.pathParam("param0"), what);
         if (ctx.request().method() == HttpMethod.PUT) {
-            blobs.put(ctx, "ccache", key, KeyedBlobs.Put.of(config.maxBlobBytes(), "ccache storage"),
-                    (c, id) -> exchange.status(c, 200));
+            blobs.put(ctx, protocol, key, KeyedBlobs.Put.of(limit, limitHint), (c, id) -> exchange.status(c, 200));
         } else {
-            blobs.get(ctx, "ccache", key, "", hit -> Map.of());
+            blobs.get(ctx, protocol, key, "", hit -> Map.of());
         }
     }
 
