@@ -173,6 +173,32 @@ class ArtifactApiTest {
                 .get("/api/v1/artifacts/entries").then().statusCode(404);
     }
 
+    @Test
+    void anUploadThatStallsIsCutOffAndLeavesNothingBehind() throws Exception {
+        long spooled = spoolFiles();
+        int port = org.eclipse.microprofile.config.ConfigProvider.getConfig().getValue("quarkus.http.test-port", Integer.class);
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+            socket.setSoTimeout(15_000);
+            var out = socket.getOutputStream();
+            out.write(("PUT /ccache/stalled HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + writer
+                    + "\r\nContent-Length: 100000\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.write(random(1000));
+            out.flush();
+            // The server closes the silent connection (idle timeout, 2 s in tests): the read ends.
+            long start = System.nanoTime();
+            int read;
+            try {
+                read = socket.getInputStream().read();
+            } catch (java.net.SocketException reset) {
+                read = -1;
+            }
+            assertThat(read).isEqualTo(-1);
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
+        }
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> spoolFiles() <= spooled);
+        given().auth().oauth2(writer).get("/ccache/stalled").then().statusCode(404);
+    }
+
     // --- Gradle and ccache ------------------------------------------------------------------
 
     @Test
