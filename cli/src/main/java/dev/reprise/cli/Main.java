@@ -1,0 +1,194 @@
+package dev.reprise.cli;
+
+import dev.reprise.taskcache.CacheStats;
+import dev.reprise.taskcache.LocalCache;
+import dev.reprise.taskcache.RemoteCache;
+import dev.reprise.taskcache.TaskCache;
+import java.io.PrintStream;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code reprise-cache}: skip a build step whose inputs are unchanged, anywhere in the team. */
+@Command(name = "reprise-cache", mixinStandardHelpOptions = true, version = "reprise-cache 0.1.0",
+        description = {"Caches a build step's outputs and logs by the hash of its inputs, locally and in the Reprise artifact service.",
+                "", "Example:  reprise-cache run --inputs 'src/**' --outputs 'build/**' -- make", ""},
+        subcommands = {Main.Run.class, Main.Cache.class},
+        footer = {"", "Settings: .reprise.json (cacheDir, maxSize, maxAge, verifyOnRead, exclude, remoteUrl) in this directory or a parent;",
+                "REPRISE_REMOTE_URL and REPRISE_TOKEN select the remote cache. Exit codes: the task's own; 2 for bad usage."})
+public final class Main implements Callable<Integer> {
+
+    /** Where the commands run (tests point it elsewhere). */
+    static Path workspace = Path.of("").toAbsolutePath();
+    static Map<String, String> environment = System.getenv();
+
+    public static void main(String[] args) {
+        System.exit(execute(args, System.out, System.err));
+    }
+
+    static int execute(String[] args, PrintStream out, PrintStream err) {
+        CommandLine cli = new CommandLine(new Main());
+        cli.setOut(new java.io.PrintWriter(out, true));
+        cli.setErr(new java.io.PrintWriter(err, true));
+        cli.setExecutionExceptionHandler((e, line, parsed) -> {
+            err.println("reprise-cache: " + e.getMessage());
+            return 1;
+        });
+        Streams.set(out, err);
+        return cli.execute(args);
+    }
+
+    @Override
+    public Integer call() {
+        CommandLine.usage(this, Streams.out);
+        return 2;
+    }
+
+    /** The terminal the commands write to. */
+    static final class Streams {
+        static PrintStream out = System.out;
+        static PrintStream err = System.err;
+
+        static void set(PrintStream o, PrintStream e) {
+            out = o;
+            err = e;
+        }
+    }
+
+    /** Options every command shares. */
+    static class Common {
+        @Option(names = "--cache-dir", description = "the local cache directory (default: .reprise.json's cacheDir, $REPRISE_CACHE_DIR, ~/.cache/reprise/tasks)")
+        Path cacheDir;
+
+        Settings settings() throws java.io.IOException {
+            return Settings.load(workspace);
+        }
+
+        LocalCache local(Settings settings) throws java.io.IOException {
+            return new LocalCache(cacheDir != null ? cacheDir : settings.cacheDirectory(workspace, environment));
+        }
+    }
+
+    @Command(name = "run", mixinStandardHelpOptions = true,
+            description = {"Runs COMMAND unless an identical run is cached; then its outputs are restored and its log replayed.",
+                    "The key: input files' paths and hashes, the command, the listed variables and the detected toolchain."})
+    static final class Run extends Common implements Callable<Integer> {
+        @Option(names = "--inputs", arity = "1..*", description = "globs of input files, relative to this directory (e.g. 'src/**' pom.xml)")
+        List<String> inputs = List.of();
+        @Option(names = "--outputs", arity = "1..*", description = "globs of outputs; none: what the command creates or changes")
+        List<String> outputs = List.of();
+        @Option(names = "--env", arity = "1..*", description = "names of environment variables that change the result")
+        List<String> env = List.of();
+        @Option(names = "--cache-failures", description = "also cache a run that exits non-zero")
+        boolean cacheFailures;
+        @Option(names = "--no-remote", description = "use the local cache only")
+        boolean noRemote;
+        @Option(names = "--no-verify", description = "trust local entries without re-hashing them")
+        boolean noVerify;
+        @Parameters(arity = "1..*", paramLabel = "COMMAND", description = "the command and its arguments (after --)")
+        List<String> command;
+
+        @Override
+        public Integer call() throws Exception {
+            Settings settings = settings();
+            LocalCache local = local(settings);
+            Optional<RemoteCache> remote = Optional.empty();
+            Optional<String> url = settings.remote(environment);
+            if (url.isPresent() && !noRemote) {
+                String token = environment.get("REPRISE_TOKEN");
+                if (token == null || token.isBlank()) {
+                    Streams.err.println("reprise-cache: " + url.get() + " is set but REPRISE_TOKEN is not; using the local cache only");
+                } else {
+                    remote = Optional.of(new RemoteCache(URI.create(url.get()), token, Duration.ofSeconds(10)));
+                }
+            }
+            java.util.Set<String> excluded = new HashSet<>(settings.exclude());
+            Path cacheRoot = local.root().toAbsolutePath().normalize();
+            if (cacheRoot.startsWith(workspace)) {
+                excluded.add(dev.reprise.taskcache.Inputs.relative(workspace, cacheRoot));
+            }
+            TaskCache cache = new TaskCache(local, remote, settings.verifyOnRead() && !noVerify, excluded, Streams.err);
+            TaskCache.Result result = cache.run(new TaskCache.Task(workspace, inputs, outputs, env, command, cacheFailures), environment,
+                    Streams.out, Streams.err);
+            if (result.hit()) {
+                Streams.err.printf("reprise-cache: %s hit %s (restored in %d ms)%n", result.source(), result.key().substring(0, 12), result.millis());
+            }
+            return result.exitCode();
+        }
+    }
+
+    @Command(name = "cache", mixinStandardHelpOptions = true, description = "Manage the local cache.",
+            subcommands = {Stats.class, Clean.class, Prune.class, Verify.class})
+    static final class Cache implements Callable<Integer> {
+        @Override
+        public Integer call() {
+            CommandLine.usage(this, Streams.out);
+            return 2;
+        }
+    }
+
+    @Command(name = "stats", mixinStandardHelpOptions = true, description = "Entries, bytes, hits and misses, average restore and store time, last prune.")
+    static final class Stats extends Common implements Callable<Integer> {
+        @Override
+        public Integer call() throws Exception {
+            LocalCache local = local(settings());
+            long[] usage = local.usage();
+            CacheStats s = local.updateStats(x -> x);
+            Streams.out.printf("cache:        %s%nentries:      %d%nbytes:        %d%nhits:         %d%nmisses:       %d%n"
+                            + "avg restore:  %d ms%navg store:    %d ms%nlast prune:   %s%n",
+                    local.root(), usage[0], usage[1], s.hits(), s.misses(), s.hits() == 0 ? 0 : s.restoreMillis() / s.hits(),
+                    s.stores() == 0 ? 0 : s.storeMillis() / s.stores(), s.lastPrune() == null ? "never" : s.lastPrune());
+            return 0;
+        }
+    }
+
+    @Command(name = "clean", mixinStandardHelpOptions = true, description = "Remove every entry.")
+    static final class Clean extends Common implements Callable<Integer> {
+        @Override
+        public Integer call() throws Exception {
+            Streams.out.println("removed " + local(settings()).clean() + " entries");
+            return 0;
+        }
+    }
+
+    @Command(name = "prune", mixinStandardHelpOptions = true, description = "Remove entries older than --max-age, then least recently used ones above --max-size.")
+    static final class Prune extends Common implements Callable<Integer> {
+        @Option(names = "--max-size", description = "e.g. 10GB (default: .reprise.json's maxSize, 10GB)")
+        String maxSize;
+        @Option(names = "--max-age", description = "e.g. 30d (default: .reprise.json's maxAge, 30d)")
+        String maxAge;
+
+        @Override
+        public Integer call() throws Exception {
+            Settings settings = settings();
+            long size = Settings.parseSize(maxSize != null ? maxSize : settings.maxSize());
+            Duration age = Settings.parseAge(maxAge != null ? maxAge : settings.maxAge());
+            LocalCache local = local(settings);
+            LocalCache.Pruned pruned = local.prune(size, age);
+            local.updateStats(s -> s.pruned(Instant.now().toString()));
+            Streams.out.printf("removed %d entries (%d bytes)%n", pruned.entries(), pruned.bytes());
+            return 0;
+        }
+    }
+
+    @Command(name = "verify", mixinStandardHelpOptions = true, description = "Re-hash every entry; report and remove damaged ones (exit 1 if any).")
+    static final class Verify extends Common implements Callable<Integer> {
+        @Override
+        public Integer call() throws Exception {
+            List<String> corrupt = local(settings()).verify();
+            corrupt.forEach(key -> Streams.out.println("corrupt, removed: " + key));
+            Streams.out.println(corrupt.isEmpty() ? "all entries intact" : corrupt.size() + " corrupt entries removed");
+            return corrupt.isEmpty() ? 0 : 1;
+        }
+    }
+}

@@ -1,0 +1,363 @@
+package dev.reprise.taskcache;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.stream.Stream;
+
+/**
+ * A cache directory that several processes (and machines, over a shared file system) may use at
+ * once. An entry is built under {@code tmp/} and renamed into {@code entries/<key>} in one step, so
+ * a reader sees a whole entry or none; of concurrent writers of one key the first rename wins and
+ * the others discard theirs; a crash mid-write leaves only a {@code tmp/} directory, which
+ * {@link #prune} removes. Every stored file's sha256 is in the manifest (and the manifest's own in
+ * {@code manifest.sha256}), so a damaged entry is found and treated as a miss.
+ */
+public final class LocalCache {
+
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final Duration ABANDONED = Duration.ofHours(1);
+
+    private final Path root;
+    private final Path entries;
+    private final Path tmp;
+
+    public LocalCache(Path root) throws IOException {
+        this.root = root;
+        this.entries = root.resolve("entries");
+        this.tmp = root.resolve("tmp");
+        Files.createDirectories(entries);
+        Files.createDirectories(tmp);
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    /**
+     * The entry for {@code key}, or empty. With {@code verify}, every file is re-hashed; a damaged
+     * entry is removed and reported as a miss.
+     */
+    public Optional<Manifest> lookup(String key, boolean verify) {
+        Path entry = entries.resolve(key);
+        if (!Files.isDirectory(entry)) {
+            return Optional.empty();
+        }
+        Optional<Manifest> manifest = read(entry, verify);
+        if (manifest.isEmpty()) {
+            remove(entry);
+            return Optional.empty();
+        }
+        try {
+            Files.setLastModifiedTime(entry, FileTime.from(Instant.now()));
+        } catch (IOException ignored) {
+            // last use is a hint for pruning only
+        }
+        return manifest;
+    }
+
+    /** The manifest if the entry is intact (with {@code deep}, its files too). */
+    private Optional<Manifest> read(Path entry, boolean deep) {
+        try {
+            byte[] manifestBytes = Files.readAllBytes(entry.resolve("manifest.json"));
+            String expected = Files.readString(entry.resolve("manifest.sha256"), StandardCharsets.US_ASCII).strip();
+            if (!Hashing.sha256(manifestBytes).equals(expected)) {
+                return Optional.empty();
+            }
+            Manifest manifest = JSON.readValue(manifestBytes, Manifest.class);
+            if (entry.getParent().equals(entries) && !manifest.key().equals(entry.getFileName().toString())) {
+                return Optional.empty();
+            }
+            if (deep) {
+                if (!Hashing.sha256(entry.resolve("log.bin")).equals(manifest.logSha256())) {
+                    return Optional.empty();
+                }
+                for (Manifest.Output output : manifest.outputs()) {
+                    if (output.type().equals("file") && !Hashing.sha256(entry.resolve("files").resolve(output.sha256())).equals(output.sha256())) {
+                        return Optional.empty();
+                    }
+                }
+            }
+            return Optional.of(manifest);
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Stores a task's outputs (read from {@code workspace}) and log under its key.
+     *
+     * @return true when this call's entry became the key's entry, false when another writer's did
+     */
+    public boolean store(Manifest manifest, Path workspace, byte[] log) throws IOException {
+        Path building = tmp.resolve(manifest.key() + "." + UUID.randomUUID());
+        Path files = Files.createDirectories(building.resolve("files"));
+        try {
+            for (Manifest.Output output : manifest.outputs()) {
+                if (output.type().equals("file")) {
+                    Path blob = files.resolve(output.sha256());
+                    if (!Files.exists(blob)) {
+                        Files.copy(workspace.resolve(output.path()), blob, LinkOption.NOFOLLOW_LINKS);
+                    }
+                }
+            }
+            Files.write(building.resolve("log.bin"), log);
+            byte[] manifestBytes = JSON.writeValueAsBytes(manifest);
+            Files.write(building.resolve("manifest.json"), manifestBytes);
+            // Written last: an entry without a matching manifest hash is never read.
+            Files.writeString(building.resolve("manifest.sha256"), Hashing.sha256(manifestBytes) + "\n", StandardCharsets.US_ASCII);
+            return moveIntoPlace(building, entries.resolve(manifest.key()));
+        } finally {
+            deleteTree(building);
+        }
+    }
+
+    /** Puts an entry's outputs back into {@code workspace}: bytes, modes, symlinks, empty directories. */
+    public void restore(Manifest manifest, Path workspace) throws IOException {
+        Path entry = entries.resolve(manifest.key());
+        for (Manifest.Output output : manifest.outputs()) {
+            Path target = safeResolve(workspace, output.path());
+            switch (output.type()) {
+                case "dir" -> {
+                    Files.createDirectories(target);
+                    Files.setPosixFilePermissions(target, PosixFilePermissions.fromString(output.mode()));
+                }
+                case "symlink" -> {
+                    Files.createDirectories(target.getParent());
+                    Files.deleteIfExists(target);
+                    Files.createSymbolicLink(target, Path.of(output.target()));
+                }
+                default -> {
+                    Files.createDirectories(target.getParent());
+                    Path part = target.resolveSibling("." + target.getFileName() + ".reprise-" + UUID.randomUUID());
+                    Files.copy(entry.resolve("files").resolve(output.sha256()), part);
+                    Files.setPosixFilePermissions(part, PosixFilePermissions.fromString(output.mode()));
+                    Files.move(part, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                }
+            }
+        }
+    }
+
+    /** An entry's directory, to pack for the remote cache (read only; it may vanish when pruned). */
+    public Path entryDirectory(String key) {
+        return entries.resolve(key);
+    }
+
+    /** A fresh directory under {@code tmp/} to unpack a remote entry into. */
+    public Path newWorkDirectory() throws IOException {
+        return Files.createDirectories(tmp.resolve("incoming." + UUID.randomUUID()));
+    }
+
+    /**
+     * Installs an entry unpacked into {@code unpacked} (from {@link #newWorkDirectory}) if it is
+     * intact, atomically as {@link #store} does. @return its manifest, or empty when it was damaged
+     */
+    public Optional<Manifest> install(String key, Path unpacked) throws IOException {
+        try {
+            Optional<Manifest> manifest = read(unpacked, true).filter(m -> m.key().equals(key));
+            if (manifest.isEmpty()) {
+                return Optional.empty();
+            }
+            moveIntoPlace(unpacked, entries.resolve(key)); // false: another process installed it first, as good
+            return manifest;
+        } finally {
+            deleteTree(unpacked);
+        }
+    }
+
+    /** The recorded terminal output of an entry. */
+    public InputStream log(String key) throws IOException {
+        return Files.newInputStream(entries.resolve(key).resolve("log.bin"));
+    }
+
+    /** Re-hashes every entry; removes and returns the keys of damaged ones. */
+    public List<String> verify() throws IOException {
+        List<String> corrupt = new ArrayList<>();
+        for (Path entry : list(entries)) {
+            if (read(entry, true).isEmpty()) {
+                corrupt.add(entry.getFileName().toString());
+                remove(entry);
+            }
+        }
+        return corrupt;
+    }
+
+    /** What {@link #prune} removed. */
+    public record Pruned(int entries, long bytes) {
+    }
+
+    /**
+     * Removes entries older than {@code maxAge} (by last use), then least recently used ones until
+     * the cache fits {@code maxBytes}; also abandoned {@code tmp/} work of crashed writers.
+     */
+    public Pruned prune(long maxBytes, Duration maxAge) throws IOException {
+        for (Path abandoned : list(tmp)) {
+            if (Files.getLastModifiedTime(abandoned).toInstant().isBefore(Instant.now().minus(ABANDONED))) {
+                deleteTree(abandoned);
+            }
+        }
+        List<Path> all = new ArrayList<>(list(entries));
+        all.sort(Comparator.comparing(LocalCache::lastUsed));
+        long total = 0;
+        for (Path entry : all) {
+            total += size(entry);
+        }
+        int removed = 0;
+        long freed = 0;
+        Instant oldest = Instant.now().minus(maxAge);
+        for (Path entry : all) {
+            if (total <= maxBytes && !lastUsed(entry).isBefore(oldest)) {
+                continue;
+            }
+            long size = size(entry);
+            remove(entry);
+            total -= size;
+            freed += size;
+            removed++;
+        }
+        return new Pruned(removed, freed);
+    }
+
+    /** Removes every entry. @return how many */
+    public int clean() throws IOException {
+        List<Path> all = list(entries);
+        all.forEach(this::remove);
+        list(tmp).forEach(LocalCache::deleteTree);
+        return all.size();
+    }
+
+    /** Entries and bytes on disk. */
+    public long[] usage() throws IOException {
+        List<Path> all = list(entries);
+        long bytes = 0;
+        for (Path entry : all) {
+            bytes += size(entry);
+        }
+        return new long[] {all.size(), bytes};
+    }
+
+    /** Runs {@code update} on the stats file under an exclusive lock (several processes count at once). */
+    public CacheStats updateStats(java.util.function.UnaryOperator<CacheStats> update) throws IOException {
+        Path file = root.resolve("stats.json");
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+                FileLock ignored = channel.lock()) {
+            java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocate((int) channel.size());
+            while (buffer.hasRemaining() && channel.read(buffer) > 0) {
+                // read it all
+            }
+            CacheStats current = buffer.position() == 0 ? CacheStats.EMPTY : JSON.readValue(buffer.array(), CacheStats.class);
+            CacheStats next = update.apply(current);
+            byte[] bytes = JSON.writeValueAsBytes(next);
+            channel.truncate(0);
+            channel.write(java.nio.ByteBuffer.wrap(bytes), 0);
+            return next;
+        }
+    }
+
+    /**
+     * Renames a finished entry into place in one step. @return false when the key already has an
+     * entry (rename(2) refuses a non-empty target: the first writer won)
+     */
+    private static boolean moveIntoPlace(Path built, Path target) throws IOException {
+        try {
+            Files.move(built, target, StandardCopyOption.ATOMIC_MOVE);
+            return true;
+        } catch (FileAlreadyExistsException | DirectoryNotEmptyException e) {
+            return false;
+        } catch (java.nio.file.FileSystemException e) {
+            if (Files.isDirectory(target)) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    /** Moves an entry out of sight at once, then deletes it. */
+    private void remove(Path entry) {
+        Path doomed = tmp.resolve("removed." + entry.getFileName() + "." + UUID.randomUUID());
+        try {
+            Files.move(entry, doomed, StandardCopyOption.ATOMIC_MOVE);
+        } catch (NoSuchFileException e) {
+            return;
+        } catch (IOException e) {
+            doomed = entry;
+        }
+        deleteTree(doomed);
+    }
+
+    /** Resolves an output path inside the workspace, refusing one that would escape it. */
+    static Path safeResolve(Path workspace, String relative) throws IOException {
+        Path target = workspace.resolve(relative).normalize();
+        if (!target.startsWith(workspace.normalize()) || relative.startsWith("/")) {
+            throw new IOException("refusing to restore '" + relative + "' outside the working directory");
+        }
+        return target;
+    }
+
+    private static Instant lastUsed(Path entry) {
+        try {
+            return Files.getLastModifiedTime(entry).toInstant();
+        } catch (IOException e) {
+            return Instant.EPOCH;
+        }
+    }
+
+    private static long size(Path dir) {
+        try (Stream<Path> files = Files.walk(dir)) {
+            return files.filter(Files::isRegularFile).mapToLong(f -> {
+                try {
+                    return Files.size(f);
+                } catch (IOException e) {
+                    return 0;
+                }
+            }).sum();
+        } catch (IOException | UncheckedIOException e) {
+            return 0;
+        }
+    }
+
+    private static List<Path> list(Path dir) throws IOException {
+        try (Stream<Path> children = Files.list(dir)) {
+            return children.toList();
+        }
+    }
+
+    static void deleteTree(Path path) {
+        if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (Stream<Path> all = Files.walk(path)) {
+            all.sorted(Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException ignored) {
+                    // best effort: a leftover is removed by the next prune
+                }
+            });
+        } catch (IOException | UncheckedIOException ignored) {
+            // best effort
+        }
+    }
+}
