@@ -24,14 +24,28 @@ public final class Inputs {
     private Inputs() {
     }
 
+    /** A matched file with the attributes the walk already read (no second stat). */
+    public record Found(Path path, long size, long modified) {
+    }
+
     /** @return relative forward-slash path to file, sorted by path */
     public static TreeMap<String, Path> match(Path root, List<String> globs, Set<String> excluded) {
+        TreeMap<String, Path> paths = new TreeMap<>();
+        find(root, globs, excluded).forEach((rel, found) -> paths.put(rel, found.path()));
+        return paths;
+    }
+
+    /** Like {@link #match}, keeping each file's size and modification time. */
+    public static TreeMap<String, Found> find(Path root, List<String> globs, Set<String> excluded) {
         List<PathMatcher> matchers = new ArrayList<>();
+        List<String> prefixes = new ArrayList<>();
         for (String glob : globs) {
             String pattern = glob.startsWith("./") ? glob.substring(2) : glob;
             matchers.add(FileSystems.getDefault().getPathMatcher("glob:" + pattern));
+            String head = pattern.endsWith("/**") ? pattern.substring(0, pattern.length() - 2) : null;
+            prefixes.add(head != null && head.chars().noneMatch(c -> "*?[{\\".indexOf(c) >= 0) ? head : null);
         }
-        TreeMap<String, Path> found = new TreeMap<>();
+        TreeMap<String, Found> found = new TreeMap<>();
         if (matchers.isEmpty()) {
             return found;
         }
@@ -45,9 +59,12 @@ public final class Inputs {
                 @Override
                 public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
                     Path rel = root.relativize(file);
-                    for (PathMatcher matcher : matchers) {
-                        if (matcher.matches(rel)) {
-                            found.put(relative(root, file), file);
+                    String relText = rel.toString().replace('\\', '/');
+                    for (int i = 0; i < matchers.size(); i++) {
+                        // "dir/**" is the common case: a prefix test instead of a regex.
+                        String prefix = prefixes.get(i);
+                        if (prefix != null ? relText.startsWith(prefix) : matchers.get(i).matches(rel)) {
+                            found.put(relText, new Found(file, attrs.size(), attrs.lastModifiedTime().toMillis()));
                             break;
                         }
                     }

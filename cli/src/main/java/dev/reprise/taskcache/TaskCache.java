@@ -40,6 +40,8 @@ public final class TaskCache {
     private final boolean verifyOnRead;
     private final Set<String> excluded;
     private final PrintStream notes;
+    /** Loaded once: a long-lived user (the runner) stats its inputs instead of re-reading them. */
+    private final InputHashes inputHashes;
 
     public TaskCache(LocalCache local, Optional<RemoteCache> remote, boolean verifyOnRead, Set<String> excluded, PrintStream notes) {
         this.local = local;
@@ -47,11 +49,13 @@ public final class TaskCache {
         this.verifyOnRead = verifyOnRead;
         this.excluded = excluded;
         this.notes = notes;
+        this.inputHashes = InputHashes.load(local.root());
     }
 
     /** The task's key (hashes its inputs). */
     public String key(Task task, Map<String, String> environment) throws IOException {
-        SortedMap<String, String> inputs = TaskKey.hashInputs(Inputs.match(task.workspace(), task.inputs(), excluded));
+        SortedMap<String, String> inputs = TaskKey.hashInputs(Inputs.find(task.workspace(), task.inputs(), excluded), inputHashes);
+        inputHashes.save();
         Map<String, String> env = new LinkedHashMap<>();
         for (String name : task.envNames()) {
             env.put(name, environment.get(name));

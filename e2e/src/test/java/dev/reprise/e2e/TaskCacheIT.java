@@ -1,0 +1,84 @@
+package dev.reprise.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The task-output cache across machines: one checkout compiles and stores its outputs in the
+ * running artifact service; a second checkout with an empty local cache restores them from there.
+ * A remote that cannot be reached is a miss, never a failed build.
+ */
+class TaskCacheIT {
+
+    private static final Path JAR = Services.ROOT.resolve("cli/target/reprise-cli.jar");
+
+    @TempDir
+    Path temp;
+
+    @Test
+    void aSecondMachineRestoresTheOutputsFromTheArtifactService() throws Exception {
+        String stamp = String.valueOf(System.nanoTime());
+        Path first = checkout("first", stamp);
+        Path second = checkout("second", stamp);
+        Map<String, String> env = Map.of("REPRISE_REMOTE_URL", "http://127.0.0.1:" + Services.PORTS.get("artifact"),
+                "REPRISE_TOKEN", Services.token());
+        String[] task = {"run", "--inputs", "src/**", "--outputs", "classes/**", "--", "sh", "-c",
+                javac() + " -d classes src/demo/*.java && echo compiled " + stamp};
+
+        Ran built = cli(first, temp.resolve("cache-1"), env, task);
+        assertThat(built.exit()).as(built.output()).isZero();
+        assertThat(built.output()).contains("compiled " + stamp).doesNotContain("hit");
+
+        Ran restored = cli(second, temp.resolve("cache-2"), env, task);
+        assertThat(restored.exit()).as(restored.output()).isZero();
+        assertThat(restored.output()).contains("compiled " + stamp).contains("remote hit");
+        assertThat(Files.readAllBytes(second.resolve("classes/demo/Hello.class")))
+                .isEqualTo(Files.readAllBytes(first.resolve("classes/demo/Hello.class")));
+    }
+
+    @Test
+    void anUnreachableRemoteIsAMissNotAFailure() throws Exception {
+        Path project = checkout("offline", String.valueOf(System.nanoTime()));
+        Map<String, String> env = Map.of("REPRISE_REMOTE_URL", "http://127.0.0.1:9", "REPRISE_TOKEN", Services.token());
+        Ran run = cli(project, temp.resolve("cache-offline"), env, "run", "--outputs", "out.txt", "--", "sh", "-c", "echo done > out.txt");
+        assertThat(run.exit()).as(run.output()).isZero();
+        assertThat(run.output()).contains("remote cache unavailable");
+        assertThat(Files.readString(project.resolve("out.txt"))).isEqualTo("done\n");
+    }
+
+    private Path checkout(String name, String stamp) throws Exception {
+        Path project = Files.createDirectories(temp.resolve(name).resolve("src/demo"));
+        Files.writeString(project.resolve("Hello.java"), "package demo; public class Hello { static final String S = \"" + stamp + "\"; }\n");
+        return temp.resolve(name);
+    }
+
+    private static String javac() {
+        return Path.of(System.getProperty("java.home"), "bin", "javac").toString();
+    }
+
+    record Ran(int exit, String output) {
+    }
+
+    private static Ran cli(Path dir, Path cache, Map<String, String> env, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", JAR.toString()));
+        command.add(args[0]);
+        command.addAll(List.of("--cache-dir", cache.toString()));
+        command.addAll(List.of(args).subList(1, args.length));
+        ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        builder.environment().putAll(env);
+        Process process = builder.start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.waitFor(2, TimeUnit.MINUTES)).isTrue();
+        return new Ran(process.exitValue(), output);
+    }
+}
