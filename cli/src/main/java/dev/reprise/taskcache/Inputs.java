@@ -2,17 +2,22 @@ package dev.reprise.taskcache;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystems;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.PathMatcher;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinWorkerThread;
+import java.util.concurrent.RecursiveAction;
 
 /**
  * Files matched by globs under a root, as sorted forward-slash relative paths. Globs are
@@ -49,32 +54,77 @@ public final class Inputs {
         if (matchers.isEmpty()) {
             return found;
         }
-        try {
-            Files.walkFileTree(root, new SimpleFileVisitor<>() {
-                @Override
-                public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
-                    return !dir.equals(root) && excluded.contains(relative(root, dir)) ? FileVisitResult.SKIP_SUBTREE : FileVisitResult.CONTINUE;
-                }
+        // Directories are listed in parallel: with thousands of inputs the lookup is one stat per
+        // file, and a cached stat is kernel CPU that a second core halves.
+        Map<String, Found> collected = new ConcurrentHashMap<>();
+        WALKERS.invoke(new Walk(root, root, matchers, prefixes, excluded, collected));
+        found.putAll(collected);
+        return found;
+    }
 
-                @Override
-                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
-                    Path rel = root.relativize(file);
+    private static final ForkJoinPool WALKERS = new ForkJoinPool(Math.max(2, Runtime.getRuntime().availableProcessors()),
+            pool -> {
+                ForkJoinWorkerThread thread = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
+                thread.setDaemon(true);
+                thread.setName("reprise-inputs-" + thread.getPoolIndex());
+                return thread;
+            }, null, false);
+
+    /** Lists one directory: matching files are collected, subdirectories become tasks of their own. */
+    private static final class Walk extends RecursiveAction {
+        private final Path root;
+        private final Path dir;
+        private final List<PathMatcher> matchers;
+        private final List<String> prefixes;
+        private final Set<String> excluded;
+        private final Map<String, Found> found;
+
+        Walk(Path root, Path dir, List<PathMatcher> matchers, List<String> prefixes, Set<String> excluded, Map<String, Found> found) {
+            this.root = root;
+            this.dir = dir;
+            this.matchers = matchers;
+            this.prefixes = prefixes;
+            this.excluded = excluded;
+            this.found = found;
+        }
+
+        @Override
+        protected void compute() {
+            List<Walk> subdirectories = new ArrayList<>();
+            try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+                for (Path entry : entries) {
+                    BasicFileAttributes attrs = Files.readAttributes(entry, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                    Path rel = root.relativize(entry);
                     String relText = rel.toString().replace('\\', '/');
-                    for (int i = 0; i < matchers.size(); i++) {
-                        // "dir/**" is the common case: a prefix test instead of a regex.
-                        String prefix = prefixes.get(i);
-                        if (prefix != null ? relText.startsWith(prefix) : matchers.get(i).matches(rel)) {
-                            found.put(relText, new Found(file, attrs.size(), attrs.lastModifiedTime().toMillis()));
-                            break;
+                    if (attrs.isDirectory()) {
+                        if (!excluded.contains(relText)) {
+                            subdirectories.add(new Walk(root, entry, matchers, prefixes, excluded, found));
+                        }
+                    } else if ((attrs.isRegularFile() || attrs.isSymbolicLink()) && matches(rel, relText)) {
+                        // A symlinked input counts by the content it points at (a dangling one not at all).
+                        BasicFileAttributes file = attrs.isSymbolicLink() && Files.isRegularFile(entry)
+                                ? Files.readAttributes(entry, BasicFileAttributes.class) : attrs;
+                        if (file.isRegularFile()) {
+                            found.put(relText, new Found(entry, file.size(), file.lastModifiedTime().toMillis()));
                         }
                     }
-                    return FileVisitResult.CONTINUE;
                 }
-            });
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            invokeAll(subdirectories);
         }
-        return found;
+
+        private boolean matches(Path rel, String relText) {
+            for (int i = 0; i < matchers.size(); i++) {
+                // "dir/**" is the common case: a prefix test instead of a regex.
+                String prefix = prefixes.get(i);
+                if (prefix != null ? relText.startsWith(prefix) : matchers.get(i).matches(rel)) {
+                    return true;
+                }
+            }
+            return false;
+        }
     }
 
     /** A path relative to root with forward slashes, the same on every OS. */

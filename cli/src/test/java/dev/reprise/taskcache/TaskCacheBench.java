@@ -48,7 +48,7 @@ class TaskCacheBench {
         for (int i = 0; i < 5; i++) {
             cache.key(task, env); // JIT warm-up
         }
-        double[] lookups = new double[50];
+        double[] lookups = new double[200];
         for (int i = 0; i < lookups.length; i++) {
             long t0 = System.nanoTime();
             String again = cache.key(task, env);
