@@ -120,13 +120,19 @@ final class Services {
     }
 
     static Run script(String... command) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of(command));
-        Process process = new ProcessBuilder(cmd).directory(ROOT.toFile()).redirectErrorStream(true)
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        return run(ROOT, Map.of(), Duration.ofMinutes(5), command);
+    }
+
+    /** Runs a command in {@code dir} with extra environment variables, no standard input; its exit code and output. */
+    static Run run(Path dir, Map<String, String> env, Duration timeout, String... command) throws IOException, InterruptedException {
+        ProcessBuilder builder = new ProcessBuilder(new ArrayList<>(List.of(command))).directory(dir.toFile()).redirectErrorStream(true)
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        builder.environment().putAll(env);
+        Process process = builder.start();
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!process.waitFor(5, TimeUnit.MINUTES)) {
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
             process.destroyForcibly();
-            throw new IllegalStateException(String.join(" ", command) + " did not finish within 5 minutes");
+            throw new IllegalStateException(String.join(" ", command) + " did not finish within " + timeout);
         }
         return new Run(process.exitValue(), output);
     }

@@ -2,13 +2,12 @@ package dev.reprise.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,12 +33,12 @@ class TaskCacheIT {
         String[] task = {"run", "--inputs", "src/**", "--outputs", "classes/**", "--", "sh", "-c",
                 javac() + " -d classes src/demo/*.java && echo compiled " + stamp};
 
-        Ran built = cli(first, temp.resolve("cache-1"), env, task);
-        assertThat(built.exit()).as(built.output()).isZero();
+        Services.Run built = cli(first, temp.resolve("cache-1"), env, task);
+        assertThat(built.exitCode()).as(built.output()).isZero();
         assertThat(built.output()).contains("compiled " + stamp).doesNotContain("hit");
 
-        Ran restored = cli(second, temp.resolve("cache-2"), env, task);
-        assertThat(restored.exit()).as(restored.output()).isZero();
+        Services.Run restored = cli(second, temp.resolve("cache-2"), env, task);
+        assertThat(restored.exitCode()).as(restored.output()).isZero();
         assertThat(restored.output()).contains("compiled " + stamp).contains("remote hit");
         assertThat(Files.readAllBytes(second.resolve("classes/demo/Hello.class")))
                 .isEqualTo(Files.readAllBytes(first.resolve("classes/demo/Hello.class")));
@@ -49,8 +48,8 @@ class TaskCacheIT {
     void anUnreachableRemoteIsAMissNotAFailure() throws Exception {
         Path project = checkout("offline", String.valueOf(System.nanoTime()));
         Map<String, String> env = Map.of("REPRISE_REMOTE_URL", "http://127.0.0.1:9", "REPRISE_TOKEN", Services.token());
-        Ran run = cli(project, temp.resolve("cache-offline"), env, "run", "--outputs", "out.txt", "--", "sh", "-c", "echo done > out.txt");
-        assertThat(run.exit()).as(run.output()).isZero();
+        Services.Run run = cli(project, temp.resolve("cache-offline"), env, "run", "--outputs", "out.txt", "--", "sh", "-c", "echo done > out.txt");
+        assertThat(run.exitCode()).as(run.output()).isZero();
         assertThat(run.output()).contains("remote cache unavailable");
         assertThat(Files.readString(project.resolve("out.txt"))).isEqualTo("done\n");
     }
@@ -65,20 +64,11 @@ class TaskCacheIT {
         return Path.of(System.getProperty("java.home"), "bin", "javac").toString();
     }
 
-    record Ran(int exit, String output) {
-    }
-
-    private static Ran cli(Path dir, Path cache, Map<String, String> env, String... args) throws Exception {
+    private static Services.Run cli(Path dir, Path cache, Map<String, String> env, String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", JAR.toString()));
         command.add(args[0]);
         command.addAll(List.of("--cache-dir", cache.toString()));
         command.addAll(List.of(args).subList(1, args.length));
-        ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
-        builder.environment().putAll(env);
-        Process process = builder.start();
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(process.waitFor(2, TimeUnit.MINUTES)).isTrue();
-        return new Ran(process.exitValue(), output);
+        return Services.run(dir, env, Duration.ofMinutes(2), command.toArray(String[]::new));
     }
 }

@@ -104,8 +104,7 @@ public class Exchange {
                 .open(file.toString(), new OpenOptions().setCreateNew(true).setWrite(true))
                 .onFailure(emitter::fail)
                 .onSuccess(out -> new Spooling(request, out, file, limit, limitHint, emitter::complete, emitter::fail).start()))
-                .onFailure().call(() -> io.smallrye.mutiny.Uni.createFrom().item(() -> LocalBlobs.deleteQuietly(file))
-                        .runSubscriptionOn(io.smallrye.mutiny.infrastructure.Infrastructure.getDefaultWorkerPool()));
+                .onFailure().call(() -> Cas.blocking(() -> LocalBlobs.deleteQuietly(file)));
     }
 
     /** One body on its way to disk. */

@@ -74,10 +74,9 @@ public class Cas {
      * @return the saved entry's id; fails with 409 for an existing immutable entry, 507 over quota
      */
     public Uni<Long> save(EntryWrite w, Upload upload, boolean immutable) {
+        // The save checks the blob under its row lock and asks for the upload only when it is not live.
         return checkQuota(w.tenantId(), upload.size())
-                .chain(() -> index.liveBlob(upload.digest()))
-                .chain(blob -> blob.isPresent() ? index.save(w, null, immutable) : Uni.createFrom().item(
-                        new Saved(SaveOutcome.NEEDS_UPLOAD, null, null)))
+                .chain(() -> index.save(w, null, immutable))
                 .chain(saved -> saved.outcome() == SaveOutcome.NEEDS_UPLOAD ? uploadAndSave(w, upload, immutable)
                         : Uni.createFrom().item(saved))
                 .map(saved -> {
@@ -130,7 +129,7 @@ public class Cas {
         }).replaceWithVoid();
     }
 
-    /** The live entry for a key, counted as a hit or a miss (its blob not yet checked). */
+    /** The live entry for a key (its bytes not yet checked: {@link #open} does that and counts the hit). */
     public Uni<Optional<Hit>> lookup(String tenantId, String protocol, String key, String version) {
         return index.lookup(tenantId, protocol, key, version);
     }
@@ -184,23 +183,35 @@ public class Cas {
 
     private Uni<Optional<BlobFile>> fetch(Hit hit) {
         Path target = local.newSpoolFile();
-        return objects.download(hit.objectKey(), target)
-                .chain(found -> {
-                    if (!found) {
-                        return quarantine(hit.digest(), hit.objectKey(), "missing").replaceWith(Optional.<BlobFile>empty());
-                    }
-                    return blocking(() -> Files.size(target) == hit.size() && LocalBlobs.sha256(target).equals(hit.digest()))
-                            .chain(intact -> intact
-                                    ? blocking(() -> Optional.of(local.admit(target, hit.digest(), hit.size())
-                                            .map(path -> new BlobFile(path, false)).orElse(new BlobFile(target, true))))
-                                    : quarantine(hit.digest(), hit.objectKey(), "corrupt").replaceWith(Optional.<BlobFile>empty()));
-                })
+        return download(hit.digest(), hit.objectKey(), hit.size(), target)
+                .chain(verdict -> verdict == Verdict.INTACT
+                        ? blocking(() -> Optional.of(local.admit(target, hit.digest(), hit.size())
+                                .map(path -> new BlobFile(path, false)).orElse(new BlobFile(target, true))))
+                        : quarantine(hit.digest(), hit.objectKey(), verdict.reason()).replaceWith(Optional.<BlobFile>empty()))
                 .onFailure().call(() -> blocking(() -> LocalBlobs.deleteQuietly(target)))
                 .invoke(file -> {
                     if (file.isEmpty()) {
                         LocalBlobs.deleteQuietly(target);
                     }
                 });
+    }
+
+    /** What a download found. */
+    public enum Verdict {
+        INTACT, CORRUPT, MISSING;
+
+        /** The quarantine reason ("corrupt", "missing"). */
+        public String reason() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    /** Downloads a blob's object to {@code target} and checks its size and sha256. */
+    public Uni<Verdict> download(String digest, String objectKey, long size, Path target) {
+        return objects.download(objectKey, target)
+                .chain(found -> found
+                        ? blocking(() -> Files.size(target) == size && LocalBlobs.sha256(target).equals(digest) ? Verdict.INTACT : Verdict.CORRUPT)
+                        : Uni.createFrom().item(Verdict.MISSING));
     }
 
     /** Takes a blob out of service for good: its entries become misses, its local copy goes. */

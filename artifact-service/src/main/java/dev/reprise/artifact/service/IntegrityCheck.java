@@ -3,13 +3,11 @@ package dev.reprise.artifact.service;
 import dev.reprise.artifact.config.ArtifactConfig;
 import dev.reprise.artifact.store.ArtifactIndex;
 import dev.reprise.artifact.store.ArtifactIndex.Blob;
-import dev.reprise.artifact.store.BlobObjects;
 import dev.reprise.artifact.store.LocalBlobs;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jboss.logging.Logger;
@@ -28,14 +26,12 @@ public class IntegrityCheck {
     }
 
     private final ArtifactIndex index;
-    private final BlobObjects objects;
     private final LocalBlobs local;
     private final Cas cas;
     private final ArtifactConfig config;
 
-    public IntegrityCheck(ArtifactIndex index, BlobObjects objects, LocalBlobs local, Cas cas, ArtifactConfig config) {
+    public IntegrityCheck(ArtifactIndex index, LocalBlobs local, Cas cas, ArtifactConfig config) {
         this.index = index;
-        this.objects = objects;
         this.local = local;
         this.cas = cas;
         this.config = config;
@@ -58,9 +54,9 @@ public class IntegrityCheck {
                 .chain(blobs -> Multi.createFrom().iterable(blobs)
                         .onItem().transformToUniAndConcatenate(blob -> verify(blob).invoke(verdict -> {
                             checked.incrementAndGet();
-                            if ("corrupt".equals(verdict)) {
+                            if (verdict == Cas.Verdict.CORRUPT) {
                                 corrupt.incrementAndGet();
-                            } else if ("missing".equals(verdict)) {
+                            } else if (verdict == Cas.Verdict.MISSING) {
                                 missing.incrementAndGet();
                             }
                         }))
@@ -68,16 +64,11 @@ public class IntegrityCheck {
                 .map(ignored -> new Report(checked.get(), corrupt.get(), missing.get()));
     }
 
-    /** @return "ok", "corrupt" or "missing" */
-    private Uni<String> verify(Blob blob) {
+    private Uni<Cas.Verdict> verify(Blob blob) {
         Path target = local.newSpoolFile();
-        return objects.download(blob.objectKey(), target)
-                .chain(found -> found
-                        ? Cas.blocking(() -> Files.size(target) == blob.size() && LocalBlobs.sha256(target).equals(blob.digest()))
-                                .map(intact -> intact ? "ok" : "corrupt")
-                        : Uni.createFrom().item("missing"))
-                .call(verdict -> "ok".equals(verdict) ? index.markVerified(blob.digest(), blob.objectKey())
-                        : cas.quarantine(blob.digest(), blob.objectKey(), verdict))
+        return cas.download(blob.digest(), blob.objectKey(), blob.size(), target)
+                .call(verdict -> verdict == Cas.Verdict.INTACT ? index.markVerified(blob.digest(), blob.objectKey())
+                        : cas.quarantine(blob.digest(), blob.objectKey(), verdict.reason()))
                 .eventually(() -> Cas.blocking(() -> LocalBlobs.deleteQuietly(target)));
     }
 }

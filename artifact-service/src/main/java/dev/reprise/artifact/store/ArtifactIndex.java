@@ -85,15 +85,6 @@ public class ArtifactIndex {
         this.pool = pool;
     }
 
-    /** The live, unquarantined blob with this digest. */
-    public Uni<Optional<Blob>> liveBlob(String digest) {
-        return pool.preparedQuery("""
-                        SELECT digest, size_bytes, object_key FROM blobs
-                        WHERE digest = $1 AND deleted_at IS NULL AND quarantined_at IS NULL""")
-                .execute(Tuple.of(digest))
-                .map(rows -> first(rows).map(r -> new Blob(r.getString("digest"), r.getLong("size_bytes"), r.getString("object_key"))));
-    }
-
     /**
      * Points an entry at a blob, in one transaction: the entry becomes visible together with its
      * blob row, never before. With {@code uploadedObject} null the blob must already be live;
