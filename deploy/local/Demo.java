@@ -89,6 +89,8 @@ public class Demo {
                 (message.contains("\"stream\":\"STDERR\"") ? System.err : System.out).print(chunk);
             }
             case "dev.reprise.build.step-started.v1" -> System.out.println("── step " + field(message, "name"));
+            case "dev.reprise.build.step-cache.v1" -> System.out.println("   task cache: " + field(message, "result")
+                    + (message.contains("\"result\":\"hit\"") ? " (" + field(message, "source") + ")" : ""));
             case "dev.reprise.build.completed.v1" -> status.complete(field(message, "status"));
             default -> { }
         }

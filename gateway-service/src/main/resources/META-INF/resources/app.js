@@ -188,6 +188,12 @@ async function buildPage(id) {
         term.writeln('\x1b[1;36m==> step ' + data.step + ': ' + data.name + '\x1b[0m');
         renderSteps();
         break;
+      case 'dev.reprise.build.step-cache.v1':
+        if (data.result === 'hit') {
+          term.writeln('\x1b[1;35m    task cache hit (' + data.source + '): outputs restored, replaying the step\'s log'
+            + (data.savedMs ? ' · saved ' + seconds(data.savedMs) : '') + '\x1b[0m');
+        }
+        break;
       case 'dev.reprise.build.output.v1':
         term.write(data.stream === 'STDERR' ? '\x1b[33m' + data.chunk + '\x1b[0m' : data.chunk);
         break;

@@ -27,8 +27,15 @@ public final class TaskCache {
             boolean cacheFailures) {
     }
 
-    /** How a task ended. {@code source}: local, remote or run. */
-    public record Result(String key, int exitCode, String source, long millis) {
+    /**
+     * How a task ended. {@code source}: local, remote or run; {@code millis} this run's time (the
+     * restore on a hit); {@code originalMillis} what the command took when it really ran.
+     */
+    public record Result(String key, int exitCode, String source, long millis, long originalMillis) {
+
+        public Result(String key, int exitCode, String source, long millis) {
+            this(key, exitCode, source, millis, millis);
+        }
 
         public boolean hit() {
             return !source.equals("run");
@@ -44,12 +51,22 @@ public final class TaskCache {
     private final InputHashes inputHashes;
 
     public TaskCache(LocalCache local, Optional<RemoteCache> remote, boolean verifyOnRead, Set<String> excluded, PrintStream notes) {
+        this(local, remote, verifyOnRead, excluded, notes, InputHashes.load(local.root()));
+    }
+
+    /**
+     * With an index of input hashes of the caller's choosing: {@link InputHashes#none()} where
+     * input paths are never seen twice (a runner's per-build workspaces). One instance is used by
+     * one thread at a time.
+     */
+    public TaskCache(LocalCache local, Optional<RemoteCache> remote, boolean verifyOnRead, Set<String> excluded, PrintStream notes,
+            InputHashes inputHashes) {
         this.local = local;
         this.remote = remote;
         this.verifyOnRead = verifyOnRead;
         this.excluded = excluded;
         this.notes = notes;
-        this.inputHashes = InputHashes.load(local.root());
+        this.inputHashes = inputHashes;
     }
 
     /** The task's key (hashes its inputs). */
@@ -66,41 +83,78 @@ public final class TaskCache {
     public Result run(Task task, Map<String, String> environment, OutputStream out, OutputStream err) throws IOException, InterruptedException {
         long start = System.nanoTime();
         String key = key(task, environment);
+        Optional<Result> hit = restore(task, key, start, out, err);
+        if (hit.isPresent()) {
+            return hit.get();
+        }
+        Before before = before(task);
+        long runStart = System.nanoTime();
+        Execution.Finished finished = Execution.run(task.command(), task.workspace(), environment, out, err);
+        long runMs = (System.nanoTime() - runStart) / 1_000_000;
+        store(task, key, before, finished.exitCode(), runMs, finished.log());
+        return new Result(key, finished.exitCode(), "run", runMs);
+    }
+
+    /**
+     * Looks the key up (local, then remote); on a hit restores the outputs into the workspace and
+     * writes the recorded log to {@code out}/{@code err}, and counts the hit; on a miss counts it.
+     *
+     * @param startNanos when the caller began (key computation included in the restore time)
+     */
+    public Optional<Result> restore(Task task, String key, long startNanos, OutputStream out, OutputStream err) throws IOException {
         Optional<Manifest> hit = local.lookup(key, verifyOnRead);
         String source = "local";
         if (hit.isEmpty() && remote.isPresent()) {
             hit = remote.get().fetch(key, local, notes);
             source = "remote";
         }
-        if (hit.isPresent()) {
-            local.restore(hit.get(), task.workspace());
-            try (InputStream log = local.log(key)) {
-                TerminalLog.replay(log, out, err);
-            }
-            long ms = (System.nanoTime() - start) / 1_000_000;
-            local.updateStats(s -> s.hit(ms));
-            return new Result(key, hit.get().exitCode(), source, ms);
+        if (hit.isEmpty()) {
+            local.updateStats(CacheStats::miss);
+            return Optional.empty();
         }
-        local.updateStats(CacheStats::miss);
+        local.restore(hit.get(), task.workspace());
+        try (InputStream log = local.log(key)) {
+            TerminalLog.replay(log, out, err);
+        }
+        long ms = (System.nanoTime() - startNanos) / 1_000_000;
+        local.updateStats(s -> s.hit(ms));
+        return Optional.of(new Result(key, hit.get().exitCode(), source, ms, hit.get().durationMs()));
+    }
 
-        Map<String, Outputs.Seen> before = task.outputs().isEmpty() ? Outputs.snapshot(task.workspace(), excluded) : Map.of();
-        long runStart = System.nanoTime();
-        Execution.Finished finished = Execution.run(task.command(), task.workspace(), environment, out, err);
-        long runMs = (System.nanoTime() - runStart) / 1_000_000;
-        if (finished.exitCode() != 0 && !task.cacheFailures()) {
-            return new Result(key, finished.exitCode(), "run", runMs);
+    /** The workspace as it is before the task runs: what a task without declared outputs is compared against. */
+    public Before before(Task task) {
+        return new Before(task.outputs().isEmpty() ? Outputs.snapshot(task.workspace(), excluded) : Map.of());
+    }
+
+    /**
+     * Stores what the task produced (declared outputs, or what changed since {@code before}) with
+     * its log, locally then remotely; a failed task only when the task asks for it.
+     *
+     * @return true when an entry was stored
+     */
+    public boolean store(Task task, String key, Before before, int exitCode, long runMs, byte[] log) throws IOException {
+        if (exitCode != 0 && !task.cacheFailures()) {
+            return false;
         }
         long storeStart = System.nanoTime();
         List<Manifest.Output> outputs = task.outputs().isEmpty()
-                ? Outputs.changed(task.workspace(), before, excluded)
+                ? Outputs.changed(task.workspace(), before.seen, excluded)
                 : Outputs.matching(task.workspace(), task.outputs(), excluded);
-        byte[] log = finished.log();
-        Manifest manifest = new Manifest(1, key, task.command(), finished.exitCode(), runMs, Instant.now().toString(), outputs,
+        Manifest manifest = new Manifest(1, key, task.command(), exitCode, runMs, Instant.now().toString(), outputs,
                 Hashing.sha256(log), log.length);
         local.store(manifest, task.workspace(), log);
         remote.ifPresent(r -> r.save(key, local, notes));
         long storeMs = (System.nanoTime() - storeStart) / 1_000_000;
         local.updateStats(s -> s.stored(storeMs));
-        return new Result(key, finished.exitCode(), "run", runMs);
+        return true;
+    }
+
+    /** A snapshot taken by {@link #before}; opaque to callers. */
+    public static final class Before {
+        private final Map<String, Outputs.Seen> seen;
+
+        private Before(Map<String, Outputs.Seen> seen) {
+            this.seen = seen;
+        }
     }
 }

@@ -36,6 +36,13 @@ public final class Toolchains {
             return found;
         }
         String program = Path.of(command.get(0)).getFileName().toString();
+        if (SHELLS.contains(program) && command.size() > 2 && command.get(1).equals("-c")) {
+            // A shell script's toolchain is its first program's: `sh -c "mvn -B verify"` is a Maven task.
+            Optional<String> first = firstProgram(command.get(2));
+            if (first.isPresent() && !SHELLS.contains(Path.of(first.get()).getFileName().toString())) {
+                return detect(List.of(first.get()), env);
+            }
+        }
         Optional<Path> resolved = resolve(command.get(0), env.getOrDefault("PATH", System.getenv("PATH")));
         String flag = VERSION_FLAG.get(program);
         if (flag != null && resolved.isPresent()) {
@@ -44,6 +51,16 @@ public final class Toolchains {
             found.put(program, resolved.map(Path::toString).orElse("not found"));
         }
         return found;
+    }
+
+    /** The first word of a shell script that names a program: leading {@code NAME=value} assignments skipped. */
+    static Optional<String> firstProgram(String script) {
+        for (String word : script.strip().split("[\\s;&|()]+")) {
+            if (!word.isEmpty() && !word.matches("[A-Za-z_][A-Za-z0-9_]*=.*")) {
+                return word.matches("[A-Za-z0-9_./+-]+") ? Optional.of(word) : Optional.empty();
+            }
+        }
+        return Optional.empty();
     }
 
     private static Optional<Path> resolve(String program, String path) {

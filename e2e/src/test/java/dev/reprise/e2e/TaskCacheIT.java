@@ -54,6 +54,42 @@ class TaskCacheIT {
         assertThat(Files.readString(project.resolve("out.txt"))).isEqualTo("done\n");
     }
 
+    @Test
+    void theRunnerSkipsABuildStepWhoseTreeItAlreadyBuiltAndSaysSo() throws Exception {
+        // Two repositories, one tree: different replay keys (both builds are live), one task key.
+        Path runs = temp.resolve("runs.log");
+        String script = "echo ran >> '" + runs + "'; echo compiled " + System.nanoTime() + "; echo 'note: done' >&2";
+        String first = dev.reprise.testing.TestGitRepo.withBuildScript(script).url();
+        String second = dev.reprise.testing.TestGitRepo.withBuildScript(script).url();
+
+        Builds.Recorded a = Builds.recorded(first, "./build.sh", Map.of());
+        Builds.Recorded b = Builds.recorded(second, "./build.sh", Map.of());
+
+        assertThat(b.cacheKey()).isNotEqualTo(a.cacheKey());
+        assertThat(Files.readAllLines(runs)).as("the second build's step did not run").hasSize(1);
+        assertThat(stepCache(a.messages())).contains("\"result\":\"miss\"");
+        assertThat(stepCache(b.messages())).contains("\"result\":\"hit\"").contains("\"source\":\"local\"");
+        assertThat(outputs(b.messages())).as("the replayed step output").isEqualTo(outputs(a.messages())).hasSize(2);
+        assertThat(Builds.awaitFinal(b.buildId()).path("status").asText()).isEqualTo("SUCCESS");
+    }
+
+    private static String stepCache(List<String> messages) {
+        return messages.stream().filter(m -> m.contains("\"type\":\"dev.reprise.build.step-cache.v1\"")).findFirst().orElseThrow();
+    }
+
+    /** The build's output messages' data (stream and chunk), without ids and times. */
+    private static List<String> outputs(List<String> messages) throws Exception {
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        List<String> outputs = new ArrayList<>();
+        for (String message : messages) {
+            var node = json.readTree(message);
+            if (node.path("type").asText().equals("dev.reprise.build.output.v1")) {
+                outputs.add(node.path("data").path("stream").asText() + ":" + node.path("data").path("chunk").asText());
+            }
+        }
+        return outputs;
+    }
+
     private Path checkout(String name, String stamp) throws Exception {
         Path project = Files.createDirectories(temp.resolve(name).resolve("src/demo"));
         Files.writeString(project.resolve("Hello.java"), "package demo; public class Hello { static final String S = \"" + stamp + "\"; }\n");

@@ -2,6 +2,7 @@ package dev.reprise.runner.config;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
+import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -44,4 +45,45 @@ public interface RunnerConfig {
     /** How long a killed build's process group gets between SIGTERM and SIGKILL. */
     @WithDefault("2s")
     Duration killGrace();
+
+    /** The task-output cache each build's build step goes through. */
+    TaskCache taskCache();
+
+    /** Where a step's outputs and log are kept, and for how long. */
+    interface TaskCache {
+
+        /** Off: every build step runs, nothing is stored. */
+        @WithDefault("true")
+        boolean enabled();
+
+        /** The local cache directory; runners sharing a volume may share it (entries are renamed into place). */
+        @WithDefault("${java.io.tmpdir}/reprise-task-cache")
+        String dir();
+
+        /** The artifact service as the second level (e.g. http://artifact:8083); unset: local only. */
+        Optional<URI> remoteUrl();
+
+        /** A read-write token of the artifact service's tenant for the remote level. */
+        Optional<String> token();
+
+        /** Timeout of each remote call; a slow remote is a miss, never a failed build. */
+        @WithDefault("10s")
+        Duration remoteTimeout();
+
+        /** Re-hash every file of an entry before restoring it (a damaged entry is a miss). */
+        @WithDefault("true")
+        boolean verifyOnRead();
+
+        /** Workspace paths that are neither inputs nor outputs: VCS data and tool caches under HOME. */
+        @WithDefault(".git,.m2,.gradle,.npm,.cache,.reprise-cache")
+        List<String> exclude();
+
+        /** The local cache is pruned, least recently used first, down to this many bytes. */
+        @WithDefault("10737418240")
+        long maxBytes();
+
+        /** Entries unused for this long are pruned. */
+        @WithDefault("30d")
+        Duration maxAge();
+    }
 }

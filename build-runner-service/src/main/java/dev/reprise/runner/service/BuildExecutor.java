@@ -7,14 +7,21 @@ import dev.reprise.events.BuildStarted;
 import dev.reprise.events.BuildStatus;
 import dev.reprise.events.Identifiers;
 import dev.reprise.events.OutputStream;
+import dev.reprise.events.StepCacheResult;
 import dev.reprise.events.StepFinished;
 import dev.reprise.events.StepStarted;
 import dev.reprise.runner.config.RunnerConfig;
+import dev.reprise.taskcache.TaskCache;
+import dev.reprise.taskcache.TerminalLog;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.Reader;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
@@ -25,6 +32,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jboss.logging.Logger;
@@ -32,7 +40,9 @@ import org.jboss.logging.Logger;
 /**
  * Runs one build: a fresh workspace, a checkout of the exact commit, the tool's command, with a
  * wall-clock timeout, an output cap and a scrubbed environment; every line of output and every
- * step goes to the sink as it happens; the workspace is removed afterwards.
+ * step goes to the sink as it happens; the workspace is removed afterwards. The build step goes
+ * through the task-output cache when one is given: a hit restores its outputs and replays its
+ * recorded output instead of running it, and the step's cache result is an event of its own.
  */
 public final class BuildExecutor {
 
@@ -41,10 +51,16 @@ public final class BuildExecutor {
 
     private final RunnerConfig config;
     private final String runnerId;
+    private final Optional<StepCache> stepCache;
 
     public BuildExecutor(RunnerConfig config, String runnerId) {
+        this(config, runnerId, Optional.empty());
+    }
+
+    public BuildExecutor(RunnerConfig config, String runnerId, Optional<StepCache> stepCache) {
         this.config = config;
         this.runnerId = runnerId;
+        this.stepCache = stepCache;
     }
 
     /** The wall-clock limit for a request: its own if given, never above the runner's maximum. */
@@ -88,6 +104,7 @@ public final class BuildExecutor {
         private final long startNanos = System.nanoTime();
         private final AtomicLong outputBytes = new AtomicLong();
         private final AtomicBoolean outputCapped = new AtomicBoolean();
+        private final Object outputOrder = new Object();
         private final Path workspace;
         private final Map<String, String> env;
 
@@ -111,7 +128,7 @@ public final class BuildExecutor {
             deleteRecursively(workspace);
             Files.createDirectories(workspace);
 
-            StepResult checkout = step(1, "checkout", "git clone --quiet --no-checkout -- " + quote(request.repository())
+            StepResult checkout = step(1, "checkout", false, "git clone --quiet --no-checkout -- " + quote(request.repository())
                     + " . && git -c advice.detachedHead=false checkout --quiet --detach " + request.commitSha());
             if (checkout.outcome != null) {
                 return checkout.outcome;
@@ -119,7 +136,7 @@ public final class BuildExecutor {
             if (checkout.exitCode != 0) {
                 return fail(checkout.exitCode, "checkout of " + request.commitSha() + " failed");
             }
-            StepResult build = step(2, "build", command);
+            StepResult build = step(2, "build", true, command);
             if (build.outcome != null) {
                 return build.outcome;
             }
@@ -128,13 +145,21 @@ public final class BuildExecutor {
                     : fail(build.exitCode, "command exited with " + build.exitCode);
         }
 
-        private StepResult step(int number, String name, String command) throws IOException {
+        private StepResult step(int number, String name, boolean cacheable, String command) throws IOException {
             long stepStart = System.nanoTime();
             sink.emit(new StepStarted(request.buildId(), number, name, elapsedMs()));
+            Lookup lookup = cacheable && stepCache.isPresent() ? lookUp(number, name, command, stepStart) : Lookup.NONE;
+            if (lookup.hit() != null) {
+                return lookup.hit();
+            }
+            StepCache.Step cached = lookup.step();
+            if (cached != null) {
+                cached.beforeRun();
+            }
             ProcessTree tree = ProcessTree.start(command, workspace, env);
             handle.running(tree);
-            Thread out = pump(tree.process().getInputStream(), OutputStream.STDOUT, tree);
-            Thread err = pump(tree.process().getErrorStream(), OutputStream.STDERR, tree);
+            Thread out = pump(tree.process().getInputStream(), OutputStream.STDOUT, tree, cached);
+            Thread err = pump(tree.process().getErrorStream(), OutputStream.STDERR, tree, cached);
             boolean exited;
             try {
                 exited = tree.waitFor(Duration.ofNanos(deadlineNanos - System.nanoTime()));
@@ -152,6 +177,53 @@ public final class BuildExecutor {
             join(err);
             int exitCode = exited ? tree.process().exitValue() : -1;
             long durationMs = (System.nanoTime() - stepStart) / 1_000_000;
+            if (cached != null && exited && !handle.cancelled() && !outputCapped.get()) {
+                cached.store(exitCode, durationMs);
+            }
+            return finish(number, name, exitCode, durationMs, exited);
+        }
+
+        /**
+         * Asks the task cache for the step. On a hit the outputs are restored, the recorded output
+         * is sent as the step's output and the finished step comes back; otherwise the step to run
+         * and store (none when the cache cannot be read).
+         */
+        private Lookup lookUp(int number, String name, String command, long stepStart) {
+            StepCache steps = stepCache.orElseThrow();
+            StepCache.Step step = steps.step(workspace, command, env);
+            String key = null;
+            try {
+                key = step.key();
+                if (request.fresh()) {
+                    emitCacheResult(steps, number, name, "bypassed", null, key, 0);
+                    return new Lookup(step, null);
+                }
+                ReplayedOutput replayed = new ReplayedOutput();
+                Optional<TaskCache.Result> hit = step.restore(stepStart, replayed.stream(OutputStream.STDOUT),
+                        replayed.stream(OutputStream.STDERR));
+                if (hit.isEmpty()) {
+                    emitCacheResult(steps, number, name, "miss", null, key, 0);
+                    return new Lookup(step, null);
+                }
+                TaskCache.Result result = hit.get();
+                // The result comes first so a client knows the output that follows is a replay.
+                emitCacheResult(steps, number, name, "hit", result.source(), key, Math.max(0, result.originalMillis() - result.millis()));
+                replayed.release();
+                long durationMs = (System.nanoTime() - stepStart) / 1_000_000;
+                return new Lookup(step, finish(number, name, result.exitCode(), durationMs, true));
+            } catch (IOException | RuntimeException e) {
+                LOG.warnf("Build %s: the task cache could not be read (%s); running the step", request.buildId(), e.getMessage());
+                emitCacheResult(steps, number, name, "error", null, key, 0);
+                return Lookup.NONE;
+            }
+        }
+
+        private void emitCacheResult(StepCache steps, int number, String name, String result, String source, String key, long savedMs) {
+            steps.count(result);
+            sink.emit(new StepCacheResult(request.buildId(), number, name, result, source, key, savedMs, elapsedMs()));
+        }
+
+        private StepResult finish(int number, String name, int exitCode, long durationMs, boolean exited) {
             sink.emit(new StepFinished(request.buildId(), number, name, exitCode, durationMs, elapsedMs()));
 
             BuildOutcome stopped = null;
@@ -167,21 +239,28 @@ public final class BuildExecutor {
             return new StepResult(exitCode, stopped);
         }
 
-        private Thread pump(InputStream stream, OutputStream which, ProcessTree tree) {
+        private Thread pump(InputStream stream, OutputStream which, ProcessTree tree, StepCache.Step cached) {
             Thread thread = new Thread(() -> {
                 char[] buffer = new char[CHUNK_CHARS];
                 try (Reader reader = new InputStreamReader(stream, StandardCharsets.UTF_8)) {
                     int n;
                     while ((n = reader.read(buffer)) > 0) {
                         String chunk = new String(buffer, 0, n);
-                        long total = outputBytes.addAndGet(chunk.getBytes(StandardCharsets.UTF_8).length);
-                        if (total > config.outputCapBytes()) {
+                        byte[] bytes = chunk.getBytes(StandardCharsets.UTF_8);
+                        boolean sent;
+                        // One lock for both streams: the recorded log keeps the order the events were sent in.
+                        synchronized (outputOrder) {
+                            sent = emitOutput(which, chunk, bytes.length);
+                            if (sent && cached != null) {
+                                cached.record(which == OutputStream.STDERR ? TerminalLog.ERR : TerminalLog.OUT, bytes);
+                            }
+                        }
+                        if (!sent) {
                             if (outputCapped.compareAndSet(false, true)) {
                                 tree.kill(config.killGrace());
                             }
                             return;
                         }
-                        sink.emit(new BuildOutput(request.buildId(), which, chunk, elapsedMs()));
                     }
                 } catch (IOException e) {
                     // the stream closed because the process was killed
@@ -190,6 +269,76 @@ public final class BuildExecutor {
             thread.setDaemon(true);
             thread.start();
             return thread;
+        }
+
+        /** Sends a chunk of output; false, and nothing sent, once the build's output is over its cap. */
+        private boolean emitOutput(OutputStream which, String chunk, int bytes) {
+            if (outputBytes.addAndGet(bytes) > config.outputCapBytes()) {
+                return false;
+            }
+            sink.emit(new BuildOutput(request.buildId(), which, chunk, elapsedMs()));
+            return true;
+        }
+
+        /**
+         * A replayed log as output events, in the order it was recorded across both streams. Each
+         * stream is decoded as UTF-8 on its own (a character split across writes waits for its
+         * rest); everything is held until {@link #release}, so the cache result is sent first.
+         */
+        private final class ReplayedOutput {
+            private final java.util.List<Map.Entry<OutputStream, byte[]>> segments = new java.util.ArrayList<>();
+            private final Map<OutputStream, CharsetDecoder> decoders = new java.util.EnumMap<>(OutputStream.class);
+
+            java.io.OutputStream stream(OutputStream which) {
+                decoders.put(which, StandardCharsets.UTF_8.newDecoder()
+                        .onMalformedInput(CodingErrorAction.REPLACE).onUnmappableCharacter(CodingErrorAction.REPLACE));
+                return new java.io.OutputStream() {
+                    @Override
+                    public void write(int b) {
+                        write(new byte[] {(byte) b}, 0, 1);
+                    }
+
+                    @Override
+                    public void write(byte[] b, int off, int len) {
+                        segments.add(Map.entry(which, java.util.Arrays.copyOfRange(b, off, off + len)));
+                    }
+                };
+            }
+
+            void release() {
+                for (Map.Entry<OutputStream, byte[]> segment : segments) {
+                    if (!decode(segment.getKey(), ByteBuffer.wrap(segment.getValue()), false)) {
+                        return;
+                    }
+                }
+                for (OutputStream which : decoders.keySet()) {
+                    if (!decode(which, ByteBuffer.allocate(0), true)) {
+                        return;
+                    }
+                }
+            }
+
+            private boolean decode(OutputStream which, ByteBuffer in, boolean end) {
+                CharsetDecoder decoder = decoders.get(which);
+                CharBuffer out = CharBuffer.allocate(CHUNK_CHARS);
+                boolean more = true;
+                while (more) {
+                    more = decoder.decode(in, out, end).isOverflow();
+                    if (!more && end) {
+                        decoder.flush(out);
+                    }
+                    out.flip();
+                    if (out.hasRemaining()) {
+                        String chunk = out.toString();
+                        if (!emitOutput(which, chunk, chunk.getBytes(StandardCharsets.UTF_8).length)) {
+                            outputCapped.set(true);
+                            return false;
+                        }
+                    }
+                    out.clear();
+                }
+                return true;
+            }
         }
 
         private Map<String, String> environment() {
@@ -222,6 +371,11 @@ public final class BuildExecutor {
     }
 
     private record StepResult(int exitCode, BuildOutcome outcome) {
+    }
+
+    /** What the task cache said of a step: the finished step on a hit, else the step to run and store (null: run uncached). */
+    private record Lookup(StepCache.Step step, StepResult hit) {
+        static final Lookup NONE = new Lookup(null, null);
     }
 
     private static void join(Thread thread) {

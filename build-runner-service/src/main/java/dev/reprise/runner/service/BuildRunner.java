@@ -39,6 +39,7 @@ public class BuildRunner {
     private final MeterRegistry metrics;
     private final String runnerId;
     private final BuildExecutor executor;
+    private final Optional<StepCache> stepCache;
     private final Map<String, RunningBuild> running = new ConcurrentHashMap<>();
     private final CancelledBuilds cancelledEarly = new CancelledBuilds(10_000);
 
@@ -56,7 +57,33 @@ public class BuildRunner {
             metrics.timer("reprise.runner.build.duration", "status", name);
         }
         this.runnerId = config.id().orElseGet(BuildRunner::defaultId);
-        this.executor = new BuildExecutor(config, runnerId);
+        this.stepCache = config.taskCache().enabled() ? Optional.of(openStepCache(config, metrics)) : Optional.empty();
+        this.executor = new BuildExecutor(config, runnerId, stepCache);
+    }
+
+    private static StepCache openStepCache(RunnerConfig config, MeterRegistry metrics) {
+        try {
+            return new StepCache(config.taskCache(), metrics);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("cannot create the task cache directory " + config.taskCache().dir()
+                    + " (set reprise.runner.task-cache.dir, or disable it with reprise.runner.task-cache.enabled=false)", e);
+        }
+    }
+
+    /** Keeps the task cache within its size and age budget. */
+    @Scheduled(every = "${reprise.runner.task-cache.prune-interval:1h}", delay = 1, delayUnit = java.util.concurrent.TimeUnit.MINUTES,
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void pruneStepCache() {
+        stepCache.ifPresent(cache -> {
+            try {
+                var pruned = cache.prune();
+                if (pruned.entries() > 0) {
+                    LOG.infof("Task cache: pruned %d entries (%d bytes)", pruned.entries(), pruned.bytes());
+                }
+            } catch (java.io.IOException | RuntimeException e) {
+                LOG.warnf("Task cache prune failed: %s", e.getMessage());
+            }
+        });
     }
 
     /** Blocks for the build's duration; the caller acknowledges the request afterwards. */

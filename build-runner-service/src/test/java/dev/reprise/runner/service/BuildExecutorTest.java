@@ -208,6 +208,7 @@ class BuildExecutorTest {
             public Duration killGrace() { return Duration.ofSeconds(1); }
             public Duration heartbeatInterval() { return Duration.ofSeconds(5); }
             public Duration heartbeatStaleAfter() { return Duration.ofSeconds(20); }
+            public TaskCache taskCache() { return TestTaskCacheConfig.off(); }
         };
     }
 

@@ -58,6 +58,10 @@ public final class Asciicast {
                 case "dev.reprise.build.step-started.v1" -> List.of(event(t, "m", data.path("name").asText(), json),
                         event(t, "o", "\u001b[1m==> step " + data.path("step").asInt() + ": " + data.path("name").asText()
                                 + "\u001b[0m\r\n", json));
+                case "dev.reprise.build.step-cache.v1" -> "hit".equals(data.path("result").asText())
+                        ? List.of(event(t, "o", "\u001b[1;35m    task cache hit (" + data.path("source").asText()
+                                + "): outputs restored, replaying the step's log\u001b[0m\r\n", json))
+                        : List.of();
                 case "dev.reprise.build.completed.v1" -> List.of(event(t, "o", "\u001b[1m==> " + data.path("status").asText()
                         + (data.hasNonNull("exitCode") ? " (exit " + data.path("exitCode").asInt() + ")" : "")
                         + " in " + data.path("durationMs").asLong() + " ms\u001b[0m\r\n", json));
