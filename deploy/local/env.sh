@@ -24,7 +24,19 @@
 : "${S3_ACCESS_KEY:=reprise}"
 : "${S3_SECRET_KEY:=reprise-secret}"
 
+# Container images (infra.sh's `images`): an OCI registry (plain HTTP) and podman's
+# Docker-Engine-compatible API on a unix socket in the state dir. The state dir is REPRISE_HOME,
+# default <repo>/.reprise as in lib.sh; infra.sh always serves its own socket there, so a
+# DOCKER_HOST set beforehand (another engine) is what the tests then use instead.
+: "${REGISTRY_PORT:=5000}"
+: "${REGISTRY_HOST:=127.0.0.1:${REGISTRY_PORT}}"    # host:port, the prefix of image names
+: "${REGISTRY_URL:=http://${REGISTRY_HOST}}"        # base of the registry's HTTP API (/v2/...)
+: "${DOCKER_HOST:=unix://${REPRISE_HOME:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/.reprise}/run/podman.sock}"
+# Debian bookworm (minbase), built by infra.sh from the apt mirror this machine uses
+: "${REPRISE_BASE_IMAGE:=${REGISTRY_HOST}/reprise/base:bookworm}"
+
 export PG_HOST PG_PORT PG_USER PG_PASSWORD PG_DATABASE \
        REDIS_PORT REDIS_URL \
        KAFKA_PORT KAFKA_CONTROLLER_PORT KAFKA_BOOTSTRAP_SERVERS \
-       S3_PORT S3_ENDPOINT S3_REGION S3_ACCESS_KEY S3_SECRET_KEY
+       S3_PORT S3_ENDPOINT S3_REGION S3_ACCESS_KEY S3_SECRET_KEY \
+       REGISTRY_PORT REGISTRY_HOST REGISTRY_URL DOCKER_HOST REPRISE_BASE_IMAGE

@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # Local infrastructure for development and tests, without Docker: PostgreSQL, Redis, a single-node
-# Kafka broker (KRaft) and an S3 endpoint (s3proxy), all on 127.0.0.1.
+# Kafka broker (KRaft), an S3 endpoint (s3proxy), all on 127.0.0.1, and `images`: an OCI registry
+# on 127.0.0.1 plus podman's Docker-Engine-compatible API on a unix socket (DOCKER_HOST), with a
+# local Debian base image in that registry.
 #
-#   deploy/local/infra.sh up|down|status [postgres|redis|kafka|s3 ...]     (no component = all four)
+#   deploy/local/infra.sh up|down|status [postgres|redis|kafka|s3|images ...]   (no component = all)
 #
 # Addresses come from deploy/local/env.sh (overridable by the environment). State lives under
 # ${REPRISE_HOME:-<repo>/.reprise}: data/ (kept across restarts), logs/, lib/ (downloaded jars),
 # run/ (pid files; a pid file there means "this script started it and owns it").
 #
 # PostgreSQL and Redis are reused when something already answers on their port ("external") and
-# are then never stopped by `down`; Kafka and S3 always belong to this script.
+# are then never stopped by `down`; Kafka and S3 always belong to this script. So does the podman
+# service of `images` (its socket is in run/); a registry already answering on REGISTRY_PORT is
+# reused like an external PostgreSQL.
 # `status` exits 0 when every requested component answers, 3 otherwise.
 # Never prompts: safe with no stdin and CI=true.
 set -euo pipefail
@@ -19,11 +23,13 @@ LOG_PREFIX=infra
 # shellcheck source=lib.sh
 . "$(dirname "$SCRIPT")/lib.sh"
 
-COMPONENTS=(postgres redis kafka s3)
+COMPONENTS=(postgres redis kafka s3 images)
 KAFKA_START_TIMEOUT=90
 S3_START_TIMEOUT=60
 REDIS_START_TIMEOUT=20
 PG_START_TIMEOUT=60
+REGISTRY_START_TIMEOUT=30
+PODMAN_START_TIMEOUT=60
 # slf4j-simple: timestamps in the broker's log; tools only say what went wrong.
 BROKER_LOG_OPTS=(-Dorg.slf4j.simpleLogger.showDateTime=true "-Dorg.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd HH:mm:ss.SSS")
 # Short-lived tool JVMs (storage format, topics): skip the optimising JIT, they run for ~2 s.
@@ -102,9 +108,16 @@ port_of() {
         redis) printf '%s' "$REDIS_PORT" ;;
         kafka) printf '%s' "$KAFKA_PORT" ;;
         s3) printf '%s' "$S3_PORT" ;;
+        images | registry) printf '%s' "$REGISTRY_PORT" ;;
+        podman) ;;   # a unix socket
     esac
 }
-addr_of() { printf '%s:%s' "$HOST" "$(port_of "$1")"; }
+addr_of() {
+    case $1 in
+        podman) printf 'unix://%s' "$PODMAN_SOCK" ;;
+        *) printf '%s:%s' "$HOST" "$(port_of "$1")" ;;
+    esac
+}
 
 # A word that the command line of the component's process contains.
 process_word() {
@@ -113,6 +126,8 @@ process_word() {
         redis) printf 'redis-server' ;;
         kafka) printf 'kafka.Kafka' ;;
         s3) printf 's3proxy' ;;
+        registry) printf 'docker-registry' ;;
+        podman) printf 'podman' ;;
     esac
 }
 
@@ -122,12 +137,18 @@ KAFKA_DIR=$DATA/kafka
 KAFKA_CONF=$KAFKA_DIR/server.properties
 S3_DIR=$DATA/s3
 S3_CONF=$S3_DIR/s3proxy.conf
+# images: two daemons, `registry` and `podman` (the names of their pid files and log files)
+IMAGES_DIR=$DATA/images
+REGISTRY_CONF=$IMAGES_DIR/registry.yml
+PODMAN_SOCK=$RUN/podman.sock
 
 find_lost_pid() {
     case $1 in
         postgres) if [[ -s $PG_DATA_DIR/postmaster.pid ]]; then head -n 1 "$PG_DATA_DIR/postmaster.pid"; fi ;;
         kafka) pgrep -o -f -- "kafka.Kafka $KAFKA_CONF" || true ;;
         s3) pgrep -o -f -- "--properties $S3_CONF" || true ;;
+        registry) pgrep -o -f -- "docker-registry serve $REGISTRY_CONF" || true ;;
+        podman) pgrep -o -f -- "system service --time=0 unix://$PODMAN_SOCK" || true ;;
         redis) ;;  # redis rewrites its own pid file in run/; nothing else identifies it
     esac
 }
@@ -160,10 +181,16 @@ probe_s3() {
 }
 
 # state COMP: sets PID and OWNER (owned | external | empty) and succeeds when COMP answers.
+# STATE_DETAIL: more for the status line (images has two daemons).
 state() {
+    STATE_DETAIL=''
+    if [[ $1 == images ]]; then state_images; return; fi
     if PID=$(owned_pid "$1"); then OWNER=owned; else PID='' OWNER=''; fi
     if "probe_$1"; then
-        if [[ -z $OWNER ]]; then OWNER=external PID=$(listener_pid "$(port_of "$1")"); fi
+        if [[ -z $OWNER ]]; then
+            OWNER=external PID=''
+            if [[ -n $(port_of "$1") ]]; then PID=$(listener_pid "$(port_of "$1")"); fi
+        fi
         return 0
     fi
     return 1
@@ -175,8 +202,10 @@ refresh_state() { state "$1" || die "$1 stopped answering on $(addr_of "$1") rig
 # One line per component, e.g. "kafka     running  127.0.0.1:9092  (pid 1234, owned)".
 print_state() {
     local comp=$1 word=$2 detail=
-    if [[ -n $OWNER ]]; then detail="  (${PID:+pid $PID, }$OWNER${3:+, $3})"; fi
-    printf '%-10s%-9s%s%s\n' "$comp" "$word" "$(addr_of "$comp")" "$detail"
+    if [[ -n $OWNER ]]; then detail="${PID:+pid $PID, }$OWNER"; fi
+    if [[ -n ${STATE_DETAIL:-} ]]; then detail+="${detail:+, }$STATE_DETAIL"; fi
+    if [[ -n $detail && -n ${3:-} ]]; then detail+=", $3"; fi
+    printf '%-10s%-9s%s%s\n' "$comp" "$word" "$(addr_of "$comp")" "${detail:+  ($detail)}"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -452,6 +481,383 @@ up_s3() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# Images: an OCI registry (Debian's docker-registry, CNCF distribution) on HOST:REGISTRY_PORT and
+# podman's Docker-Engine-compatible API on unix://run/podman.sock (DOCKER_HOST in env.sh), with
+# the project's own containers.conf, storage.conf and registries.conf; plus a Debian base image
+# (debootstrap minbase) built once into the registry as BASE_IMAGE.
+# ---------------------------------------------------------------------------------------------
+
+IMAGE_PACKAGES=(docker-registry buildah skopeo busybox-static debootstrap podman runc catatonit)
+CONTAINERS_CONF_FILE=$IMAGES_DIR/containers.conf
+STORAGE_CONF_FILE=$IMAGES_DIR/storage.conf
+REGISTRIES_CONF_FILE=$IMAGES_DIR/registries.conf
+PODMAN_GRAPHROOT=$IMAGES_DIR/storage         # images and containers: kept across restarts
+PODMAN_RUNROOT=$RUN/containers               # runroot and tmp_dir describe running processes:
+PODMAN_TMPDIR=$RUN/libpod                    # reset after a reboot (see reset_podman_run_state)
+CONTAINERS_ENV=(CONTAINERS_CONF="$CONTAINERS_CONF_FILE" CONTAINERS_STORAGE_CONF="$STORAGE_CONF_FILE"
+    CONTAINERS_REGISTRIES_CONF="$REGISTRIES_CONF_FILE")
+BASE_SUITE=bookworm
+BASE_REPO=reprise/base
+BASE_IMAGE=$HOST:$REGISTRY_PORT/$BASE_REPO:$BASE_SUITE
+BASE_DIR=$IMAGES_DIR/base                    # rootfs.tar and the Containerfile: the build context
+BASE_TAR=$BASE_DIR/rootfs.tar
+
+# podman with the project's configuration (the CLI and the service share storage, with locks).
+podman_cmd() { env "${CONTAINERS_ENV[@]}" podman "$@"; }
+
+ensure_image_packages() {
+    local pkg missing=()
+    for pkg in "${IMAGE_PACKAGES[@]}"; do
+        [[ $(dpkg-query -W -f='${db:Status-Abbrev}' "$pkg" 2>/dev/null) == ii* ]] || missing+=("$pkg")
+    done
+    ((${#missing[@]} == 0)) || apt_install "${missing[@]}"
+}
+
+# The registry sends this header on /v2/ (200, or 401 behind auth); other HTTP servers don't.
+probe_registry() {
+    curl -s -o /dev/null -D - -m 2 "http://$HOST:$REGISTRY_PORT/v2/" 2>/dev/null \
+        | grep -qi '^docker-distribution-api-version: *registry/2'
+}
+
+probe_podman() {
+    [[ -S $PODMAN_SOCK && $(curl -s -m 2 --unix-socket "$PODMAN_SOCK" http://d/_ping 2>/dev/null) == OK ]]
+}
+
+# state images: both daemons answer. OWNER is owned when either daemon is ours, else empty; the
+# detail names both (PID stays empty: there are two).
+state_images() {
+    local registry_up=0 podman_up=0 r_pid r_owner parts=()
+    if state registry; then registry_up=1; fi
+    r_pid=$PID r_owner=$OWNER
+    if state podman; then podman_up=1; fi
+    if ((!registry_up && !podman_up)) && [[ -z $r_owner && -z $OWNER ]]; then
+        PID='' OWNER='' STATE_DETAIL=''
+        return 1
+    fi
+    if [[ $r_owner == owned ]]; then
+        parts+=("registry pid $r_pid$( ((registry_up)) || printf ' not answering')")
+    elif ((registry_up)); then
+        parts+=("external registry${r_pid:+ pid $r_pid}")
+    else
+        parts+=("registry down")
+    fi
+    if [[ $OWNER == owned ]]; then
+        parts+=("docker API pid $PID $( ((podman_up)) && printf 'on' || printf 'not answering on') $(addr_of podman)")
+    elif ((podman_up)); then
+        parts+=("docker API on $(addr_of podman) (not started by this script)")
+    else
+        parts+=("docker API down")
+    fi
+    if ((registry_up)) && ! base_image_in_registry; then parts+=("no base image yet"); fi
+    if [[ $r_owner == owned || $OWNER == owned ]]; then OWNER=owned; else OWNER=''; fi
+    PID=''
+    local IFS=,
+    STATE_DETAIL=${parts[*]}
+    STATE_DETAIL=${STATE_DETAIL//,/, }
+    ((registry_up && podman_up))
+}
+
+# Rewritten on every start so that a changed REGISTRY_PORT applies; the blobs are kept.
+# Log level warn: errors only (a pull of a missing tag is one). Every request, with its status,
+# is logged at info: REGISTRY_LOG_LEVEL=info in the environment of `up` overrides the file.
+write_registry_config() {
+    mkdir -p "$IMAGES_DIR/registry"
+    cat >"$REGISTRY_CONF" <<EOF
+# Generated by deploy/local/infra.sh on every start: edit the script, not this file.
+version: 0.1
+log:
+  level: warn
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: "$IMAGES_DIR/registry"
+  delete:
+    enabled: true
+  cache:
+    blobdescriptor: inmemory
+http:
+  addr: "$HOST:$REGISTRY_PORT"
+  # signs upload-session state only; one registry on loopback needs no real secret
+  secret: reprise-local-registry
+EOF
+}
+
+up_registry() {
+    if state registry; then
+        [[ $OWNER == owned ]] || say "images: reusing the registry already answering on $(addr_of registry)${PID:+ (pid $PID)}"
+        return 0
+    fi
+    if [[ $OWNER == owned ]] && ! grep -qF "addr: \"$HOST:$REGISTRY_PORT\"" "$REGISTRY_CONF" 2>/dev/null; then
+        die "images: our registry (pid $PID) serves $(sed -n 's/^ *addr: "\(.*\)"/\1/p' "$REGISTRY_CONF" 2>/dev/null), not $(addr_of registry): run $(show_path "$SCRIPT") down images first"
+    fi
+    if [[ -z $OWNER ]]; then
+        if port_open "$REGISTRY_PORT"; then
+            PID=$(listener_pid "$REGISTRY_PORT")
+            die "images: $(addr_of registry) is taken by a process that is not a registry${PID:+ (pid $PID)}; set REGISTRY_PORT to move ours"
+        fi
+        write_registry_config
+        say "images: starting the registry on $(addr_of registry)"
+        # The registry reads REGISTRY_* variables as configuration: not env.sh's.
+        start_daemon registry "$LOGS/registry.log" env -u REGISTRY_PORT -u REGISTRY_HOST -u REGISTRY_URL \
+            docker-registry serve "$REGISTRY_CONF"
+        PID=$STARTED_PID
+    fi
+    wait_for registry "$REGISTRY_START_TIMEOUT" "$LOGS/registry.log" "$PID" probe_registry
+}
+
+# The storage driver is chosen once, when the storage is created: overlay (about 4x smaller on
+# disk than vfs) if the kernel lets us mount it here, else vfs. The choice is kept next to the
+# storage, which can't switch drivers later.
+storage_driver() {
+    local file=$IMAGES_DIR/storage-driver log=$LOGS/podman-storage.log
+    if [[ -s $file ]]; then cat "$file"; return 0; fi
+    if [[ -d $PODMAN_GRAPHROOT/vfs ]]; then echo vfs >"$file"; cat "$file"; return 0; fi
+    write_storage_config overlay
+    if podman_cmd info >"$log" 2>&1 </dev/null; then
+        echo overlay >"$file"
+    else
+        say "images: overlay storage does not work here (see $(show_path "$log")), using vfs" >&2
+        rm -rf --one-file-system "$PODMAN_GRAPHROOT" "$PODMAN_RUNROOT"
+        echo vfs >"$file"
+    fi
+    cat "$file"
+}
+
+write_storage_config() {
+    cat >"$STORAGE_CONF_FILE" <<EOF
+# Generated by deploy/local/infra.sh on every start: edit the script, not this file.
+[storage]
+driver = "$1"
+graphroot = "$PODMAN_GRAPHROOT"
+runroot = "$PODMAN_RUNROOT"
+
+[storage.options.overlay]
+mountopt = "nodev"
+EOF
+}
+
+# Rewritten on every start. default_ulimits: root can't raise rlimits in this sandbox and podman's
+# defaults ask for more (setrlimit fails); crun fails on hybrid cgroups; no systemd or journald.
+write_containers_config() {
+    local driver
+    mkdir -p "$IMAGES_DIR" "$PODMAN_GRAPHROOT"
+    cat >"$CONTAINERS_CONF_FILE" <<EOF
+# Generated by deploy/local/infra.sh on every start: edit the script, not this file.
+[containers]
+default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
+
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+tmp_dir = "$PODMAN_TMPDIR"
+EOF
+    cat >"$REGISTRIES_CONF_FILE" <<EOF
+# Generated by deploy/local/infra.sh on every start: edit the script, not this file.
+# Only fully qualified image names: nothing is looked up on a public registry.
+unqualified-search-registries = []
+
+# the local registry speaks plain HTTP
+[[registry]]
+location = "$HOST:$REGISTRY_PORT"
+insecure = true
+
+[[registry]]
+location = "localhost:$REGISTRY_PORT"
+insecure = true
+EOF
+    driver=$(storage_driver)   # tried with the two files above
+    write_storage_config "$driver"
+}
+
+# runroot and tmp_dir live in the state dir, not on a tmpfs: after a reboot they still describe
+# the previous boot's containers and mounts, and podman would trust them. Wiped on the first start
+# of each boot, when no podman of ours runs.
+reset_podman_run_state() {
+    local boot file=$RUN/podman.boot-id
+    boot=$(</proc/sys/kernel/random/boot_id)
+    [[ -f $file && $(<"$file") == "$boot" ]] && return 0
+    rm -rf --one-file-system "$PODMAN_RUNROOT" "$PODMAN_TMPDIR"
+    printf '%s\n' "$boot" >"$file"
+}
+
+# A running service only gets the /_ping of `state`; a new one must also answer the Docker API's
+# /version (which takes about a second: podman asks conmon and runc for theirs).
+up_podman() {
+    local version
+    state podman && return 0
+    if [[ -z $OWNER ]]; then
+        # sun_path holds 108 bytes
+        ((${#PODMAN_SOCK} < 100)) || die "images: the socket path $PODMAN_SOCK is too long for a unix socket: use a shorter REPRISE_HOME"
+        reset_podman_run_state
+        write_containers_config
+        rm -f "$PODMAN_SOCK"
+        say "images: starting podman's Docker API on $(addr_of podman)"
+        start_daemon podman "$LOGS/podman.log" env "${CONTAINERS_ENV[@]}" \
+            podman --log-level=info system service --time=0 "unix://$PODMAN_SOCK"
+        PID=$STARTED_PID
+    fi
+    wait_for podman "$PODMAN_START_TIMEOUT" "$LOGS/podman.log" "$PID" probe_podman
+    version=$(curl -s -m 10 --unix-socket "$PODMAN_SOCK" http://d/v1.41/version 2>/dev/null) || true
+    [[ $version == *'"ApiVersion":"1.41"'* ]] \
+        || die "images: $(addr_of podman) answers /_ping but not /v1.41/version as API 1.41: $version"
+}
+
+base_image_in_registry() {
+    local code
+    code=$(curl -s -o /dev/null -m 5 -w '%{http_code}' \
+        -H 'Accept: application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json' \
+        "http://$HOST:$REGISTRY_PORT/v2/$BASE_REPO/manifests/$BASE_SUITE" 2>/dev/null) || true
+    [[ $code == 200 ]]
+}
+
+# The Debian mirror this machine's apt already uses (one-line or deb822 sources).
+debian_mirror() {
+    local f uri
+    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+        [[ -r $f ]] || continue
+        uri=$(awk -v s="$BASE_SUITE" '$1 == "deb" {
+                i = 2
+                if ($2 ~ /^\[/) { while (i < NF && $i !~ /\]$/) i++; i++ }
+                if ($(i + 1) == s) { print $i; exit }
+            }' "$f")
+        if [[ -n $uri ]]; then printf '%s' "${uri%/}"; return 0; fi
+    done
+    for f in /etc/apt/sources.list.d/*.sources; do
+        [[ -r $f ]] || continue
+        uri=$(awk -v s="$BASE_SUITE" 'BEGIN { RS = ""; FS = "\n" }
+            {
+                types = ""; uris = ""; suites = ""; enabled = "yes"
+                for (i = 1; i <= NF; i++) {
+                    if ($i ~ /^[ \t]*#/) continue
+                    k = tolower($i); sub(/:.*/, "", k)
+                    v = $i; sub(/^[^:]*:[ \t]*/, "", v)
+                    if (k == "types") types = v
+                    else if (k == "uris") uris = v
+                    else if (k == "suites") suites = v
+                    else if (k == "enabled") enabled = tolower(v)
+                }
+                if (enabled != "no" && (" " types " ") ~ / deb / && (" " suites " ") ~ (" " s " ")) {
+                    split(uris, u, /[ \t]+/); print u[1]; exit
+                }
+            }' "$f")
+        if [[ -n $uri ]]; then printf '%s' "${uri%/}"; return 0; fi
+    done
+    printf 'http://deb.debian.org/debian'
+}
+
+# Mounts debootstrap made inside DIR (proc, sys, dev), deepest first: never rm -r through them.
+unmount_under() {
+    local target
+    [[ -d $1 ]] || return 0
+    findmnt -rn -o TARGET | awk -v p="$1/" 'index($0, p) == 1' | sort -r | while read -r target; do
+        umount -l "$target" 2>/dev/null || true
+    done
+}
+
+# debootstrap --variant=minbase into a scratch dir, cleaned of caches, packed as BASE_TAR.
+make_base_rootfs() {
+    local mirror rootfs=$BASE_DIR/rootfs log=$LOGS/images-debootstrap.log start=$SECONDS include=()
+    mirror=$(debian_mirror)
+    # an https mirror needs the CA certificates inside the image too
+    if [[ $mirror == https:* ]]; then include=(--include=ca-certificates); fi
+    mkdir -p "$BASE_DIR"
+    unmount_under "$rootfs"
+    rm -rf --one-file-system "$rootfs" "$BASE_TAR.tmp"
+    say "images: debootstrap --variant=minbase $BASE_SUITE from $mirror (about a minute; log $(show_path "$log"))"
+    if ! debootstrap --variant=minbase "${include[@]}" "$BASE_SUITE" "$rootfs" "$mirror" >"$log" 2>&1 </dev/null; then
+        cat "$rootfs/debootstrap/debootstrap.log" >>"$log" 2>/dev/null || true
+        unmount_under "$rootfs"
+        fail_with_log "images: debootstrap failed" "$log"
+    fi
+    unmount_under "$rootfs"
+    # As in Debian's official images: no apt lists or package caches in the layer, and none left
+    # behind by later apt-get runs in images built on it.
+    rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/cache/apt/archives/*.deb \
+        "$rootfs"/var/log/apt/* "$rootfs"/var/log/dpkg.log "$rootfs"/var/log/alternatives.log "$rootfs"/var/log/bootstrap.log
+    mkdir -p "$rootfs/var/lib/apt/lists/partial" "$rootfs/var/cache/apt/archives/partial"
+    cat >"$rootfs/etc/apt/apt.conf.d/docker-clean" <<'EOF'
+DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";
+EOF
+    : >"$rootfs/etc/resolv.conf"   # the host's; containers get their own
+    tar --numeric-owner --xattrs -C "$rootfs" --exclude='./dev/*' --exclude='./proc/*' --exclude='./sys/*' \
+        -cf "$BASE_TAR.tmp" . 2>>"$log" || fail_with_log "images: packing the base rootfs failed" "$log"
+    mv "$BASE_TAR.tmp" "$BASE_TAR"
+    rm -rf --one-file-system "$rootfs"
+    say "images: base rootfs $(show_path "$BASE_TAR") ($(du -m "$BASE_TAR" | cut -f1) MB) in $((SECONDS - start))s"
+}
+
+# Built and pushed once: later runs find the tag in the registry and the rootfs tar on disk.
+ensure_base_image() {
+    local log=$LOGS/images-base.log start
+    if [[ -s $BASE_TAR ]] && base_image_in_registry; then return 0; fi
+    [[ -s $BASE_TAR ]] || make_base_rootfs
+    start=$SECONDS
+    cat >"$BASE_DIR/Containerfile" <<'EOF'
+# Generated by deploy/local/infra.sh: Debian minbase from debootstrap, see rootfs.tar.
+FROM scratch
+ADD rootfs.tar /
+ENV LANG=C.UTF-8
+CMD ["bash"]
+EOF
+    say "images: building $BASE_IMAGE (FROM scratch, ADD rootfs.tar) and pushing it"
+    podman_cmd build --format docker -f "$BASE_DIR/Containerfile" -t "$BASE_IMAGE" "$BASE_DIR" \
+        >"$log" 2>&1 </dev/null || fail_with_log "images: building $BASE_IMAGE failed" "$log"
+    podman_cmd push --tls-verify=false "$BASE_IMAGE" >>"$log" 2>&1 </dev/null \
+        || fail_with_log "images: pushing $BASE_IMAGE to $(addr_of registry) failed" "$log"
+    base_image_in_registry || die "images: $BASE_IMAGE was pushed but the registry does not list it"
+    say "images: $BASE_IMAGE built and pushed in $((SECONDS - start))s"
+}
+
+up_images() {
+    ensure_image_packages
+    up_registry
+    up_podman
+    ensure_base_image
+    state images || die "images: stopped answering right after starting ($STATE_DETAIL)"
+    DETAIL="base $BASE_IMAGE"
+}
+
+# podman stop -a: containers run under conmon, outside the service, and would outlive it.
+stop_podman_containers() {
+    [[ -f $CONTAINERS_CONF_FILE && -d $PODMAN_GRAPHROOT ]] && command -v podman >/dev/null || return 0
+    timeout 120 env "${CONTAINERS_ENV[@]}" podman stop -a -t 5 >"$LOGS/podman-stop.log" 2>&1 </dev/null \
+        || say "images: podman stop -a failed (see $(show_path "$LOGS/podman-stop.log"))"
+}
+
+# Stops the podman service (and its containers) and the registry if they are ours; images,
+# containers and registry blobs stay for the next `up`. An external registry is left alone.
+down_images() {
+    local pid stray
+    STATE_DETAIL=''
+    stop_podman_containers
+    if pid=$(owned_pid podman); then
+        stop_pid podman "$pid" TERM
+        rm -f "$(pidfile podman)"
+        stray=$(find_lost_pid podman)
+        if alive "$stray"; then stop_pid podman "$stray" TERM; fi
+        ! probe_podman || die "images: $(addr_of podman) still answers after stopping pid $pid"
+        rm -f "$PODMAN_SOCK"
+    fi
+    if pid=$(owned_pid registry); then
+        stop_pid registry "$pid" TERM
+        rm -f "$(pidfile registry)"
+        stray=$(find_lost_pid registry)
+        if alive "$stray"; then stop_pid registry "$stray" TERM; fi
+        ! port_open "$REGISTRY_PORT" || die "images: $(addr_of registry) still answers after stopping pid $pid"
+    fi
+    if state images; then
+        print_state images running "left running"
+    else
+        print_state images stopped
+    fi
+}
+
+# ---------------------------------------------------------------------------------------------
 # Actions
 # ---------------------------------------------------------------------------------------------
 
@@ -471,6 +877,8 @@ do_up() {
 do_down() {
     local comp pid sig stray
     for comp in "$@"; do
+        if [[ $comp == images ]]; then down_images; continue; fi
+        STATE_DETAIL=''
         if pid=$(owned_pid "$comp"); then
             # postgres: SIGINT is its "fast" shutdown; SIGTERM would wait for clients to leave
             sig=TERM
@@ -496,6 +904,9 @@ do_status() {
     for comp in "$@"; do
         if state "$comp"; then
             print_state "$comp" running
+        elif [[ $comp == images && -n $OWNER ]]; then
+            print_state "$comp" partial   # one of its two daemons is down: the detail says which
+            rc=3
         elif [[ -n $OWNER ]]; then
             print_state "$comp" starting "not answering yet"
             rc=3

@@ -61,18 +61,21 @@ rotate_log() { if [[ -s $1 ]]; then mv -f "$1" "$1.1"; fi; }
 
 pidfile() { printf '%s/%s.pid' "$RUN" "$1"; }
 
-# start_java_daemon COMP LOG JVM-ARGS...: runs java in the background, detached: setsid gives it
+# start_daemon COMP LOG COMMAND...: runs COMMAND in the background, detached: setsid gives it
 # its own session (a Ctrl-C or the end of the caller's process group doesn't reach it), nohup
 # ignores SIGHUP, stdin is /dev/null and all output goes to LOG, so a caller capturing our output
 # (e.g. $(infra.sh up)) is not kept waiting by the daemon holding its pipe open.
-start_java_daemon() {
+start_daemon() {
     local comp=$1 log=$2
     shift 2
     rotate_log "$log"   # a fresh log: readiness is detected from its contents
-    setsid nohup "$JAVA" "$@" </dev/null >"$log" 2>&1 &
+    setsid nohup "$@" </dev/null >"$log" 2>&1 &
     printf '%s\n' "$!" >"$(pidfile "$comp")"
     STARTED_PID=$!
 }
+
+# start_java_daemon COMP LOG JVM-ARGS...: start_daemon for a JVM.
+start_java_daemon() { start_daemon "$1" "$2" "$JAVA" "${@:3}"; }
 
 # stop_pid COMP PID [SIGNAL]: SIGNAL (default TERM) lets the service shut down cleanly (Kafka
 # finishes its controlled shutdown and flushes its logs); SIGKILL only after STOP_TIMEOUT.
@@ -91,16 +94,18 @@ stop_pid() {
 }
 
 APT_UPDATED=
+# Another checkout's script (or a person) may be running apt at the same moment: wait for its lock.
+APT_OPTS=(-o DPkg::Lock::Timeout=300)
 
 apt_install() {
     local log=$LOGS/apt.log
     ((EUID == 0)) || die "$* is not installed and installing it needs root: apt-get install -y $*"
     if [[ -z $APT_UPDATED ]]; then
         say "apt-get update"
-        apt-get update >"$log" 2>&1 </dev/null || fail_with_log "apt-get update failed" "$log"
+        apt-get "${APT_OPTS[@]}" update >"$log" 2>&1 </dev/null || fail_with_log "apt-get update failed" "$log"
         APT_UPDATED=1
     fi
     say "installing $* (apt-get)"
-    apt-get install -y --no-install-recommends "$@" >>"$log" 2>&1 </dev/null \
+    apt-get "${APT_OPTS[@]}" install -y --no-install-recommends "$@" >>"$log" 2>&1 </dev/null \
         || fail_with_log "apt-get install $* failed" "$log"
 }
