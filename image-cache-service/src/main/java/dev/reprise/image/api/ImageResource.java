@@ -1,0 +1,181 @@
+package dev.reprise.image.api;
+
+import dev.reprise.image.api.ImageRequests.InvalidateRequest;
+import dev.reprise.image.api.ImageRequests.PruneRequest;
+import dev.reprise.image.api.ImageRequests.SetRequest;
+import dev.reprise.image.deps.InvalidDependencyException;
+import dev.reprise.image.service.ImageCache;
+import dev.reprise.image.service.ImageCache.Resolution;
+import dev.reprise.image.store.ImageStore;
+import io.smallrye.mutiny.Uni;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.DefaultValue;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/** Images pre-built per dependency set: list, get, build (waiting or in the background), resolve, delete, invalidate, prune, stats. */
+@Path("/api/v1/images")
+@Produces(MediaType.APPLICATION_JSON)
+public class ImageResource {
+
+    private static final Pattern ID = Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
+    private static final int MAX_PAGE_SIZE = 200;
+
+    private final ImageCache images;
+    private final ImageStore store;
+
+    public ImageResource(ImageCache images, ImageStore store) {
+        this.images = images;
+        this.store = store;
+    }
+
+    /** A page of images, newest first, optionally only those built on {@code baseImage}. */
+    @GET
+    public Uni<Map<String, Object>> list(@QueryParam("page") @DefaultValue("0") int page, @QueryParam("size") @DefaultValue("50") int size,
+            @QueryParam("baseImage") String baseImage) {
+        if (page < 0 || size < 1 || size > MAX_PAGE_SIZE) {
+            throw new InvalidDependencyException("page must be ≥ 0 and size between 1 and " + MAX_PAGE_SIZE);
+        }
+        String base = baseImage == null || baseImage.isBlank() ? null : normalisedBase(baseImage);
+        return store.list(page, size, base).map(p -> {
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("items", p.items().stream().map(row -> ImageView.of(row, false)).toList());
+            body.put("page", page);
+            body.put("size", size);
+            body.put("total", p.total());
+            return body;
+        });
+    }
+
+    @GET
+    @Path("/stats")
+    public Uni<Map<String, Object>> stats() {
+        return images.stats().map(s -> {
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("images", s.images());
+            body.put("completed", s.completed());
+            body.put("building", s.building());
+            body.put("failed", s.failed());
+            body.put("bytes", s.bytes());
+            body.put("hits", s.hits());
+            body.put("averageHits", s.images() == 0 ? 0.0 : (double) s.hits() / s.images());
+            return body;
+        });
+    }
+
+    /** One image with its dependencies, installed versions and build log (growing while it builds). */
+    @GET
+    @Path("/{id}")
+    public Uni<ImageView> get(@PathParam("id") String id) {
+        checkId(id);
+        return store.find(id).map(found -> ImageView.of(found.orElseThrow(() -> notFound(id)), true));
+    }
+
+    /**
+     * Builds the set's image. {@code wait=true} (default) answers when it is built (201, or 200
+     * when it already was) or failed (422 with the log); {@code wait=false} answers 202 at once,
+     * progress then comes as events and through get.
+     */
+    @POST
+    @Consumes(MediaType.APPLICATION_JSON)
+    public Uni<Response> build(String body, @QueryParam("wait") @DefaultValue("true") boolean wait) {
+        SetRequest request = ImageRequests.read(body, SetRequest.class);
+        return images.dependencySet(request.baseImage(), request.dependencies()).flatMap(set -> wait
+                ? images.build(set).map(r -> answer(r, switch (r.result()) {
+                    case "built" -> 201;
+                    case "failed" -> 422;
+                    case "disabled" -> 409;
+                    default -> 200;
+                }, true))
+                : images.resolve(set, true).map(r -> answer(r, r.result().equals("hit") ? 200 : r.result().equals("disabled") ? 409 : 202,
+                        false)));
+    }
+
+    /** The cached image for the set (200, result hit), or a build started (202, result building). */
+    @POST
+    @Path("/resolve")
+    @Consumes(MediaType.APPLICATION_JSON)
+    public Uni<Response> resolve(String body) {
+        SetRequest request = ImageRequests.read(body, SetRequest.class);
+        boolean retry = Boolean.TRUE.equals(request.retryFailed());
+        return images.dependencySet(request.baseImage(), request.dependencies())
+                .flatMap(set -> images.resolve(set, retry).map(r -> answer(r, r.result().equals("building") ? 202 : 200, false)));
+    }
+
+    @DELETE
+    @Path("/{id}")
+    public Uni<Response> delete(@PathParam("id") String id) {
+        checkId(id);
+        return images.delete(id).map(deleted -> {
+            if (!deleted) {
+                throw notFound(id);
+            }
+            return Response.noContent().build();
+        });
+    }
+
+    /** Removes every image built on a base image (e.g. after the base was rebuilt). */
+    @POST
+    @Path("/invalidate")
+    @Consumes(MediaType.APPLICATION_JSON)
+    public Uni<Map<String, Object>> invalidate(String body) {
+        InvalidateRequest request = ImageRequests.read(body, InvalidateRequest.class);
+        if (request.baseImage() == null || request.baseImage().isBlank()) {
+            throw new InvalidDependencyException("baseImage is required: the image whose derived images to remove");
+        }
+        return images.invalidateBase(request.baseImage()).map(n -> Map.<String, Object>of("removed", n));
+    }
+
+    /** Removes images unused for {@code unusedDays} and the least used above {@code maxCount} (defaults: configured). */
+    @POST
+    @Path("/prune")
+    @Consumes(MediaType.APPLICATION_JSON)
+    public Uni<Map<String, Object>> prune(String body, @QueryParam("dryRun") @DefaultValue("false") boolean dryRun) {
+        PruneRequest request = body == null || body.isBlank() ? new PruneRequest(null, null) : ImageRequests.read(body, PruneRequest.class);
+        int days = request.unusedDays() == null ? images.defaultPruneDays() : request.unusedDays();
+        int max = request.maxCount() == null ? images.defaultMaxImages() : request.maxCount();
+        if (days < 0 || max < 0) {
+            throw new InvalidDependencyException("unusedDays and maxCount must be ≥ 0");
+        }
+        return images.prune(days, max).map(n -> Map.<String, Object>of("removed", n, "unusedDays", days, "maxCount", max));
+    }
+
+    private static Response answer(Resolution resolution, int status, boolean withLog) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("result", resolution.result());
+        body.put("baseImage", resolution.baseImage());
+        if (resolution.image() != null) {
+            body.put("image", ImageView.of(resolution.image(), withLog || resolution.result().equals("failed")));
+        }
+        return Response.status(status).entity(body).type(MediaType.APPLICATION_JSON).build();
+    }
+
+    private static String normalisedBase(String baseImage) {
+        try {
+            return dev.reprise.image.registry.ImageReference.parse(baseImage).toString();
+        } catch (IllegalArgumentException e) {
+            throw new InvalidDependencyException(e.getMessage());
+        }
+    }
+
+    private static void checkId(String id) {
+        if (!ID.matcher(id).matches()) {
+            throw new InvalidDependencyException("'" + id + "' is not an image id (a UUID)");
+        }
+    }
+
+    private static ImageCache.NotFoundException notFound(String id) {
+        return new ImageCache.NotFoundException("no image " + id);
+    }
+
+}
