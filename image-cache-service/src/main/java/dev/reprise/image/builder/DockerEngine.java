@@ -107,6 +107,7 @@ public class DockerEngine {
 
     /** Runs {@code command} in a new container of {@code image} (no network needed, removed afterwards). */
     public Ran run(String image, List<String> command, Duration timeout) throws InterruptedException {
+        pullIfMissing(image, timeout);
         String id = docker.createContainerCmd(image).withCmd(command)
                 .withHostConfig(HostConfig.newHostConfig().withPrivileged(false).withMemory(512L << 20)).exec().getId();
         try {
@@ -123,6 +124,22 @@ public class DockerEngine {
             return new Ran(exit == null ? -1 : exit, output.toString(StandardCharsets.UTF_8));
         } finally {
             removeContainer(id);
+        }
+    }
+
+    /**
+     * Pulls {@code image} unless the engine has it. A reference pinned by digest is pulled even
+     * after a local build and push: podman records the local digest, not the registry's.
+     */
+    public void pullIfMissing(String image, Duration timeout) throws InterruptedException {
+        try {
+            docker.inspectImageCmd(image).exec();
+            return;
+        } catch (NotFoundException e) {
+            // pull it
+        }
+        if (!docker.pullImageCmd(image).start().awaitCompletion(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new IllegalStateException("pulling " + image + " did not finish within " + timeout);
         }
     }
 

@@ -83,7 +83,8 @@ public class ImageBuilder {
                 try {
                     build(id, set);
                     done.complete(store.find(id).await().atMost(DB).orElse(null));
-                } catch (RuntimeException e) {
+                } catch (Throwable e) {
+                    LOG.errorf(e, "Image %s: the builder failed", id);
                     done.completeExceptionally(e);
                 } finally {
                     inFlight.remove(id);
@@ -128,7 +129,7 @@ public class ImageBuilder {
             publish(set.hash(), id, log.seq(), new ImageBuilt(id, set.hash(), row.reference(), manifest.digest(), manifest.sizeBytes(), ms));
             count("success", start);
             LOG.infof("Image %s built in %d ms: %s@%s", id, ms, target.name(), manifest.digest());
-        } catch (Exception e) {
+        } catch (Exception | LinkageError e) {
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
             }

@@ -104,8 +104,17 @@ public class ImageCache {
             ImageRow row = found.get();
             switch (row.status()) {
                 case ImageRow.COMPLETED -> {
-                    count("hit");
-                    return store.recordHit(row.id()).replaceWith(new Resolution("hit", row, set.baseImage()));
+                    return inRegistry(row).flatMap(present -> {
+                        if (!present) {
+                            // Never answer with an image nobody can pull: forget it and build it again.
+                            LOG.warnf("Image %s is no longer in the registry (%s); rebuilding it", row.id(), row.pinnedReference());
+                            count("miss");
+                            return store.delete(row.id()).flatMap(gone -> startBuild(set))
+                                    .map(rebuilt -> new Resolution("building", rebuilt, set.baseImage()));
+                        }
+                        count("hit");
+                        return store.recordHit(row.id()).replaceWith(new Resolution("hit", row, set.baseImage()));
+                    });
                 }
                 case ImageRow.FAILED -> {
                     if (!retryFailed) {
@@ -123,6 +132,16 @@ public class ImageCache {
                     }
                     return Uni.createFrom().item(new Resolution("building", row, set.baseImage()));
                 }
+            }
+        });
+    }
+
+    private Uni<Boolean> inRegistry(ImageRow row) {
+        return blocking(() -> {
+            try {
+                return registry.manifest(ImageReference.parse(row.pinnedReference())).isPresent();
+            } catch (IOException e) {
+                throw new UnavailableException("the registry could not be asked for " + row.pinnedReference() + ": " + e.getMessage());
             }
         });
     }

@@ -101,9 +101,9 @@ public class ImageStore {
 
     public Uni<Void> completed(String id, String digest, long sizeBytes, String metadataJson) {
         return pool.preparedQuery("""
-                UPDATE images SET status = 'COMPLETED', registry_digest = $2, size_bytes = $3, metadata = $4::jsonb,
+                UPDATE images SET status = 'COMPLETED', registry_digest = $2, size_bytes = $3, metadata = $4,
                        build_finished_at = now(), heartbeat_at = NULL, last_used_at = now()
-                WHERE id = $1""").execute(Tuple.of(id, digest, sizeBytes, metadataJson)).replaceWithVoid();
+                WHERE id = $1""").execute(Tuple.of(id, digest, sizeBytes, new io.vertx.core.json.JsonObject(metadataJson))).replaceWithVoid();
     }
 
     public Uni<Void> failed(String id, String reason) {
@@ -159,9 +159,8 @@ public class ImageStore {
                     SELECT id, row_number() OVER (ORDER BY cache_hits DESC, COALESCE(last_used_at, created_at) DESC, id) AS rank,
                            COALESCE(last_used_at, created_at) AS used
                     FROM images WHERE status IN ('COMPLETED', 'FAILED'))
-                SELECT """ + COLUMNS + """
-                 FROM images WHERE id IN (SELECT id FROM ranked
-                    WHERE rank > $2 OR ($1 > 0 AND used < now() - make_interval(days => $1)))""")
+                """ + "SELECT " + COLUMNS + " FROM images WHERE id IN (SELECT id FROM ranked"
+                + " WHERE rank > $2 OR ($1 > 0 AND used < now() - make_interval(days => $1)))")
                 .execute(Tuple.of(unusedDays, maxCount)).flatMap(this::withDependencies);
     }
 
