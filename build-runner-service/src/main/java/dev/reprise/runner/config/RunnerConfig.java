@@ -86,4 +86,54 @@ public interface RunnerConfig {
         @WithDefault("30d")
         Duration maxAge();
     }
+
+    /** The container executor: builds run in an image pre-built for their dependency set. */
+    Container container();
+
+    /** Where and how builds run in containers. */
+    interface Container {
+
+        /** auto: builds whose checkout has the spec file run in a container; always: every build; never: none. */
+        @WithDefault("auto")
+        Mode mode();
+
+        /** The Docker Engine API (a Docker daemon, or podman's compatible service). */
+        @WithDefault("unix:///var/run/docker.sock")
+        String dockerHost();
+
+        /** The image-cache service that resolves a dependency set to an image; unset: always the default image. */
+        Optional<URI> imageCacheUrl();
+
+        /** The image of a build that declares no dependencies, and the fallback. */
+        @WithDefault("127.0.0.1:5000/reprise/base:bookworm")
+        String defaultImage();
+
+        /** The build's image spec in the checkout: {"baseImage": …, "dependencies": [{"type","name","version"}…]}. */
+        @WithDefault(".reprise/image.json")
+        String specFile();
+
+        /** On a miss, wait for the image to be built, or run at once in the default image. */
+        @WithDefault("wait")
+        OnMiss onMiss();
+
+        /** The longest a build waits for its image. */
+        @WithDefault("15m")
+        Duration waitTimeout();
+
+        /** CPUs a build container may use. */
+        @WithDefault("2")
+        double cpus();
+
+        /** Memory a build container may use, in bytes (no swap beyond it). */
+        @WithDefault("4294967296")
+        long memoryBytes();
+
+        /** Processes a build container may run at once. */
+        @WithDefault("4096")
+        long pidsLimit();
+
+        enum Mode { AUTO, ALWAYS, NEVER }
+
+        enum OnMiss { WAIT, BASE }
+    }
 }

@@ -11,6 +11,8 @@ import dev.reprise.events.StepCacheResult;
 import dev.reprise.events.StepFinished;
 import dev.reprise.events.StepStarted;
 import dev.reprise.runner.config.RunnerConfig;
+import dev.reprise.runner.container.ContainerExecutor;
+import dev.reprise.runner.container.ImageResolver;
 import dev.reprise.taskcache.TaskCache;
 import dev.reprise.taskcache.TerminalLog;
 import java.io.IOException;
@@ -52,15 +54,21 @@ public final class BuildExecutor {
     private final RunnerConfig config;
     private final String runnerId;
     private final Optional<StepCache> stepCache;
+    private final Optional<ContainerExecutor> containers;
 
     public BuildExecutor(RunnerConfig config, String runnerId) {
         this(config, runnerId, Optional.empty());
     }
 
     public BuildExecutor(RunnerConfig config, String runnerId, Optional<StepCache> stepCache) {
+        this(config, runnerId, stepCache, Optional.empty());
+    }
+
+    public BuildExecutor(RunnerConfig config, String runnerId, Optional<StepCache> stepCache, Optional<ContainerExecutor> containers) {
         this.config = config;
         this.runnerId = runnerId;
         this.stepCache = stepCache;
+        this.containers = containers;
     }
 
     /** The wall-clock limit for a request: its own if given, never above the runner's maximum. */
@@ -105,6 +113,8 @@ public final class BuildExecutor {
         private final AtomicLong outputBytes = new AtomicLong();
         private final AtomicBoolean outputCapped = new AtomicBoolean();
         private final Object outputOrder = new Object();
+        /** The image the build step runs in (pinned by digest); null: on the host. */
+        private String image;
         private final Path workspace;
         private final Map<String, String> env;
 
@@ -136,7 +146,14 @@ public final class BuildExecutor {
             if (checkout.exitCode != 0) {
                 return fail(checkout.exitCode, "checkout of " + request.commitSha() + " failed");
             }
-            StepResult build = step(2, "build", true, command);
+            int buildStep = 2;
+            if (containers.isPresent() && containers.get().appliesTo(workspace)) {
+                StepResult image = imageStep(buildStep++);
+                if (image.outcome != null) {
+                    return image.outcome;
+                }
+            }
+            StepResult build = step(buildStep, "build", true, command);
             if (build.outcome != null) {
                 return build.outcome;
             }
@@ -156,10 +173,12 @@ public final class BuildExecutor {
             if (cached != null) {
                 cached.beforeRun();
             }
-            ProcessTree tree = ProcessTree.start(command, workspace, env);
+            StepProcess tree = image != null && cacheable
+                    ? containers.orElseThrow().start(image, request.buildId(), command, workspace, env)
+                    : ProcessTree.start(command, workspace, env);
             handle.running(tree);
-            Thread out = pump(tree.process().getInputStream(), OutputStream.STDOUT, tree, cached);
-            Thread err = pump(tree.process().getErrorStream(), OutputStream.STDERR, tree, cached);
+            Thread out = pump(tree.stdout(), OutputStream.STDOUT, tree, cached);
+            Thread err = pump(tree.stderr(), OutputStream.STDERR, tree, cached);
             boolean exited;
             try {
                 exited = tree.waitFor(Duration.ofNanos(deadlineNanos - System.nanoTime()));
@@ -175,12 +194,53 @@ public final class BuildExecutor {
             }
             join(out);
             join(err);
-            int exitCode = exited ? tree.process().exitValue() : -1;
+            int exitCode = exited ? tree.exitCode() : -1;
+            tree.close();
             long durationMs = (System.nanoTime() - stepStart) / 1_000_000;
             if (cached != null && exited && !handle.cancelled() && !outputCapped.get()) {
                 cached.store(exitCode, durationMs);
             }
             return finish(number, name, exitCode, durationMs, exited);
+        }
+
+        /**
+         * Finds the build's image (the image-cache service's answer for the checkout's spec) and
+         * pulls it; its progress is the step's output. A spec the service refuses fails the build.
+         */
+        private StepResult imageStep(int number) {
+            long stepStart = System.nanoTime();
+            sink.emit(new StepStarted(request.buildId(), number, "image", elapsedMs()));
+            ContainerExecutor executor = containers.orElseThrow();
+            java.util.function.Consumer<String> progress = line -> emitOutput(OutputStream.STDOUT, "reprise: " + line + "\n",
+                    line.length() + 10);
+            String bypass = request.env() == null ? null : request.env().get("NO_CACHE");
+            Duration left = Duration.ofNanos(deadlineNanos - System.nanoTime());
+            int exitCode = 0;
+            String failure = null;
+            try {
+                ImageResolver.Resolved resolved = executor.resolver().resolve(workspace,
+                        bypass != null && !bypass.isBlank() && !bypass.equals("0") && !bypass.equalsIgnoreCase("false"), left, progress);
+                long pullStart = System.nanoTime();
+                executor.pull(resolved.image(), Duration.ofNanos(deadlineNanos - System.nanoTime()));
+                progress.accept("image ready in " + (System.nanoTime() - pullStart) / 1_000_000 + " ms: " + resolved.image());
+                image = resolved.image();
+                // Part of the step's task key and visible to the build.
+                env.put("REPRISE_IMAGE", image);
+            } catch (ImageResolver.ImageException | RuntimeException e) {
+                failure = e.getMessage();
+                exitCode = 1;
+                emitOutput(OutputStream.STDERR, "reprise: " + failure + "\n", failure.length() + 10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                failure = "interrupted while resolving the build's image";
+                exitCode = 1;
+            }
+            long durationMs = (System.nanoTime() - stepStart) / 1_000_000;
+            StepResult result = finish(number, "image", exitCode, durationMs, true);
+            if (result.outcome() == null && failure != null) {
+                return new StepResult(exitCode, fail(null, "image: " + failure));
+            }
+            return result;
         }
 
         /**
@@ -239,7 +299,7 @@ public final class BuildExecutor {
             return new StepResult(exitCode, stopped);
         }
 
-        private Thread pump(InputStream stream, OutputStream which, ProcessTree tree, StepCache.Step cached) {
+        private Thread pump(InputStream stream, OutputStream which, StepProcess tree, StepCache.Step cached) {
             Thread thread = new Thread(() -> {
                 char[] buffer = new char[CHUNK_CHARS];
                 try (Reader reader = new InputStreamReader(stream, StandardCharsets.UTF_8)) {

@@ -58,7 +58,9 @@ public class BuildRunner {
         }
         this.runnerId = config.id().orElseGet(BuildRunner::defaultId);
         this.stepCache = config.taskCache().enabled() ? Optional.of(openStepCache(config, metrics)) : Optional.empty();
-        this.executor = new BuildExecutor(config, runnerId, stepCache);
+        Optional<dev.reprise.runner.container.ContainerExecutor> containers = config.container().mode() == RunnerConfig.Container.Mode.NEVER
+                ? Optional.empty() : Optional.of(new dev.reprise.runner.container.ContainerExecutor(config.container()));
+        this.executor = new BuildExecutor(config, runnerId, stepCache, containers);
     }
 
     private static StepCache openStepCache(RunnerConfig config, MeterRegistry metrics) {

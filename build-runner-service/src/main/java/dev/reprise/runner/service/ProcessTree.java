@@ -11,7 +11,7 @@ import java.util.concurrent.TimeUnit;
  * A command started in its own session and process group ({@code setsid}), so that stopping it
  * stops everything it started, including grandchildren that outlive their parents.
  */
-public final class ProcessTree {
+public final class ProcessTree implements StepProcess {
 
     private final Process process;
 
@@ -33,7 +33,27 @@ public final class ProcessTree {
         return process;
     }
 
-    /** Waits up to {@code timeout}; true when the command exited. */
+    @Override
+    public java.io.InputStream stdout() {
+        return process.getInputStream();
+    }
+
+    @Override
+    public java.io.InputStream stderr() {
+        return process.getErrorStream();
+    }
+
+    @Override
+    public int exitCode() {
+        return process.exitValue();
+    }
+
+    @Override
+    public void close() {
+        // kill(ZERO) already ran when the command exited; nothing else is held.
+    }
+
+    @Override
     public boolean waitFor(Duration timeout) throws InterruptedException {
         return process.waitFor(Math.max(0, timeout.toMillis()), TimeUnit.MILLISECONDS);
     }
@@ -42,6 +62,7 @@ public final class ProcessTree {
      * SIGTERM to the whole process group, SIGKILL after {@code grace}; descendants that left the
      * group are killed through the process tree as well.
      */
+    @Override
     public void kill(Duration grace) {
         // setsid exec'd bash in place, so the group id is our child's pid.
         long group = process.pid();

@@ -7,7 +7,7 @@ public final class RunningBuild {
 
     private final String buildId;
     private final Duration killGrace;
-    private volatile ProcessTree current;
+    private volatile StepProcess current;
     private volatile String cancelReason;
     private volatile boolean aborted;
 
@@ -23,7 +23,7 @@ public final class RunningBuild {
     /** Marks the build cancelled and kills whatever step is running. */
     public void cancel(String reason) {
         cancelReason = reason == null || reason.isBlank() ? "cancelled" : reason;
-        ProcessTree running = current;
+        StepProcess running = current;
         if (running != null) {
             running.kill(killGrace);
         }
@@ -47,7 +47,7 @@ public final class RunningBuild {
         return cancelReason;
     }
 
-    void running(ProcessTree tree) {
+    void running(StepProcess tree) {
         current = tree;
         if (cancelled()) {
             tree.kill(killGrace);

@@ -241,6 +241,7 @@ class StepCacheExecutorTest {
             public Duration heartbeatInterval() { return Duration.ofSeconds(5); }
             public Duration heartbeatStaleAfter() { return Duration.ofSeconds(20); }
             public TaskCache taskCache() { return TestTaskCacheConfig.off(); }
+            public Container container() { return null; }
         };
     }
 }
