@@ -47,6 +47,18 @@ DASHBOARDS = {
         ("timeseries", "Entries and blobs", [f"sum(reprise_cache_entries{{{ARTIFACT_STORE}}})", "sum(reprise_artifact_blobs)"], "short"),
         ("timeseries", "Evictions by reason (1 h)", [f"sum by (reason) (increase(reprise_cache_evictions_total{{{ARTIFACT_STORE}}}[1h]))"], "short"),
     ]),
+    "reprise-images": ("Reprise: image cache", [
+        ("stat", "Images stored", ["sum(reprise_image_stored_images)"], "short"),
+        ("stat", "Image bytes stored", ["sum(reprise_image_stored_bytes)"], "bytes"),
+        ("stat", "Image hit rate (1 h)", ['sum(increase(reprise_image_resolves_total{result="hit"}[1h]))'
+                                         " / clamp_min(sum(increase(reprise_image_resolves_total[1h])), 1e-9)"], "percentunit"),
+        ("timeseries", "Resolves by result", ["sum by (result) (rate(reprise_image_resolves_total[5m]))"], "reqps"),
+        ("timeseries", "Image builds by result (1 h)", ["sum by (result) (increase(reprise_image_builds_total[1h]))"], "short"),
+        ("timeseries", "Image build time (average, 1 h)", ["sum(rate(reprise_image_build_duration_seconds_sum[1h]))"
+                                                          " / clamp_min(sum(rate(reprise_image_build_duration_seconds_count[1h])), 1e-9)"], "s"),
+        ("timeseries", "Longest image build", ["max by (result) (reprise_image_build_duration_seconds_max)"], "s"),
+        ("timeseries", "Build steps by task-cache result (1 h)", ["sum by (result) (increase(reprise_runner_step_cache_total[1h]))"], "short"),
+    ]),
     "reprise-redis-cache": ("Reprise: Redis cache layer", [
         ("timeseries", "Lookups by cache and result", ["sum by (service, cache, result) (rate(reprise_redis_cache_requests_total[5m]))"], "reqps"),
         ("timeseries", "Hit ratio by cache", ['sum by (cache) (rate(reprise_redis_cache_requests_total{result="hit"}[5m]))'
