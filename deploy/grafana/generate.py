@@ -28,6 +28,8 @@ DASHBOARDS = {
     "reprise-replay": ("Reprise: record and replay", [
         ("timeseries", "Replays per second", ["sum(rate(reprise_replay_replays_total[5m]))"], "reqps"),
         ("timeseries", "Open WebSockets (live and replay)", ["sum by (service) (http_server_websocket_connections_seconds_active_count)"], "short"),
+        ("timeseries", "Live delay, runner to WebSocket, p50 / p99", ["histogram_quantile(0.5, sum by (le) (rate(reprise_live_delay_seconds_bucket[1h])))",
+                                                                    "histogram_quantile(0.99, sum by (le) (rate(reprise_live_delay_seconds_bucket[1h])))"], "s"),
         ("timeseries", "Replay errors (10 min)", ["sum by (reason) (increase(reprise_replay_errors_total[10m]))"], "short"),
         ("timeseries", "Recordings stored (1 h)", ["sum by (status) (increase(reprise_recordings_stored_total[1h]))"], "short"),
         ("timeseries", "Entries per store", ["sum by (store) (reprise_cache_entries)"], "short"),

@@ -258,9 +258,22 @@ public final class LocalCache {
         return new long[] {all.size(), bytes};
     }
 
-    /** Runs {@code update} on the stats file under an exclusive lock (several processes count at once). */
+    /** One monitor per stats file in this JVM: a file lock excludes other processes, not other threads. */
+    private static final java.util.concurrent.ConcurrentHashMap<Path, Object> STATS_MONITORS = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * Runs {@code update} on the stats file under an exclusive lock (several processes count at
+     * once); threads of one process (a runner's concurrent builds) take turns first, because a
+     * second lock on the same file from the same JVM throws OverlappingFileLockException.
+     */
     public CacheStats updateStats(java.util.function.UnaryOperator<CacheStats> update) throws IOException {
-        Path file = root.resolve("stats.json");
+        Path file = root.resolve("stats.json").toAbsolutePath().normalize();
+        synchronized (STATS_MONITORS.computeIfAbsent(file, f -> new Object())) {
+            return updateStatsLocked(file, update);
+        }
+    }
+
+    private static CacheStats updateStatsLocked(Path file, java.util.function.UnaryOperator<CacheStats> update) throws IOException {
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
                 FileLock ignored = channel.lock()) {
             java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocate((int) channel.size());

@@ -94,6 +94,26 @@ class LocalCacheTest {
     }
 
     @Test
+    void threadsOfOneProcessCountingAtOnceLoseNoCount() throws Exception {
+        // Two caches on one directory, as a runner's concurrent builds have: one file lock per JVM
+        // would throw OverlappingFileLockException without the in-process turn-taking.
+        Path root = temp.resolve("cache");
+        List<LocalCache> caches = List.of(new LocalCache(root), new LocalCache(root));
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+        List<java.util.concurrent.Future<?>> done = new java.util.ArrayList<>();
+        for (int i = 0; i < 400; i++) {
+            LocalCache cache = caches.get(i % 2);
+            done.add(pool.submit(() -> cache.updateStats(s -> s.hit(1))));
+        }
+        for (java.util.concurrent.Future<?> f : done) {
+            f.get(30, java.util.concurrent.TimeUnit.SECONDS);
+        }
+        pool.shutdown();
+
+        assertThat(caches.get(0).updateStats(s -> s).hits()).isEqualTo(400);
+    }
+
+    @Test
     void aFlippedByteIsFoundByVerifyAndIsAMiss() throws Exception {
         Path work = Files.createDirectories(temp.resolve("work"));
         Files.writeString(work.resolve("a.txt"), "the output");

@@ -89,8 +89,10 @@ public final class BuildExecutor {
         BuildOutcome outcome;
         try {
             outcome = build.run();
-        } catch (IOException | UncheckedIOException e) {
-            outcome = new BuildOutcome(BuildStatus.FAILURE, null, build.elapsedMs(), "runner error: " + e.getMessage());
+        } catch (IOException | RuntimeException e) {
+            // Whatever went wrong, the build ends reported (failed, with the reason) and the runner goes on.
+            LOG.errorf(e, "Build %s: runner error", request.buildId());
+            outcome = new BuildOutcome(BuildStatus.FAILURE, null, build.elapsedMs(), "runner error: " + e);
         } finally {
             try {
                 deleteRecursively(build.workspace);

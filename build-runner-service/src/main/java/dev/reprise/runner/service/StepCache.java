@@ -122,8 +122,8 @@ public final class StepCache {
             }
             try {
                 return cache.store(task, key(), before, exitCode, runMs, log.toByteArray());
-            } catch (IOException | UncheckedIOException e) {
-                LOG.warnf("Could not store the step's outputs in the task cache (%s); the build is unaffected", e.getMessage());
+            } catch (IOException | RuntimeException e) {
+                LOG.warnf("Could not store the step's outputs in the task cache (%s); the build is unaffected", e.toString());
                 return false;
             }
         }

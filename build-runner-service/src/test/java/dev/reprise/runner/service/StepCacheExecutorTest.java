@@ -73,6 +73,24 @@ class StepCacheExecutorTest {
     }
 
     @Test
+    void concurrentBuildsShareOneCacheWithoutFailing() throws Exception {
+        String sha = repository("echo concurrent; sleep 0.2");
+        String other = repo.commitBuildScript(counted("echo other; sleep 0.2"));
+        List<java.util.concurrent.CompletableFuture<List<BuildEvent>>> builds = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            String commit = i % 2 == 0 ? sha : other;
+            builds.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> build(commit, false)));
+        }
+
+        for (var build : builds) {
+            List<BuildEvent> events = build.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(finished(events).exitCode()).isZero();
+            assertThat(cacheResult(events).result()).isIn("hit", "miss");
+        }
+        assertThat(cacheResult(build(sha, false)).result()).isEqualTo("hit");
+    }
+
+    @Test
     void aMissStoresWhatTheStepProducedNotItsInputsNorToolCaches() throws Exception {
         String sha = repository("mkdir -p out .m2/repository; printf 'bytes\\001\\002' > out/bin; chmod 755 out/bin;"
                 + " echo jar > .m2/repository/dep.jar; echo built");

@@ -39,6 +39,7 @@ import org.jboss.logging.Logger;
  * and to the image's row, so a client polling the image sees the log grow.
  */
 @ApplicationScoped
+@io.quarkus.runtime.Startup // its meters exist from the start, at zero, so dashboards and alerts see series before a build
 public class ImageBuilder {
 
     private static final Logger LOG = Logger.getLogger(ImageBuilder.class);

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.reprise.events.BuildCompleted;
 import dev.reprise.events.EventTypes;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Multi;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -31,13 +33,17 @@ public class LiveBuilds {
     private final ObjectMapper json;
     private final Duration keepCompleted;
     private final Duration idle;
+    /** From the event's creation at the runner to its arrival here, where sockets get it at once. */
+    private final Timer liveDelay;
 
-    public LiveBuilds(ObjectMapper json,
+    public LiveBuilds(ObjectMapper json, MeterRegistry metrics,
             @ConfigProperty(name = "reprise.live.keep-completed", defaultValue = "10m") Duration keepCompleted,
             @ConfigProperty(name = "reprise.live.idle", defaultValue = "2h") Duration idle) {
         this.json = json;
         this.keepCompleted = keepCompleted;
         this.idle = idle;
+        this.liveDelay = Timer.builder("reprise.live.delay")
+                .description("Runner event time to its delivery to live WebSocket streams (through Kafka)").register(metrics);
     }
 
     /** The build's messages from the first, then live ones; completes after BuildCompleted. */
@@ -59,10 +65,26 @@ public class LiveBuilds {
             JsonNode event = json.readTree(record.value());
             long seq = event.path("seq").asLong(0);
             if (seq > 0) {
+                recordDelay(event.path("time").asText(null));
                 stream(record.key()).accept(seq, record.value(), COMPLETED.equals(event.path("type").asText()));
             }
         } catch (IOException e) {
             LOG.warnf("Skipped an unreadable build event at %s-%d@%d", record.topic(), record.partition(), record.offset());
+        }
+    }
+
+    private void recordDelay(String time) {
+        if (time == null) {
+            return;
+        }
+        try {
+            long ms = System.currentTimeMillis() - java.time.Instant.parse(time).toEpochMilli();
+            // A redelivery after a restart or rebalance is not live delivery: keep it out of the latency.
+            if (ms >= 0 && ms < Duration.ofMinutes(5).toMillis()) {
+                liveDelay.record(Duration.ofMillis(ms));
+            }
+        } catch (java.time.format.DateTimeParseException e) {
+            // an event without a readable time is still delivered, just not measured
         }
     }
 

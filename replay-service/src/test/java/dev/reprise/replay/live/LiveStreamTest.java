@@ -41,6 +41,8 @@ class LiveStreamTest {
     String bootstrap;
     @Inject
     ObjectMapper json;
+    @Inject
+    io.micrometer.core.instrument.MeterRegistry metrics;
 
     private TestKafkaProducer producer;
     private final String buildId = UUID.randomUUID().toString();
@@ -57,6 +59,7 @@ class LiveStreamTest {
 
     @Test
     void aClientGetsTheBacklogThenLiveEventsOnceEachInOrderThenANormalClose() throws Exception {
+        long delaysBefore = metrics.timer("reprise.live.delay").count();
         List<String> sent = new ArrayList<>();
         sent.add(publish(1, new BuildStarted(buildId, "k", "runner", Instant.now(), "dev", "file:///r", "a".repeat(40), "make")));
         sent.add(publish(2, new BuildOutput(buildId, OutputStream.STDOUT, "one\n", 5)));
@@ -69,6 +72,10 @@ class LiveStreamTest {
 
         assertThat(client.awaitClose(Duration.ofSeconds(20))).isEqualTo(1000);
         assertThat(client.messages()).as("exactly the published bytes, once, in order").isEqualTo(sent);
+        // Every event read (the redelivery too) is timed from its creation: just now, so well under a minute.
+        io.micrometer.core.instrument.Timer delay = metrics.timer("reprise.live.delay");
+        assertThat(delay.count() - delaysBefore).isGreaterThanOrEqualTo(4);
+        assertThat(delay.max(java.util.concurrent.TimeUnit.SECONDS)).isLessThan(60);
     }
 
     @Test
