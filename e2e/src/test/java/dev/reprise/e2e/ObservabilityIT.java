@@ -98,8 +98,12 @@ class ObservabilityIT {
 
     /** A build that misses, then the same request hitting and replaying. */
     private static void demo() throws Exception {
-        TestGitRepo repo = TestGitRepo.withBuildScript("echo observable");
-        Builds.recorded(repo.url(), "./build.sh", Map.of());
+        // Followed live (the live-delay histogram times what a waiting client gets); the sleep lets it connect first.
+        TestGitRepo repo = TestGitRepo.withBuildScript("sleep 2; echo observable");
+        JsonNode live = Builds.live(repo.url(), "./build.sh", Map.of());
+        dev.reprise.testing.RecordingWebSocket follower = dev.reprise.testing.RecordingWebSocket.open(live.path("streamUrl").asText());
+        assertThat(follower.awaitClose(Duration.ofSeconds(60))).isEqualTo(1000);
+        Builds.awaitRecording(live.path("cacheKey").asText(), live.path("buildId").asText());
         JsonNode hit = Builds.request(repo.url(), "./build.sh", Map.of());
         assertThat(hit.path("cached").asBoolean()).isTrue();
         dev.reprise.testing.RecordingWebSocket replay = dev.reprise.testing.RecordingWebSocket.open(hit.path("streamUrl").asText() + "?speed=0");

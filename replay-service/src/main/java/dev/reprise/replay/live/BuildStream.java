@@ -17,10 +17,14 @@ final class BuildStream {
     private boolean completed;
     private long touchedAt = System.currentTimeMillis();
 
-    /** Adds a message; duplicates (seq already seen) are dropped. */
-    synchronized void accept(long seq, String message, boolean terminal) {
+    /**
+     * Adds a message; duplicates (seq already seen) are dropped.
+     *
+     * @return how many following clients it was sent to at once
+     */
+    synchronized int accept(long seq, String message, boolean terminal) {
         if (seq <= lastSeq || completed) {
-            return;
+            return 0;
         }
         lastSeq = seq;
         messages.add(message);
@@ -33,6 +37,7 @@ final class BuildStream {
             subscribers.clear();
             current.forEach(MultiEmitter::complete);
         }
+        return current.size();
     }
 
     synchronized void subscribe(MultiEmitter<? super String> subscriber) {

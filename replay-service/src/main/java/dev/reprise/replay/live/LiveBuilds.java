@@ -33,7 +33,10 @@ public class LiveBuilds {
     private final ObjectMapper json;
     private final Duration keepCompleted;
     private final Duration idle;
-    /** From the event's creation at the runner to its arrival here, where sockets get it at once. */
+    /**
+     * From the event's creation at the runner to its delivery to the live sockets following the
+     * build; only events some client was waiting for are timed (not backlog or look-back catch-up).
+     */
     private final Timer liveDelay;
 
     public LiveBuilds(ObjectMapper json, MeterRegistry metrics,
@@ -64,9 +67,8 @@ public class LiveBuilds {
         try {
             JsonNode event = json.readTree(record.value());
             long seq = event.path("seq").asLong(0);
-            if (seq > 0) {
+            if (seq > 0 && stream(record.key()).accept(seq, record.value(), COMPLETED.equals(event.path("type").asText())) > 0) {
                 recordDelay(event.path("time").asText(null));
-                stream(record.key()).accept(seq, record.value(), COMPLETED.equals(event.path("type").asText()));
             }
         } catch (IOException e) {
             LOG.warnf("Skipped an unreadable build event at %s-%d@%d", record.topic(), record.partition(), record.offset());
@@ -79,8 +81,7 @@ public class LiveBuilds {
         }
         try {
             long ms = System.currentTimeMillis() - java.time.Instant.parse(time).toEpochMilli();
-            // A redelivery after a restart or rebalance is not live delivery: keep it out of the latency.
-            if (ms >= 0 && ms < Duration.ofMinutes(5).toMillis()) {
+            if (ms >= 0) {
                 liveDelay.record(Duration.ofMillis(ms));
             }
         } catch (java.time.format.DateTimeParseException e) {
