@@ -18,6 +18,7 @@ import dev.reprise.runner.config.RunnerConfig;
 import dev.reprise.runner.service.BuildExecutor;
 import dev.reprise.runner.service.BuildOutcome;
 import dev.reprise.runner.service.RunningBuild;
+import dev.reprise.runner.service.TestRunnerConfig;
 import dev.reprise.testing.TestGitRepo;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -178,20 +179,11 @@ class ContainerExecutorTest {
     }
 
     private List<String> steps() {
-        List<String> steps = new ArrayList<>();
-        for (BuildEvent event : List.copyOf(events)) {
-            if (event instanceof StepStarted s) {
-                steps.add("start " + s.name());
-            } else if (event instanceof StepFinished f) {
-                steps.add("finish " + f.name() + " " + f.exitCode());
-            }
-        }
-        return steps;
+        return TestRunnerConfig.steps(events);
     }
 
     private String output(OutputStream stream) {
-        return List.copyOf(events).stream().filter(e -> e instanceof BuildOutput o && o.stream() == stream)
-                .map(e -> ((BuildOutput) e).chunk()).collect(Collectors.joining());
+        return TestRunnerConfig.output(events, stream);
     }
 
     private List<String> containersOf() throws Exception {
@@ -213,7 +205,6 @@ class ContainerExecutorTest {
     }
 
     private RunnerConfig config(int timeoutSeconds) {
-        Path root = tmp.resolve("workspaces");
         URI url = URI.create("http://127.0.0.1:" + imageCache.getAddress().getPort());
         RunnerConfig.Container container = new RunnerConfig.Container() {
             public Mode mode() { return Mode.AUTO; }
@@ -227,18 +218,6 @@ class ContainerExecutorTest {
             public long memoryBytes() { return 512L << 20; }
             public long pidsLimit() { return 512; }
         };
-        return new RunnerConfig() {
-            public Optional<String> id() { return Optional.of("test-runner"); }
-            public String workspaceRoot() { return root.toString(); }
-            public Duration defaultTimeout() { return Duration.ofSeconds(timeoutSeconds); }
-            public Duration maxTimeout() { return Duration.ofHours(1); }
-            public long outputCapBytes() { return 16 << 20; }
-            public List<String> envAllowList() { return List.of("PATH", "LANG"); }
-            public Duration killGrace() { return Duration.ofSeconds(1); }
-            public Duration heartbeatInterval() { return Duration.ofSeconds(5); }
-            public Duration heartbeatStaleAfter() { return Duration.ofSeconds(20); }
-            public TaskCache taskCache() { return null; }
-            public Container container() { return container; }
-        };
+        return new TestRunnerConfig(tmp.resolve("workspaces"), timeoutSeconds).withContainer(container);
     }
 }

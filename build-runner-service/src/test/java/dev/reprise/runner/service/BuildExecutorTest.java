@@ -197,20 +197,7 @@ class BuildExecutorTest {
     }
 
     private RunnerConfig config(int timeoutSeconds, long outputCap) {
-        Path root = tmp.resolve("workspaces");
-        return new RunnerConfig() {
-            public Optional<String> id() { return Optional.of("test-runner"); }
-            public String workspaceRoot() { return root.toString(); }
-            public Duration defaultTimeout() { return Duration.ofSeconds(timeoutSeconds); }
-            public Duration maxTimeout() { return Duration.ofHours(1); }
-            public long outputCapBytes() { return outputCap; }
-            public List<String> envAllowList() { return List.of("PATH", "LANG"); }
-            public Duration killGrace() { return Duration.ofSeconds(1); }
-            public Duration heartbeatInterval() { return Duration.ofSeconds(5); }
-            public Duration heartbeatStaleAfter() { return Duration.ofSeconds(20); }
-            public TaskCache taskCache() { return TestTaskCacheConfig.off(); }
-            public Container container() { return null; }
-        };
+        return new TestRunnerConfig(tmp.resolve("workspaces"), timeoutSeconds).withOutputCap(outputCap);
     }
 
     private String repository(String script) throws Exception {
@@ -223,20 +210,11 @@ class BuildExecutorTest {
     }
 
     private List<String> steps() {
-        List<String> steps = new ArrayList<>();
-        for (BuildEvent event : List.copyOf(events)) {
-            if (event instanceof StepStarted s) {
-                steps.add("start " + s.name());
-            } else if (event instanceof StepFinished f) {
-                steps.add("finish " + f.name() + " " + f.exitCode());
-            }
-        }
-        return steps;
+        return TestRunnerConfig.steps(events);
     }
 
     private String output(OutputStream stream) {
-        return List.copyOf(events).stream().filter(e -> e instanceof BuildOutput o && o.stream() == stream)
-                .map(e -> ((BuildOutput) e).chunk()).collect(Collectors.joining());
+        return TestRunnerConfig.output(events, stream);
     }
 
     private void waitForOutput(String text) throws InterruptedException {

@@ -247,19 +247,6 @@ class StepCacheExecutorTest {
     }
 
     private RunnerConfig config() {
-        Path root = tmp.resolve("workspaces");
-        return new RunnerConfig() {
-            public Optional<String> id() { return Optional.of("test-runner"); }
-            public String workspaceRoot() { return root.toString(); }
-            public Duration defaultTimeout() { return Duration.ofSeconds(60); }
-            public Duration maxTimeout() { return Duration.ofHours(1); }
-            public long outputCapBytes() { return 16 << 20; }
-            public List<String> envAllowList() { return List.of("PATH", "LANG"); }
-            public Duration killGrace() { return Duration.ofSeconds(1); }
-            public Duration heartbeatInterval() { return Duration.ofSeconds(5); }
-            public Duration heartbeatStaleAfter() { return Duration.ofSeconds(20); }
-            public TaskCache taskCache() { return TestTaskCacheConfig.off(); }
-            public Container container() { return null; }
-        };
+        return new TestRunnerConfig(tmp.resolve("workspaces"), 60);
     }
 }

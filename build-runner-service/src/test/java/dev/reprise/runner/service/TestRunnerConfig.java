@@ -1,0 +1,90 @@
+package dev.reprise.runner.service;
+
+import dev.reprise.events.BuildEvent;
+import dev.reprise.events.BuildOutput;
+import dev.reprise.events.OutputStream;
+import dev.reprise.events.StepFinished;
+import dev.reprise.events.StepStarted;
+import dev.reprise.runner.config.RunnerConfig;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+/** A runner configuration for tests that build executors by hand, and views of the events they emit. */
+public record TestRunnerConfig(Path workspaces, int timeoutSeconds, long outputCapBytes, TaskCache taskCache, Container container)
+        implements RunnerConfig {
+
+    public TestRunnerConfig(Path workspaces, int timeoutSeconds) {
+        this(workspaces, timeoutSeconds, 16 << 20, TestTaskCacheConfig.off(), null);
+    }
+
+    public TestRunnerConfig withContainer(Container executor) {
+        return new TestRunnerConfig(workspaces, timeoutSeconds, outputCapBytes, taskCache, executor);
+    }
+
+    public TestRunnerConfig withOutputCap(long bytes) {
+        return new TestRunnerConfig(workspaces, timeoutSeconds, bytes, taskCache, container);
+    }
+
+    @Override
+    public Optional<String> id() {
+        return Optional.of("test-runner");
+    }
+
+    @Override
+    public String workspaceRoot() {
+        return workspaces.toString();
+    }
+
+    @Override
+    public Duration defaultTimeout() {
+        return Duration.ofSeconds(timeoutSeconds);
+    }
+
+    @Override
+    public Duration maxTimeout() {
+        return Duration.ofHours(1);
+    }
+
+    @Override
+    public List<String> envAllowList() {
+        return List.of("PATH", "LANG");
+    }
+
+    @Override
+    public Duration killGrace() {
+        return Duration.ofSeconds(1);
+    }
+
+    @Override
+    public Duration heartbeatInterval() {
+        return Duration.ofSeconds(5);
+    }
+
+    @Override
+    public Duration heartbeatStaleAfter() {
+        return Duration.ofSeconds(20);
+    }
+
+    /** "start NAME" and "finish NAME EXIT" for each step, in order. */
+    public static List<String> steps(List<BuildEvent> events) {
+        List<String> steps = new ArrayList<>();
+        for (BuildEvent event : List.copyOf(events)) {
+            if (event instanceof StepStarted s) {
+                steps.add("start " + s.name());
+            } else if (event instanceof StepFinished f) {
+                steps.add("finish " + f.name() + " " + f.exitCode());
+            }
+        }
+        return steps;
+    }
+
+    /** Everything the build printed on one stream, in order. */
+    public static String output(List<BuildEvent> events, OutputStream stream) {
+        return List.copyOf(events).stream().filter(e -> e instanceof BuildOutput o && o.stream() == stream)
+                .map(e -> ((BuildOutput) e).chunk()).collect(Collectors.joining());
+    }
+}
