@@ -213,8 +213,7 @@ public final class BuildExecutor {
             long stepStart = System.nanoTime();
             sink.emit(new StepStarted(request.buildId(), number, "image", elapsedMs()));
             ContainerExecutor executor = containers.orElseThrow();
-            java.util.function.Consumer<String> progress = line -> emitOutput(OutputStream.STDOUT, "reprise: " + line + "\n",
-                    line.length() + 10);
+            java.util.function.Consumer<String> progress = line -> emitText(OutputStream.STDOUT, "reprise: " + line + "\n");
             String bypass = request.env() == null ? null : request.env().get("NO_CACHE");
             Duration left = Duration.ofNanos(deadlineNanos - System.nanoTime());
             int exitCode = 0;
@@ -231,7 +230,7 @@ public final class BuildExecutor {
             } catch (ImageResolver.ImageException | RuntimeException e) {
                 failure = e.getMessage();
                 exitCode = 1;
-                emitOutput(OutputStream.STDERR, "reprise: " + failure + "\n", failure.length() + 10);
+                emitText(OutputStream.STDERR, "reprise: " + failure + "\n");
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 failure = "interrupted while resolving the build's image";
@@ -333,6 +332,11 @@ public final class BuildExecutor {
             return thread;
         }
 
+        /** {@link #emitOutput} for text the runner made or decoded: counted by its UTF-8 bytes like the pumps' chunks. */
+        private boolean emitText(OutputStream which, String text) {
+            return emitOutput(which, text, text.getBytes(StandardCharsets.UTF_8).length);
+        }
+
         /** Sends a chunk of output; false, and nothing sent, once the build's output is over its cap. */
         private boolean emitOutput(OutputStream which, String chunk, int bytes) {
             if (outputBytes.addAndGet(bytes) > config.outputCapBytes()) {
@@ -391,8 +395,7 @@ public final class BuildExecutor {
                     }
                     out.flip();
                     if (out.hasRemaining()) {
-                        String chunk = out.toString();
-                        if (!emitOutput(which, chunk, chunk.getBytes(StandardCharsets.UTF_8).length)) {
+                        if (!emitText(which, out.toString())) {
                             outputCapped.set(true);
                             return false;
                         }
