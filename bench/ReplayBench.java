@@ -27,6 +27,8 @@ public class ReplayBench {
     static String gateway;
     static String token;
     static String lastCacheKey;
+    static String lastCommit;
+    static final int WARMUP = 5;
 
     public static void main(String[] args) throws Exception {
         gateway = args[0];
@@ -48,24 +50,43 @@ public class ReplayBench {
         // 2. A ~500 KB recording, replayed instantly `rounds` times.
         String big = repo(work.resolve("big-" + System.nanoTime()),
                 "for i in $(seq 1 8000); do printf 'line %05d: %s\\n' $i 'the quick brown fox jumps over the lazy dog 0123456789'; done");
+        long bigLiveRequested = System.nanoTime();
         String bigUrl = submit(big, false, "big live");
         Stream bigLive = follow(bigUrl, "");
         awaitRecorded(bigUrl);
+        double bigLiveMs = (bigLive.lastNanos - bigLiveRequested) / 1e6;
+        String bigCommit = lastCommit;
         List<Double> instantMs = new ArrayList<>();
         List<Double> firstByteMs = new ArrayList<>();
+        List<Double> postMs = new ArrayList<>();
+        List<Double> openToFirstMs = new ArrayList<>();
+        List<Double> hitTotalMs = new ArrayList<>();
+        List<Double> refFirstByteMs = new ArrayList<>();
         long bigBytes = 0;
         int bigMessages = 0;
-        for (int i = 0; i < rounds; i++) {
+        for (int i = 0; i < rounds + WARMUP; i++) {
+            // The request names the commit, as a CI job does: the hit path without git ls-remote.
             long t0 = System.nanoTime();
-            String streamUrl = submit(big, true, null);
+            String streamUrl = submit(big, bigCommit, true, null);
+            long posted = System.nanoTime();
             Stream replay = follow(streamUrl, "?speed=0");
-            firstByteMs.add((replay.firstNanos - t0) / 1e6);
-            instantMs.add((replay.lastNanos - replay.openedNanos) / 1e6);
-            bigBytes = replay.bytes;
-            bigMessages = replay.messages.size();
             if (!replay.messages.equals(bigLive.messages)) {
                 throw new IllegalStateException("instant replay differs from the live stream");
             }
+            // The same hit by branch name: the gateway resolves "main" with git ls-remote first.
+            long r0 = System.nanoTime();
+            Stream byRef = follow(submit(big, "main", true, null), "?speed=0");
+            if (i < WARMUP) {
+                continue;
+            }
+            firstByteMs.add((replay.firstNanos - t0) / 1e6);
+            postMs.add((posted - t0) / 1e6);
+            openToFirstMs.add((replay.firstNanos - replay.openedNanos) / 1e6);
+            instantMs.add((replay.lastNanos - replay.openedNanos) / 1e6);
+            hitTotalMs.add((replay.lastNanos - t0) / 1e6);
+            refFirstByteMs.add((byRef.firstNanos - r0) / 1e6);
+            bigBytes = replay.bytes;
+            bigMessages = replay.messages.size();
         }
         check(speed1.messages.equals(live.messages) && speed2.messages.equals(live.messages), "paced replays differ from live");
 
@@ -75,11 +96,15 @@ public class ReplayBench {
                  "live_span_ms":%.1f,"speed1_span_ms":%.1f,"speed1_ratio":%.3f,"speed2_span_ms":%.1f,"speed2_ratio_to_half":%.3f,
                  "big_messages":%d,"big_message_bytes":%d,
                  "instant_replay_ms":{"min":%.1f,"p50":%.1f,"p99":%.1f,"max":%.1f},
-                 "hit_request_to_first_byte_ms":{"min":%.1f,"p50":%.1f,"p99":%.1f,"max":%.1f}}
+                 "hit_request_to_first_byte_ms":%s,
+                 "hit_post_ms":%s,"hit_socket_open_to_first_byte_ms":%s,
+                 "hit_by_branch_request_to_first_byte_ms":%s,
+                 "live_request_to_last_byte_ms":%.1f,"hit_request_to_last_byte_ms":%s,"speedup_p50":%.1f}
                 """, java.time.Instant.now(), rounds, liveMs, speed1.spanMs(), speed1.spanMs() / liveMs, speed2.spanMs(),
                 speed2.spanMs() / (liveMs / 2), bigMessages, bigBytes,
                 pct(instantMs, 0), pct(instantMs, 50), pct(instantMs, 99), pct(instantMs, 100),
-                pct(firstByteMs, 0), pct(firstByteMs, 50), pct(firstByteMs, 99), pct(firstByteMs, 100));
+                dist(firstByteMs), dist(postMs), dist(openToFirstMs), dist(refFirstByteMs),
+                bigLiveMs, dist(hitTotalMs), bigLiveMs / pct(hitTotalMs, 50));
         Files.writeString(results, json);
         System.out.print(json);
     }
@@ -87,7 +112,8 @@ public class ReplayBench {
     /** A local git repository whose build.sh runs {@code script}; its file:// URL. */
     static String repo(Path dir, String script) throws Exception {
         Files.createDirectories(dir);
-        Files.writeString(dir.resolve("build.sh"), "#!/usr/bin/env bash\nset -e\n" + script + "\n");
+        // A new tree every run: an earlier run's tree would be a task-cache hit, not a live build.
+        Files.writeString(dir.resolve("build.sh"), "#!/usr/bin/env bash\n# run " + System.nanoTime() + "\nset -e\n" + script + "\n");
         dir.resolve("build.sh").toFile().setExecutable(true);
         run(dir, "git", "init", "-q", "-b", "main");
         run(dir, "git", "add", "build.sh");
@@ -102,7 +128,11 @@ public class ReplayBench {
 
     /** Requests the build; checks it is a hit or a miss as expected; its stream URL. */
     static String submit(String repo, boolean expectHit, String label) throws Exception {
-        String body = "{\"repository\":\"" + repo + "\",\"ref\":\"main\",\"tool\":\"custom\",\"command\":\"./build.sh\"}";
+        return submit(repo, "main", expectHit, label);
+    }
+
+    static String submit(String repo, String ref, boolean expectHit, String label) throws Exception {
+        String body = "{\"repository\":\"" + repo + "\",\"ref\":\"" + ref + "\",\"tool\":\"custom\",\"command\":\"./build.sh\"}";
         HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(gateway + "/api/v1/builds"))
                 .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
@@ -112,6 +142,9 @@ public class ReplayBench {
         Matcher k = Pattern.compile("\"cacheKey\":\"([0-9a-f]{64})\"").matcher(r.body());
         check(k.find(), "no cacheKey in " + r.body());
         lastCacheKey = k.group(1);
+        Matcher c = Pattern.compile("\"commit\":\"([0-9a-f]{40})\"").matcher(r.body());
+        check(c.find(), "no commit in " + r.body());
+        lastCommit = c.group(1);
         Matcher m = Pattern.compile("\"streamUrl\":\"([^\"]+)\"").matcher(r.body());
         check(m.find(), "no streamUrl in " + r.body());
         return m.group(1);
@@ -183,6 +216,11 @@ public class ReplayBench {
         int code = stream.closed.get(5, TimeUnit.MINUTES);
         check(code == 1000, url + " closed with " + code);
         return stream;
+    }
+
+    static String dist(List<Double> values) {
+        return String.format(Locale.ROOT, "{\"min\":%.1f,\"p50\":%.1f,\"p99\":%.1f,\"max\":%.1f,\"n\":%d}",
+                pct(values, 0), pct(values, 50), pct(values, 99), pct(values, 100), values.size());
     }
 
     static double pct(List<Double> values, double p) {

@@ -4,7 +4,6 @@ import dev.reprise.gateway.service.BuildRequestParser;
 import dev.reprise.gateway.service.BuildService;
 import dev.reprise.gateway.service.InvalidRequestException;
 import dev.reprise.gateway.service.TokenAuthenticator;
-import io.smallrye.common.annotation.Blocking;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
@@ -41,11 +40,10 @@ public class BuildResource {
     /** 202 with the build (new, or the identical one already running, marked coalesced). */
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
-    @Blocking // resolving the ref runs git
-    public Response submit(@HeaderParam(HttpHeaders.AUTHORIZATION) String authorization, byte[] body) {
-        String tenant = auth.authenticateWriter(authorization).await().indefinitely().tenantId();
-        BuildView build = builds.submit(tenant, parser.parse(body)).await().indefinitely();
-        return Response.accepted(build).header(HttpHeaders.LOCATION, "/api/v1/builds/" + build.buildId()).build();
+    public Uni<Response> submit(@HeaderParam(HttpHeaders.AUTHORIZATION) String authorization, byte[] body) {
+        return auth.authenticateWriter(authorization)
+                .flatMap(grant -> builds.submit(grant.tenantId(), parser.parse(body)))
+                .map(build -> Response.accepted(build).header(HttpHeaders.LOCATION, "/api/v1/builds/" + build.buildId()).build());
     }
 
     @GET

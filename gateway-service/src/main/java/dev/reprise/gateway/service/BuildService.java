@@ -12,7 +12,9 @@ import dev.reprise.gateway.store.BuildStore;
 import dev.reprise.gateway.store.BuildStore.Admission;
 import dev.reprise.gateway.store.BuildStore.BuildRow;
 import dev.reprise.gateway.store.BuildStore.NewBuild;
+import dev.reprise.events.Identifiers;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;
@@ -46,9 +48,19 @@ public class BuildService {
         this.metrics = metrics;
     }
 
-    /** Blocks while the ref is resolved (git); call from a worker thread. */
+    /**
+     * A request naming a commit never leaves the event loop; a branch, tag or HEAD is resolved with
+     * git on a worker thread first.
+     */
     public Uni<BuildView> submit(String tenantId, ValidRequest request) {
-        String commit = refs.resolve(request.repository(), request.ref());
+        Uni<String> commit = Identifiers.isCommitSha(request.ref())
+                ? Uni.createFrom().item(request.ref())
+                : Uni.createFrom().item(() -> refs.resolve(request.repository(), request.ref()))
+                        .runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
+        return commit.flatMap(sha -> submit(tenantId, request, sha));
+    }
+
+    private Uni<BuildView> submit(String tenantId, ValidRequest request, String commit) {
         String cacheKey = CacheKeys.key(new CacheKeys.Inputs(request.repository().normalized(), commit, request.tool(),
                 config.toolVersions().getOrDefault(request.tool(), "unknown"), config.runnerVersion(),
                 config.imageDigest(), request.command(), request.env()));

@@ -39,6 +39,14 @@ public interface CachePolicy {
     @WithDefault("5")
     long refreshMinReads();
 
+    /**
+     * Decoded recordings kept in memory, by object (objects never change), least recently used
+     * out first: a hot recording is replayed without an S3 read or a decode, and every socket
+     * replaying it shares one copy. 0 turns it off.
+     */
+    @WithDefault("64M")
+    io.quarkus.runtime.configuration.MemorySize memoryCache();
+
     /** The cost model behind "money saved". */
     Cost cost();
 

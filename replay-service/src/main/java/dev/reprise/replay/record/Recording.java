@@ -86,6 +86,15 @@ public record Recording(Header header, List<Frame> frames) {
     }
 
     /** @throws IllegalArgumentException when the bytes are not a complete recording of this format */
+    /** Roughly what this recording holds on the heap: its message characters plus per-frame overhead. */
+    public long memoryBytes() {
+        long bytes = 256;
+        for (Frame frame : frames) {
+            bytes += 64 + 2L * frame.message().length();
+        }
+        return bytes;
+    }
+
     public static Recording fromGzip(byte[] gzipped, ObjectMapper json) {
         try (GZIPInputStream in = new GZIPInputStream(new ByteArrayInputStream(gzipped))) {
             String[] lines = new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n");
