@@ -39,6 +39,22 @@ public record ReplayPacing(double speed, Duration maxGap, String step) {
     }
 
     /**
+     * When each frame is due, in nanoseconds from the start of the replay: the running sum of
+     * {@link #delays}. A replay sends each frame at its due time rather than a gap after the
+     * previous send, so time spent sending (or a busy event loop) is caught up instead of adding up.
+     */
+    public long[] dueNanos(List<Recording.Frame> frames) {
+        long[] due = new long[frames.size()];
+        long at = 0;
+        List<Duration> delays = delays(frames);
+        for (int i = 0; i < due.length; i++) {
+            at += delays.get(i).toNanos();
+            due[i] = at;
+        }
+        return due;
+    }
+
+    /**
      * Parses the {@code speed}, {@code maxGapMs} and {@code step} query parameters (absent: 1, no
      * cap, from the start); any other parameter is refused, so a typo is not silently ignored.
      */

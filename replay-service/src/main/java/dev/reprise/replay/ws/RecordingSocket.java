@@ -64,7 +64,10 @@ public class RecordingSocket {
                 .onItem().transformToMulti(found -> found
                         .map(recording -> replay(recording, pacing, asciicast, connection))
                         .orElseGet(() -> close(connection, new CloseReason(NOT_FOUND, "no recording for " + cacheKey))))
-                .onFailure().recoverWithMulti(e -> close(connection, new CloseReason(1011, "recording unreadable")));
+                .onFailure().recoverWithMulti(e -> {
+                    LOG.warnf(e, "Replay of %s failed", cacheKey);
+                    return close(connection, new CloseReason(1011, "recording unreadable"));
+                });
     }
 
     private Multi<String> replay(Recording recording, ReplayPacing pacing, boolean asciicast, WebSocketConnection connection) {
@@ -79,24 +82,31 @@ public class RecordingSocket {
         }
         stats.replay(recording.header().tenantId());
         List<Recording.Frame> frames = recording.frames().subList(from, recording.frames().size());
-        List<Duration> delays = pacing.delays(frames);
+        long[] due = pacing.dueNanos(frames);
         Multi<String> messages;
         if (asciicast) {
             List<List<String>> events = Asciicast.eventsByFrame(recording, from, json);
             messages = Multi.createBy().concatenating().streams(
                     Multi.createFrom().item(Asciicast.header(recording, json)),
-                    paced(delays).onItem().transformToIterable(events::get));
+                    paced(due).onItem().transformToIterable(events::get));
         } else {
-            messages = paced(delays).map(i -> frames.get(i).message());
+            messages = paced(due).map(i -> frames.get(i).message());
         }
         return messages.onCompletion().call(() -> connection.close(CloseReason.NORMAL));
     }
 
-    /** The frame indexes, each after its delay. */
-    private static Multi<Integer> paced(List<Duration> delays) {
-        return Multi.createFrom().range(0, delays.size()).onItem().call(i -> delays.get(i).isZero()
-                ? Uni.createFrom().voidItem()
-                : Uni.createFrom().voidItem().onItem().delayIt().by(delays.get(i)));
+    /** The frame indexes, each at its due time from the moment the replay starts. */
+    private static Multi<Integer> paced(long[] due) {
+        return Multi.createFrom().deferred(() -> {
+            long start = System.nanoTime();
+            return Multi.createFrom().range(0, due.length).onItem().call(i -> {
+                long wait = start + due[i] - System.nanoTime();
+                // Vert.x timers take whole milliseconds (and refuse less than one): sooner is now.
+                return wait < 1_000_000
+                        ? Uni.createFrom().voidItem()
+                        : Uni.createFrom().voidItem().onItem().delayIt().by(Duration.ofNanos(wait));
+            });
+        });
     }
 
     private static boolean offersAsciicast(WebSocketConnection connection) {

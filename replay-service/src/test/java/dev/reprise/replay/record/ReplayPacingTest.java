@@ -33,6 +33,14 @@ class ReplayPacingTest {
     }
 
     @Test
+    void framesAreDueAtTheirRecordedOffsetFromTheStartNotAGapAfterTheLastSend() {
+        assertThat(ReplayPacing.fromQuery(null).dueNanos(frames)).containsExactly(0, 100_000_000, 100_000_000, 5_100_000_000L);
+        assertThat(ReplayPacing.fromQuery("speed=2&maxGapMs=1000").dueNanos(frames))
+                .containsExactly(0, 50_000_000, 50_000_000, 1_050_000_000L);
+        assertThat(ReplayPacing.fromQuery("speed=0").dueNanos(frames)).containsOnly(0);
+    }
+
+    @Test
     void badParametersSayWhatIsWrong() {
         assertThatThrownBy(() -> ReplayPacing.fromQuery("speed=-1")).hasMessageContaining("speed must be a number >= 0");
         assertThatThrownBy(() -> ReplayPacing.fromQuery("speed=fast")).hasMessage("speed must be a number, was 'fast'");
