@@ -158,7 +158,9 @@ public class ReplayBench {
         URI messages = URI.create("http" + m.group(1) + "://" + m.group(2) + "/api/v1/recordings/" + key + "/messages");
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (System.nanoTime() < deadline) {
-            if (HTTP.send(HttpRequest.newBuilder(messages).build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+            // replay-service's REST API is the gateway's; the bench asks it as the gateway does.
+            HttpRequest ask = HttpRequest.newBuilder(messages).header("X-Reprise-Service", System.getProperty("reprise.service-token", "")).build();
+            if (HTTP.send(ask, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
                 return;
             }
             Thread.sleep(200);
@@ -212,7 +214,7 @@ public class ReplayBench {
     static Stream follow(String url, String query) throws Exception {
         Stream stream = new Stream();
         stream.openedNanos = System.nanoTime();
-        HTTP.newWebSocketBuilder().buildAsync(URI.create(url + query), stream).join();
+        HTTP.newWebSocketBuilder().buildAsync(URI.create(withQuery(url, query)), stream).join();
         int code = stream.closed.get(5, TimeUnit.MINUTES);
         check(code == 1000, url + " closed with " + code);
         return stream;
@@ -221,6 +223,11 @@ public class ReplayBench {
     static String dist(List<Double> values) {
         return String.format(Locale.ROOT, "{\"min\":%.1f,\"p50\":%.1f,\"p99\":%.1f,\"max\":%.1f,\"n\":%d}",
                 pct(values, 0), pct(values, 50), pct(values, 99), pct(values, 100), values.size());
+    }
+
+    /** {@code url} plus {@code query} ("?speed=0" or ""), joined with & when the URL has a query (its ticket). */
+    static String withQuery(String url, String query) {
+        return query.isEmpty() ? url : url + (url.contains("?") ? "&" : "?") + query.substring(1);
     }
 
     static double pct(List<Double> values, double p) {

@@ -70,8 +70,8 @@ public class SocketsBench {
         int expected = live.messages.size();
 
         Memory idle = Memory.of(replayPid, replayUrl);
-        Run paced = run(replayUrl + "?speed=1", sockets, live.messages, replayPid);
-        Run instant = run(replayUrl + "?speed=0", sockets, live.messages, replayPid);
+        Run paced = run(ReplayBench.withQuery(replayUrl, "?speed=1"), sockets, live.messages, replayPid);
+        Run instant = run(ReplayBench.withQuery(replayUrl, "?speed=0"), sockets, live.messages, replayPid);
 
         // Lateness against the recorded schedule, anchored at the socket's most punctual message
         // (event times carry the live path's own jitter, so the first message is not always it).

@@ -54,7 +54,8 @@ public class Demo {
                 : "cache MISS, running it live");
 
         CompletableFuture<String> status = new CompletableFuture<>();
-        String streamUrl = field(response.body(), "streamUrl") + (cached ? "?speed=0" : "");
+        String streamUrl = field(response.body(), "streamUrl");
+        streamUrl += cached ? (streamUrl.contains("?") ? "&" : "?") + "speed=0" : "";
         http.newWebSocketBuilder().buildAsync(URI.create(streamUrl), new WebSocket.Listener() {
             private final StringBuilder partial = new StringBuilder();
 

@@ -53,6 +53,20 @@ ready_status() {
     curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$(port_of "$1")/q/health/ready" || true
 }
 
+# The secret gateway and replay share for stream tickets: REPRISE_STREAM_SECRET when set, else one
+# generated once into .reprise/stream-secret (mode 600, git-ignored), so restarts keep tickets valid.
+stream_secret() {
+    if [[ -n ${REPRISE_STREAM_SECRET:-} ]]; then
+        printf '%s' "$REPRISE_STREAM_SECRET"
+        return
+    fi
+    local file=$REPRISE_HOME/stream-secret
+    if [[ ! -s $file ]]; then
+        (umask 077 && head -c 32 /dev/urandom | base64 | tr -d '\n=' >"$file")
+    fi
+    cat "$file"
+}
+
 start_service() {
     local svc=$1 jar log pid port
     port=$(port_of "$svc")
@@ -65,7 +79,7 @@ start_service() {
     ! port_open "$port" || die "$svc: port $port is taken by another process; set $(port_var "$svc") to move it"
     log=$LOGS/$svc.log
     # shellcheck disable=SC2086  # JAVA_OPTS is a list of options
-    HTTP_PORT=$port REPRISE_LOCAL_MODE=true REPRISE_TOKEN_FILE=$REPRISE_HOME/token \
+    HTTP_PORT=$port REPRISE_LOCAL_MODE=true REPRISE_TOKEN_FILE=$REPRISE_HOME/token REPRISE_STREAM_SECRET=$(stream_secret) \
         start_java_daemon "$svc" "$log" $JAVA_OPTS -jar "$jar"
     say "$svc starting on port $port (pid $STARTED_PID, log $(show_path "$log"))"
 }

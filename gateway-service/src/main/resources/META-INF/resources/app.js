@@ -163,7 +163,7 @@ async function buildPage(id) {
     setStatus(build.cached ? 'REPLAYING' : build.status);
     let url = build.streamUrl;
     if (build.cached) {
-      url += '?speed=' + speed + (step ? '&step=' + encodeURIComponent(step) : '');
+      url += (url.includes('?') ? '&' : '?') + 'speed=' + speed + (step ? '&step=' + encodeURIComponent(step) : '');
     }
     socket = new WebSocket(url);
     socket.onmessage = message => render(JSON.parse(message.data));

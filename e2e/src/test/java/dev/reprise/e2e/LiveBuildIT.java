@@ -40,6 +40,8 @@ class LiveBuildIT {
         ProcessBuilder builder = new ProcessBuilder("java", "-Xmx256m", "-jar", jar.toString())
                 .directory(Services.ROOT.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
         builder.environment().put("HTTP_PORT", String.valueOf(SECOND_REPLAY_PORT));
+        // The same secret as the first instance, so the gateway's tickets open streams on either.
+        builder.environment().put("REPRISE_STREAM_SECRET", Services.streamSecret());
         secondReplay = builder.start();
         await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofSeconds(1)).until(() ->
                 Services.get(SECOND_REPLAY_PORT, "/q/health/ready").status() == 200);
@@ -92,7 +94,7 @@ class LiveBuildIT {
         assertThat(hit.body().path("status").asText()).isEqualTo("SUCCESS");
         assertThat(hit.body().path("label").asText()).isEqualTo("Fresh");
         assertThat(hit.body().path("ageSeconds").asLong()).isBetween(0L, 120L);
-        BuildStream replayed = BuildStream.open(hit.body().path("streamUrl").asText() + "?speed=0");
+        BuildStream replayed = BuildStream.open(Services.withQuery(hit.body().path("streamUrl").asText(), "speed=0"));
         assertThat(replayed.awaitClose(BUILD_TIMEOUT)).isEqualTo(1000);
         assertThat(replayed.messages()).as("a hit replays the live stream byte for byte").isEqualTo(stream.messages());
         assertThat(Services.getAuthorized("gateway", "/api/v1/builds/" + hit.body().path("buildId").asText())
@@ -148,7 +150,7 @@ class LiveBuildIT {
 
         BuildStream early = BuildStream.open(a.path("streamUrl").asText());
         await().atMost(BUILD_TIMEOUT).until(() -> early.stdout().contains("step 15\n"));
-        BuildStream late = BuildStream.open("ws://127.0.0.1:" + SECOND_REPLAY_PORT + "/ws/builds/" + b.path("buildId").asText());
+        BuildStream late = BuildStream.open(b.path("streamUrl").asText().replaceFirst("^ws://[^/]+", "ws://127.0.0.1:" + SECOND_REPLAY_PORT));
 
         assertThat(early.awaitClose(BUILD_TIMEOUT)).isEqualTo(1000);
         assertThat(late.awaitClose(BUILD_TIMEOUT)).isEqualTo(1000);

@@ -106,7 +106,7 @@ class ObservabilityIT {
         Builds.awaitRecording(live.path("cacheKey").asText(), live.path("buildId").asText());
         JsonNode hit = Builds.request(repo.url(), "./build.sh", Map.of());
         assertThat(hit.path("cached").asBoolean()).isTrue();
-        dev.reprise.testing.RecordingWebSocket replay = dev.reprise.testing.RecordingWebSocket.open(hit.path("streamUrl").asText() + "?speed=0");
+        dev.reprise.testing.RecordingWebSocket replay = dev.reprise.testing.RecordingWebSocket.open(Services.withQuery(hit.path("streamUrl").asText(), "speed=0"));
         assertThat(replay.awaitClose(Duration.ofSeconds(30))).isEqualTo(1000);
     }
 

@@ -60,7 +60,7 @@ class RecordReplayIT {
 
             JsonNode hit = Builds.request(repo.url(), "./build.sh " + n, Map.of());
             assertThat(hit.path("cached").asBoolean()).as("second request of build " + n).isTrue();
-            RecordingWebSocket replay = RecordingWebSocket.open(hit.path("streamUrl").asText() + "?speed=0");
+            RecordingWebSocket replay = RecordingWebSocket.open(Services.withQuery(hit.path("streamUrl").asText(), "speed=0"));
             assertThat(replay.awaitClose(BUILD_TIMEOUT)).isEqualTo(1000);
             assertThat(replay.messages()).as("replay of build " + n + ", byte for byte").isEqualTo(live.get(n).messages());
         }
@@ -108,7 +108,7 @@ class RecordReplayIT {
         assertThat(freshRecording).as("fresh really rebuilt").isNotEqualTo(firstRecording);
         JsonNode hit = Builds.request(repo.url(), "./build.sh", Map.of());
         assertThat(hit.path("cached").asBoolean()).isTrue();
-        RecordingWebSocket replay = RecordingWebSocket.open(hit.path("streamUrl").asText() + "?speed=0");
+        RecordingWebSocket replay = RecordingWebSocket.open(Services.withQuery(hit.path("streamUrl").asText(), "speed=0"));
         assertThat(replay.awaitClose(BUILD_TIMEOUT)).isEqualTo(1000);
         assertThat(replay.messages()).as("hits now replay the fresh build").isEqualTo(freshRecording);
 

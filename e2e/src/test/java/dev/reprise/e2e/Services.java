@@ -68,7 +68,35 @@ final class Services {
     }
 
     private static HttpRequest.Builder request(String service, String path, String... headers) {
-        return request(PORTS.get(service), path, headers);
+        HttpRequest.Builder request = request(PORTS.get(service), path, headers);
+        if ("replay".equals(service)) {
+            // replay-service's REST API is the gateway's: the tests call it as the gateway does.
+            request.header(dev.reprise.events.StreamTickets.SERVICE_HEADER, tickets().serviceToken());
+        }
+        return request;
+    }
+
+    /** Stream tickets and the service token, from the secret the local services were started with. */
+    static dev.reprise.events.StreamTickets tickets() {
+        return new dev.reprise.events.StreamTickets(streamSecret());
+    }
+
+    /** REPRISE_STREAM_SECRET, or the one deploy/local/services.sh generated into .reprise/stream-secret. */
+    static String streamSecret() {
+        String secret = System.getenv("REPRISE_STREAM_SECRET");
+        if (secret != null && !secret.isBlank()) {
+            return secret;
+        }
+        try {
+            return Files.readString(home().resolve("stream-secret"), StandardCharsets.UTF_8).strip();
+        } catch (IOException e) {
+            throw new IllegalStateException("no stream secret: set REPRISE_STREAM_SECRET or start the services with ./reprise up", e);
+        }
+    }
+
+    /** {@code url} with more query parameters ({@code "speed=0"}), whether or not it has a query already. */
+    static String withQuery(String url, String query) {
+        return url + (url.contains("?") ? "&" : "?") + query;
     }
 
     private static HttpRequest.Builder request(int port, String path, String... headers) {

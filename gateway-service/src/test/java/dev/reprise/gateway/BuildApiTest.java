@@ -1,5 +1,8 @@
 package dev.reprise.gateway;
 
+import dev.reprise.events.StreamTickets;
+import org.eclipse.microprofile.config.ConfigProvider;
+import static org.hamcrest.Matchers.startsWith;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -74,9 +77,18 @@ class BuildApiTest {
                     .body("status", equalTo("QUEUED")).body("cached", equalTo(false)).body("coalesced", equalTo(false))
                     .body("commit", equalTo(mainSha)).body("repository", equalTo("file://" + repo))
                     .body("cacheKey", matchesPattern("[0-9a-f]{64}"))
-                    .body("streamUrl", equalTo("ws://127.0.0.1:8082/ws/builds/" + created.path("buildId")));
+                    .body("streamUrl", startsWith("ws://127.0.0.1:8082/ws/builds/" + created.path("buildId") + "?ticket="));
 
             String buildId = created.path("buildId");
+            // The ticket opens this build's stream for the caller's tenant, and nothing else.
+            String ticket = created.<String>path("streamUrl").substring(created.<String>path("streamUrl").indexOf("?ticket=") + 8);
+            StreamTickets tickets = new StreamTickets(ConfigProvider.getConfig().getValue("reprise.builds.stream-secret", String.class));
+            assertThat(tickets.verify(ticket, java.time.Instant.now())).hasValueSatisfying(t -> {
+                assertThat(t.subject()).isEqualTo(StreamTickets.build(buildId));
+                assertThat(t.tenantId()).isEqualTo(tenant);
+                assertThat(t.expiresAtEpochSecond()).isBetween(java.time.Instant.now().getEpochSecond() + 3500,
+                        java.time.Instant.now().getEpochSecond() + 3601);
+            });
             ConsumerRecord<String, String> record = watcher.await(r -> r.value().contains(buildId), Duration.ofSeconds(10));
             assertThat(record.key()).isEqualTo(created.<String>path("cacheKey"));
             var data = json.readTree(record.value()).path("data");

@@ -1,5 +1,8 @@
 package dev.reprise.gateway.client;
 
+import dev.reprise.events.StreamTickets;
+import org.eclipse.microprofile.config.ConfigProvider;
+import org.eclipse.microprofile.rest.client.annotation.ClientHeaderParam;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
@@ -14,7 +17,22 @@ import org.eclipse.microprofile.rest.client.inject.RegisterRestClient;
 @RegisterRestClient(configKey = "replay")
 @Path("/api/v1")
 @Produces(MediaType.APPLICATION_JSON) // what the gateway accepts: replay-service answers JSON (or problem JSON)
+@ClientHeaderParam(name = StreamTickets.SERVICE_HEADER, value = "{serviceToken}")
 interface ReplayApi {
+
+    /** The service token replay-service expects on its internal API, from the shared stream secret. */
+    static String serviceToken() {
+        return Holder.TICKETS.serviceToken();
+    }
+
+    /** Built on first use, from the same setting as {@link dev.reprise.gateway.config.BuildsConfig#streamSecret()}. */
+    final class Holder {
+        static final StreamTickets TICKETS = new StreamTickets(
+                ConfigProvider.getConfig().getValue("reprise.builds.stream-secret", String.class));
+
+        private Holder() {
+        }
+    }
 
     @GET
     @Path("/recordings/{cacheKey}")

@@ -13,6 +13,16 @@ public interface BuildsConfig {
     @WithDefault("ws://127.0.0.1:8082")
     String streamBaseUrl();
 
+    /**
+     * The secret gateway-service and replay-service share (REPRISE_STREAM_SECRET, 16+ characters):
+     * stream tickets in every streamUrl and the service token on calls to replay-service derive from it.
+     */
+    String streamSecret();
+
+    /** How long a streamUrl's ticket opens its stream; GET /api/v1/builds/{id} hands out a fresh one. */
+    @WithDefault("1h")
+    Duration streamTicketTtl();
+
     /** Version of the runner image and its build logic; part of every cache key. */
     @WithDefault("1")
     String runnerVersion();

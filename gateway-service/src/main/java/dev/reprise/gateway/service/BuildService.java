@@ -13,6 +13,7 @@ import dev.reprise.gateway.store.BuildStore.Admission;
 import dev.reprise.gateway.store.BuildStore.BuildRow;
 import dev.reprise.gateway.store.BuildStore.NewBuild;
 import dev.reprise.events.Identifiers;
+import dev.reprise.events.StreamTickets;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.smallrye.mutiny.Uni;
@@ -37,6 +38,7 @@ public class BuildService {
     private final BuildRequestPublisher publisher;
     private final ReplayClient replay;
     private final MeterRegistry metrics;
+    private final StreamTickets tickets;
 
     public BuildService(BuildsConfig config, RefResolver refs, BuildStore builds, BuildRequestPublisher publisher,
             ReplayClient replay, MeterRegistry metrics) {
@@ -46,6 +48,7 @@ public class BuildService {
         this.publisher = publisher;
         this.replay = replay;
         this.metrics = metrics;
+        this.tickets = new StreamTickets(config.streamSecret());
     }
 
     /**
@@ -150,10 +153,12 @@ public class BuildService {
                 .onFailure().transform(e -> new QueueUnavailableException(e.getMessage()));
     }
 
+    /** Where the build streams from, with a ticket that opens that one stream for its tenant. */
     private BuildView view(BuildRow r, Boolean coalesced) {
-        String stream = r.cached()
-                ? config.streamBaseUrl() + "/ws/recordings/" + r.cacheKey()
-                : config.streamBaseUrl() + "/ws/builds/" + r.id();
+        String subject = r.cached() ? StreamTickets.key(r.cacheKey()) : StreamTickets.build(r.id());
+        String ticket = tickets.issue(r.tenantId(), subject, Instant.now().plus(config.streamTicketTtl()));
+        String stream = config.streamBaseUrl() + (r.cached() ? "/ws/recordings/" + r.cacheKey() : "/ws/builds/" + r.id())
+                + "?" + StreamTickets.QUERY_PARAMETER + "=" + ticket;
         return new BuildView(r.id(), r.cacheKey(), r.repository(), r.ref(), r.commit(), r.tool(), r.command(), r.status(), r.cached(),
                 coalesced, stream, r.requestedAt(), r.startedAt(), r.finishedAt(), r.durationMs(), r.exitCode(),
                 r.reason(), null, null, null, null);

@@ -1,5 +1,8 @@
 package dev.reprise.replay.api;
 
+import dev.reprise.events.StreamTickets;
+import dev.reprise.replay.access.InternalApiGuard;
+import dev.reprise.replay.access.StreamAccess;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.reprise.events.Identifiers;
 import dev.reprise.events.RepositoryUrl;
@@ -51,9 +54,11 @@ public class RecordingResource {
     private final CacheRemovals removals;
     private final CachePolicy policy;
     private final ObjectMapper json;
+    private final StreamAccess access;
 
     public RecordingResource(RecordingIndex index, RecordedBuilds recorded, CacheStats stats, CacheRemovals removals,
-            CachePolicy policy, ObjectMapper json) {
+            CachePolicy policy, ObjectMapper json, StreamAccess access) {
+        this.access = access;
         this.index = index;
         this.recorded = recorded;
         this.stats = stats;
@@ -92,8 +97,9 @@ public class RecordingResource {
     @GET
     @Path("/{cacheKey}/messages")
     @Produces("application/x-ndjson")
-    public Uni<Response> messages(@PathParam("cacheKey") String cacheKey, @QueryParam("tenant") String tenant) {
-        return recording(cacheKey, tenant, r -> Response.ok(r.frames().stream().map(Recording.Frame::message)
+    public Uni<Response> messages(@PathParam("cacheKey") String cacheKey, @QueryParam("tenant") String tenant,
+            @QueryParam("ticket") String ticket) {
+        return recording(cacheKey, tenant, ticket, r -> Response.ok(r.frames().stream().map(Recording.Frame::message)
                 .collect(Collectors.joining("\n", "", "\n"))).build());
     }
 
@@ -101,8 +107,9 @@ public class RecordingResource {
     @GET
     @Path("/{cacheKey}/recording.cast")
     @Produces(Asciicast.MEDIA_TYPE)
-    public Uni<Response> cast(@PathParam("cacheKey") String cacheKey, @QueryParam("tenant") String tenant) {
-        return recording(cacheKey, tenant, r -> Response.ok(Asciicast.file(r, json))
+    public Uni<Response> cast(@PathParam("cacheKey") String cacheKey, @QueryParam("tenant") String tenant,
+            @QueryParam("ticket") String ticket) {
+        return recording(cacheKey, tenant, ticket, r -> Response.ok(Asciicast.file(r, json))
                 .header("Content-Disposition", "attachment; filename=\"" + cacheKey + ".cast\"").build());
     }
 
@@ -135,12 +142,26 @@ public class RecordingResource {
                 .map(n -> Response.ok(new Invalidated("repository", normalized, n)).build());
     }
 
-    private Uni<Response> recording(String cacheKey, String tenant, Function<Recording, Response> answer) {
+    /**
+     * The key's recording when the caller may read it: with a ticket, only the ticket's tenant's
+     * (anyone else's is a 404, as if absent); with the service token, the tenant asked for, or any.
+     */
+    private Uni<Response> recording(String cacheKey, String tenant, String ticket, Function<Recording, Response> answer) {
         if (!Identifiers.isCacheKey(cacheKey)) {
             return Uni.createFrom().item(invalidKey());
         }
+        String reader;
+        if (ticket != null) {
+            Optional<String> allowed = access.tenantFor(ticket, StreamTickets.key(cacheKey));
+            if (allowed.isEmpty()) {
+                return Uni.createFrom().item(InternalApiGuard.unauthorized("the ticket is not valid for this key: " + StreamAccess.HOW));
+            }
+            reader = allowed.get();
+        } else {
+            reader = tenant;
+        }
         return recorded.byCacheKey(cacheKey).map(found -> found
-                .filter(r -> tenant == null || tenant.equals(r.header().tenantId()))
+                .filter(r -> reader == null || reader.equals(r.header().tenantId()))
                 .map(answer)
                 .orElseGet(() -> notFound(cacheKey)));
     }

@@ -71,6 +71,7 @@ public record ReplayPacing(double speed, Duration maxGap, String step) {
                         case "speed" -> speed = Double.parseDouble(value);
                         case "maxGapMs" -> maxGap = Duration.ofMillis(Long.parseLong(value));
                         case "step" -> step = value;
+                        case "ticket" -> { } // the stream ticket, checked by the socket
                         default -> throw new IllegalArgumentException("unknown parameter '" + abbreviate(kv[0])
                                 + "'; use speed, maxGapMs and step");
                     }

@@ -1,6 +1,8 @@
 package dev.reprise.replay.ws;
 
 import dev.reprise.events.Identifiers;
+import dev.reprise.events.StreamTickets;
+import dev.reprise.replay.access.StreamAccess;
 import dev.reprise.replay.live.LiveBuilds;
 import dev.reprise.replay.record.RecordedBuilds;
 import dev.reprise.replay.record.Recording;
@@ -23,7 +25,10 @@ public class BuildStreamSocket {
     private final LiveBuilds live;
     private final RecordedBuilds recorded;
 
-    public BuildStreamSocket(LiveBuilds live, RecordedBuilds recorded) {
+    private final StreamAccess access;
+
+    public BuildStreamSocket(LiveBuilds live, RecordedBuilds recorded, StreamAccess access) {
+        this.access = access;
         this.live = live;
         this.recorded = recorded;
     }
@@ -32,6 +37,12 @@ public class BuildStreamSocket {
     public Multi<String> onOpen(@PathParam String id, WebSocketConnection connection) {
         if (!Identifiers.isBuildId(id)) {
             return connection.close(new CloseReason(1008, "invalid build id"))
+                    .onItem().transformToMulti(ignored -> Multi.createFrom().empty());
+        }
+        // The gateway issues the ticket for a build only to its own tenant.
+        String ticket = StreamAccess.parameter(connection.handshakeRequest().query(), StreamTickets.QUERY_PARAMETER);
+        if (access.tenantFor(ticket, StreamTickets.build(id)).isEmpty()) {
+            return connection.close(new CloseReason(StreamAccess.UNAUTHORIZED, "missing or invalid ticket: open the build's streamUrl from the gateway"))
                     .onItem().transformToMulti(ignored -> Multi.createFrom().empty());
         }
         Multi<String> messages = live.isKnown(id)

@@ -2,6 +2,8 @@ package dev.reprise.replay.ws;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.reprise.events.Identifiers;
+import dev.reprise.events.StreamTickets;
+import dev.reprise.replay.access.StreamAccess;
 import dev.reprise.replay.policy.CacheStats;
 import dev.reprise.replay.record.Asciicast;
 import dev.reprise.replay.record.RecordedBuilds;
@@ -16,6 +18,7 @@ import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalInt;
 import org.jboss.logging.Logger;
 
@@ -38,7 +41,10 @@ public class RecordingSocket {
     private final CacheStats stats;
     private final ObjectMapper json;
 
-    public RecordingSocket(RecordedBuilds recorded, CacheStats stats, ObjectMapper json) {
+    private final StreamAccess access;
+
+    public RecordingSocket(RecordedBuilds recorded, CacheStats stats, ObjectMapper json, StreamAccess access) {
+        this.access = access;
         this.recorded = recorded;
         this.stats = stats;
         this.json = json;
@@ -47,16 +53,24 @@ public class RecordingSocket {
     @OnOpen
     public Multi<String> onOpen(@PathParam String cacheKey, WebSocketConnection connection) {
         ReplayPacing pacing;
+        String query = connection.handshakeRequest().query();
         try {
             if (!Identifiers.isCacheKey(cacheKey)) {
                 throw new IllegalArgumentException("cache key must be 64 lowercase hex characters");
             }
-            pacing = ReplayPacing.fromQuery(connection.handshakeRequest().query());
+            pacing = ReplayPacing.fromQuery(query);
         } catch (IllegalArgumentException e) {
-            return close(connection, new CloseReason(1008, e.getMessage()));
+            return close(connection, new CloseReason(1008, abbreviate(e.getMessage())));
+        }
+        Optional<String> tenant = access.tenantFor(StreamAccess.parameter(query, StreamTickets.QUERY_PARAMETER),
+                StreamTickets.key(cacheKey));
+        if (tenant.isEmpty()) {
+            return close(connection, new CloseReason(StreamAccess.UNAUTHORIZED, abbreviate("missing or invalid ticket: " + StreamAccess.HOW)));
         }
         boolean asciicast = offersAsciicast(connection);
         return recorded.byCacheKey(cacheKey)
+                // Another tenant's recording of the same key is as absent as none at all.
+                .map(found -> found.filter(r -> tenant.get().equals(r.header().tenantId())))
                 .onFailure().invoke(e -> {
                     LOG.errorf("Recording of %s could not be read: %s", cacheKey, e.getMessage());
                     stats.replayError(null, "unreadable");

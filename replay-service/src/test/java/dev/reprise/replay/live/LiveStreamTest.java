@@ -1,5 +1,6 @@
 package dev.reprise.replay.live;
 
+import dev.reprise.replay.TestAccess;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -97,7 +98,7 @@ class LiveStreamTest {
     }
 
     private String ws() {
-        return base.resolve("/ws/builds/" + buildId).toString().replace("http", "ws");
+        return TestAccess.ws(base, "/ws/builds/" + buildId, "dev", dev.reprise.events.StreamTickets.build(buildId));
     }
 
     private String publish(long seq, BuildEvent event) throws Exception {

@@ -1,5 +1,6 @@
 package dev.reprise.replay.policy;
 
+import dev.reprise.replay.TestAccess;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -40,6 +41,11 @@ import org.junit.jupiter.api.Test;
 @WithTestResource(value = RepriseInfrastructure.class, initArgs = @ResourceArg(name = "stores", value = "kafka,postgres,redis,s3"))
 class CachePolicyTest {
 
+    static {
+        // Every REST call here is one the gateway makes: with the service token.
+        TestAccess.asTheGateway();
+    }
+
     private static final Duration WAIT = Duration.ofSeconds(30);
 
     @Inject
@@ -75,7 +81,7 @@ class CachePolicyTest {
         given().get("/api/v1/recordings/" + live + "?tenant=" + tenant).then().statusCode(200).body("reads", equalTo(3));
         given().get("/api/v1/recordings/" + expired + "?tenant=" + tenant).then().statusCode(404);
         assertThat(column(expired, "access_count")).isEqualTo(0L);
-        RecordingWebSocket socket = RecordingWebSocket.open(ws("/ws/recordings/" + expired + "?speed=0"));
+        RecordingWebSocket socket = RecordingWebSocket.open(TestAccess.replay(base, expired, "speed=0", tenant));
         assertThat(close(socket)).as("an expired recording is not replayed").isEqualTo(4404);
     }
 
@@ -193,19 +199,19 @@ class CachePolicyTest {
         String key = stored(tenant, "file:///srv/app", 300);
         Recording recording = Recording.fromGzip(objects.get(RecordingObjects.keyFor(key, buildOf(key))).await().atMost(WAIT), json);
 
-        RecordingWebSocket fromBuild = RecordingWebSocket.open(ws("/ws/recordings/" + key + "?speed=0&step=build"));
+        RecordingWebSocket fromBuild = RecordingWebSocket.open(TestAccess.replay(base, key, "speed=0&step=build", tenant));
         assertThat(close(fromBuild)).isEqualTo(1000);
         assertThat(fromBuild.messages()).isEqualTo(messages(recording).subList(3, 6));
-        RecordingWebSocket byNumber = RecordingWebSocket.open(ws("/ws/recordings/" + key + "?speed=0&step=2"));
+        RecordingWebSocket byNumber = RecordingWebSocket.open(TestAccess.replay(base, key, "speed=0&step=2", tenant));
         assertThat(close(byNumber)).isEqualTo(1000);
         assertThat(byNumber.messages()).isEqualTo(fromBuild.messages());
 
-        RecordingWebSocket unknown = RecordingWebSocket.open(ws("/ws/recordings/" + key + "?step=deploy"));
+        RecordingWebSocket unknown = RecordingWebSocket.open(TestAccess.replay(base, key, "step=deploy", tenant));
         assertThat(close(unknown)).isEqualTo(1008);
-        RecordingWebSocket typo = RecordingWebSocket.open(ws("/ws/recordings/" + key + "?sped=2"));
+        RecordingWebSocket typo = RecordingWebSocket.open(TestAccess.replay(base, key, "sped=2", tenant));
         assertThat(close(typo)).isEqualTo(1008);
 
-        RecordingWebSocket cast = RecordingWebSocket.open(ws("/ws/recordings/" + key + "?speed=0"), "v2.asciicast");
+        RecordingWebSocket cast = RecordingWebSocket.open(TestAccess.replay(base, key, "speed=0", tenant), "v2.asciicast");
         assertThat(close(cast)).isEqualTo(1000);
         assertThat(cast.subprotocol()).isEqualTo("v2.asciicast");
         assertThat(json.readTree(cast.messages().get(0)).path("version").asInt()).isEqualTo(2);
@@ -263,7 +269,4 @@ class CachePolicyTest {
         return socket.awaitClose(WAIT);
     }
 
-    private String ws(String path) {
-        return base.resolve(path).toString().replace("http", "ws");
-    }
 }

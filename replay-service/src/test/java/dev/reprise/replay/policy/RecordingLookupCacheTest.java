@@ -1,5 +1,6 @@
 package dev.reprise.replay.policy;
 
+import dev.reprise.replay.TestAccess;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -22,6 +23,11 @@ import org.junit.jupiter.api.Test;
 @QuarkusTest
 @WithTestResource(value = RepriseInfrastructure.class, initArgs = @ResourceArg(name = "stores", value = "kafka,postgres,redis,s3"))
 class RecordingLookupCacheTest {
+
+    static {
+        // Every REST call here is one the gateway makes: with the service token.
+        TestAccess.asTheGateway();
+    }
 
     @Inject
     RecordingIndex index;

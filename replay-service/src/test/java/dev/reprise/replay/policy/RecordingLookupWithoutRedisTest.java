@@ -1,5 +1,6 @@
 package dev.reprise.replay.policy;
 
+import dev.reprise.replay.TestAccess;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -20,6 +21,11 @@ import org.junit.jupiter.api.Test;
 @TestProfile(RecordingLookupWithoutRedisTest.RedisGone.class)
 @WithTestResource(value = RepriseInfrastructure.class, initArgs = @ResourceArg(name = "stores", value = "kafka,postgres,s3"))
 class RecordingLookupWithoutRedisTest {
+
+    static {
+        // Every REST call here is one the gateway makes: with the service token.
+        TestAccess.asTheGateway();
+    }
 
     /** Redis at a port nothing listens on. */
     public static class RedisGone implements QuarkusTestProfile {

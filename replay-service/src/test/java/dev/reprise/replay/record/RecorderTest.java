@@ -1,5 +1,6 @@
 package dev.reprise.replay.record;
 
+import dev.reprise.replay.TestAccess;
 import static org.assertj.core.api.Assertions.assertThat;
 import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
@@ -45,6 +46,11 @@ import org.junit.jupiter.api.Test;
 @QuarkusTest
 @WithTestResource(value = RepriseInfrastructure.class, initArgs = @ResourceArg(name = "stores", value = "kafka,postgres,redis,s3"))
 class RecorderTest {
+
+    static {
+        // Every REST call here is one the gateway makes: with the service token.
+        TestAccess.asTheGateway();
+    }
 
     private static final Duration WAIT = Duration.ofSeconds(30);
 
@@ -96,10 +102,10 @@ class RecorderTest {
         assertThat(entry.expiresAt()).isBetween(OffsetDateTime.now().plusDays(29), OffsetDateTime.now().plusDays(31));
 
         // A cache hit replays it over the same protocol, byte for byte.
-        RecordingWebSocket instant = RecordingWebSocket.open(ws("/ws/recordings/" + key + "?speed=0"));
+        RecordingWebSocket instant = RecordingWebSocket.open(TestAccess.replay(base, key, "speed=0", "dev"));
         assertThat(instant.awaitClose(WAIT)).isEqualTo(1000);
         assertThat(instant.messages()).isEqualTo(sent);
-        RecordingWebSocket paced = RecordingWebSocket.open(ws("/ws/recordings/" + key + "?speed=2&maxGapMs=20"));
+        RecordingWebSocket paced = RecordingWebSocket.open(TestAccess.replay(base, key, "speed=2&maxGapMs=20", "dev"));
         assertThat(paced.awaitClose(WAIT)).isEqualTo(1000);
         assertThat(paced.messages()).isEqualTo(sent);
         given().get("/api/v1/recordings/" + key).then().statusCode(200)
@@ -109,11 +115,11 @@ class RecorderTest {
 
     @Test
     void badOrUnknownKeysAreRefused() throws Exception {
-        RecordingWebSocket unknown = RecordingWebSocket.open(ws("/ws/recordings/" + "e".repeat(64)));
+        RecordingWebSocket unknown = RecordingWebSocket.open(TestAccess.replay(base, "e".repeat(64), "", "dev"));
         assertThat(unknown.awaitClose(WAIT)).isEqualTo(4404);
-        RecordingWebSocket badSpeed = RecordingWebSocket.open(ws("/ws/recordings/" + "e".repeat(64) + "?speed=-2"));
+        RecordingWebSocket badSpeed = RecordingWebSocket.open(TestAccess.replay(base, "e".repeat(64), "speed=-2", "dev"));
         assertThat(badSpeed.awaitClose(WAIT)).isEqualTo(1008);
-        RecordingWebSocket badKey = RecordingWebSocket.open(ws("/ws/recordings/not-a-key"));
+        RecordingWebSocket badKey = RecordingWebSocket.open(TestAccess.replay(base, "not-a-key", "", "dev"));
         assertThat(badKey.awaitClose(WAIT)).isEqualTo(1008);
         given().get("/api/v1/recordings/not-a-key").then().statusCode(400).body("detail", containsString("64 lowercase hex"));
         given().get("/api/v1/recordings/" + "e".repeat(64)).then().statusCode(404);
@@ -122,9 +128,6 @@ class RecorderTest {
     @TestHTTPResource("/")
     URI base;
 
-    private String ws(String path) {
-        return base.resolve(path).toString().replace("http", "ws");
-    }
 
     @Test
     void aFailureIsKeptADayAndTimeoutsAndCancellationsAreNeverCached() throws Exception {
