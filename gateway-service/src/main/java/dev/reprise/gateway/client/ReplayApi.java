@@ -21,7 +21,7 @@ import org.eclipse.microprofile.rest.client.inject.RegisterRestClient;
 interface ReplayApi {
 
     /** The service token replay-service expects on its internal API, from the shared stream secret. */
-    static String serviceToken() {
+    default String serviceToken() {
         return Holder.TICKETS.serviceToken();
     }
 
