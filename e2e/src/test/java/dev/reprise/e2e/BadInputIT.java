@@ -359,9 +359,10 @@ class BadInputIT {
                 if (auth.getValue() != null) {
                     req.header("Authorization", auth.getValue());
                 }
+                // A control character in a header may be refused by the HTTP layer (a bare 400) before the API sees it.
                 boolean raw = auth.getKey().contains("control");
                 cases.add(new Case(endpoint.getKey() + " with " + auth.getKey(), GATEWAY, req,
-                        raw ? Expect.of(400, 401).problem() : Expect.of(401).problem()));
+                        raw ? Expect.of(400, 401) : Expect.of(401).problem()));
             }
         }
         return cases;
@@ -540,19 +541,22 @@ class BadInputIT {
         cases.add(new Case("GET /v8/artifacts/%", ARTIFACT, Req.of("GET", "/v8/artifacts/%").auth(), Expect.any()));
         String hash = randomHex(16);
         for (String query : List.of("slug=..%2Fx", "slug=a%20b", "slug=" + "s".repeat(200), "slug=%00", "teamId=a%2Fb", "teamId=%0A",
-                "slug=a&teamId=..")) {
+                "slug=a%2Fb&teamId=a")) {
             cases.add(new Case("GET /v8/artifacts/{hash}?" + show(query), ARTIFACT, Req.of("GET", "/v8/artifacts/" + hash + "?" + query).auth(),
                     Expect.of(400).problem()));
         }
+        // A team of ".." is a legal token to the service: refused, or a plain miss.
+        cases.add(new Case("GET /v8/artifacts/{hash}?slug=..", ARTIFACT, Req.of("GET", "/v8/artifacts/" + hash + "?slug=..").auth(), Expect.of(400, 404)));
         for (String duration : List.of("abc", "-1", "1e3", "1234567890123", "1.5")) {
             cases.add(new Case("PUT /v8/artifacts/{hash} with x-artifact-duration: " + duration, ARTIFACT,
                     Req.of("PUT", "/v8/artifacts/reprise-bad-input-" + randomHex(16)).auth().header("x-artifact-duration", duration)
                             .body("application/octet-stream", bytes("x")), Expect.of(400).problem()));
         }
         for (String tag : List.of("t".repeat(2000), "a b", "tag\u0001")) {
+            boolean control = tag.contains("\u0001"); // may be refused by the HTTP layer, a bare 400
             cases.add(new Case("PUT /v8/artifacts/{hash} with x-artifact-tag: " + show(tag), ARTIFACT,
                     Req.of("PUT", "/v8/artifacts/reprise-bad-input-" + randomHex(16)).auth().header("x-artifact-tag", tag)
-                            .body("application/octet-stream", bytes("x")), Expect.of(400).problem()));
+                            .body("application/octet-stream", bytes("x")), control ? Expect.of(400) : Expect.of(400).problem()));
         }
         // POST /v8/artifacts: which hashes are cached.
         Map<String, byte[]> queries = new LinkedHashMap<>();
@@ -567,8 +571,11 @@ class BadInputIT {
         queries.put("invalid UTF-8", concat(bytes("{\"hashes\":[\"a"), new byte[] {(byte) 0xC3, 0x28}, bytes("\"]}")));
         queries.put("raw NUL", concat(bytes("{\"hashes\":[\"a"), new byte[] {0}, bytes("\"]}")));
         for (Map.Entry<String, byte[]> query : queries.entrySet()) {
+            // ".." is a legal Turborepo hash to the service (letters, digits, '.', '_', '-'): answered as a miss, which is fine.
+            boolean dots = query.getKey().contains("\"..\"");
             cases.add(new Case("POST /v8/artifacts " + query.getKey(), ARTIFACT,
-                    Req.of("POST", "/v8/artifacts").auth().body("application/json", query.getValue()), Expect.of(400).problem()));
+                    Req.of("POST", "/v8/artifacts").auth().body("application/json", query.getValue()),
+                    dots ? Expect.of(400).problem().mayBe2xx() : Expect.of(400).problem()));
         }
         cases.add(new Case("POST /v8/artifacts with a body over 64 KiB", ARTIFACT,
                 Req.of("POST", "/v8/artifacts").auth().body("application/json", bytes("{\"hashes\":[\"" + "a".repeat(70_000) + "\"]}")),
@@ -646,7 +653,7 @@ class BadInputIT {
                 }
                 boolean raw = auth.getKey().contains("control");
                 cases.add(new Case(endpoint.getKey() + " with " + auth.getKey(), ARTIFACT, req,
-                        raw ? Expect.of(400, 401).problem() : Expect.of(401).problem()));
+                        raw ? Expect.of(400, 401) : Expect.of(401).problem()));
             }
         }
         return cases;
@@ -662,10 +669,12 @@ class BadInputIT {
             boolean resolve = path.endsWith("resolve");
             // Malformed JSON (never a valid spec).
             List<String> texts = List.of("   ", "{", "}", "[]", "null", "42", "\"x\"", "{\"dependencies\":", "{\"dependencies\":[{]}",
-                    "{\"dependencies\":[" + SENTINEL_DEP + ",]}", "{'dependencies':[]}", "{dependencies:[]}", "{\"dependencies\":[]} trailing",
+                    "{\"dependencies\":[" + SENTINEL_DEP + ",]}", "{'dependencies':[" + SENTINEL_DEP + "]}", "{dependencies:[" + SENTINEL_DEP + "]}",
+                    "{\"dependencies\":[" + SENTINEL_DEP + "]} trailing",
                     "{\"dependencies\":[" + SENTINEL_DEP + "]}{}");
             for (String text : texts) {
-                cases.add(imagePost(path, "body " + show(text), bytes(text), Expect.of(400).problem()));
+                // The sentinel keeps each of these invalid even where the parser is lenient; notFor checks it was the syntax that was refused.
+                cases.add(imagePost(path, "body " + show(text), bytes(text), Expect.of(400).problem().notFor(SENTINEL)));
             }
             cases.add(imagePost(path, "empty body", bytes(""), Expect.of(400).problem()));
             cases.add(imagePost(path, "10000 nested arrays in dependencies",
@@ -919,9 +928,11 @@ class BadInputIT {
         for (String query : List.of("speed=-1", "speed=abc", "speed=NaN", "speed=Infinity", "speed=-Infinity", "speed=1e400", "speed=",
                 "speed=0x10", "maxGapMs=-5", "maxGapMs=abc", "maxGapMs=99999999999999999999", "maxGapMs=1.5", "step=%01", "step=%00",
                 "step=%0A", "step=" + "a".repeat(200), "step=", "step=%20%20", "bogus=1", "speed=1&bogus=2", "Speed=1", "speed=%ZZ", "step=%",
-                "speed=1&speed=-1", "=1", "&&&", "speed", "Ticket=x")) {
+                "speed=1&speed=-1", "=1", "speed", "Ticket=x")) {
             tests.add(wsOrRaw("/ws/recordings/" + absent + "?" + valid + "&" + query, Set.of(1008)));
         }
+        // Empty parameters are no parameters: refused (1008) or the key's answer (4404).
+        tests.add(wsOrRaw("/ws/recordings/" + absent + "?" + valid + "&&&", Set.of(1008, 4404)));
         for (String query : List.of("speed=-1", "step=%01", "bogus=1", "speed=%ZZ")) {
             tests.add(wsOrRaw("/ws/recordings/" + absent + "?" + query, Set.of(1008)));
         }
@@ -969,7 +980,9 @@ class BadInputIT {
         frames.put("a frame header announcing 2^63-1 bytes", new byte[] {(byte) 0x82, (byte) 0xFF, 0x7F, -1, -1, -1, -1, -1, -1, -1, 1, 2, 3, 4});
         for (Map.Entry<String, byte[]> frame : frames.entrySet()) {
             String id = UUID.randomUUID().toString();
-            tests.add(rawWs("/ws/builds/" + id + "?ticket={T:build:" + id + "}", frame.getKey(), frame.getValue(), Set.of(1002, 1007, 1008, 1009), false));
+            // RSV1 without a negotiated extension is a protocol error, but a server with compression support may let it pass.
+            boolean lenient = frame.getKey().contains("RSV1");
+            tests.add(rawWs("/ws/builds/" + id + "?ticket={T:build:" + id + "}", frame.getKey(), frame.getValue(), Set.of(1002, 1007, 1008, 1009), lenient));
         }
         String id = UUID.randomUUID().toString();
         tests.add(rawWs("/ws/builds/" + id + "?ticket={T:build:" + id + "}", "a text frame of invalid UTF-8",
@@ -1707,6 +1720,7 @@ class BadInputIT {
         final String name;
         final CompletableFuture<String> outcome = new CompletableFuture<>();
         volatile int status;
+        volatile long doneMillis = -1;
         final long begun = System.nanoTime();
 
         private SlowLoris(String name) {
@@ -1722,6 +1736,7 @@ class BadInputIT {
         }
 
         private void run(int port, String method, String path, String type, String tenBytes) {
+            outcome.whenComplete((r, e) -> doneMillis = (System.nanoTime() - begun) / 1_000_000);
             try (Socket socket = new Socket()) {
                 socket.connect(new InetSocketAddress("127.0.0.1", port), 3000);
                 socket.setSoTimeout((int) SLOW_LORIS_BUDGET.toMillis());
@@ -1752,7 +1767,7 @@ class BadInputIT {
         }
 
         void check() throws Exception {
-            long left = SLOW_LORIS_BUDGET.toNanos() + Duration.ofSeconds(10).toNanos() - (System.nanoTime() - started);
+            long left = SLOW_LORIS_BUDGET.toNanos() + Duration.ofSeconds(3).toNanos() - (System.nanoTime() - started);
             String result;
             try {
                 result = outcome.get(Math.max(left, 1), TimeUnit.NANOSECONDS);
@@ -1774,7 +1789,7 @@ class BadInputIT {
             if (result.startsWith("could not send")) {
                 problems.add(result);
             }
-            log("slow-loris " + name, result, elapsed() * 1000, "", problems);
+            log("slow-loris " + name, result, doneMillis >= 0 ? doneMillis : elapsed() * 1000, "", problems);
             if (!problems.isEmpty()) {
                 fail(String.join("; ", problems) + " (" + result + ")");
             }

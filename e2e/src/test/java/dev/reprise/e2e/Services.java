@@ -39,7 +39,7 @@ final class Services {
     }
 
     static Answer get(String service, String path, String... headers) {
-        return get(PORTS.get(service), path, headers);
+        return send(request(service, path, headers).GET());
     }
 
     static Answer get(int port, String path, String... headers) {

@@ -63,7 +63,7 @@ public class HotPathsBench {
         recording = new Recording(new Recording.Header(Recording.FORMAT, "a".repeat(64), buildId, "dev", "file:///srv/app",
                 "c".repeat(40), "custom", "SUCCESS", 511, frames.size(), 0), List.copyOf(frames));
         gzip = recording.toGzip(json);
-        request = new CacheKeys.Inputs("https://github.com/org/app", "753eed928cfae001a80c8d8449ea67518e425762", "maven",
+        request = new CacheKeys.Inputs("dev", "https://github.com/org/app", "753eed928cfae001a80c8d8449ea67518e425762", "maven",
                 "3.9.9", "0.1.0", "sha256:" + "b".repeat(64), null, Map.of("CI", "true", "PROFILE", "release"));
         inputs = new TreeMap<>();
         for (int i = 0; i < 10_000; i++) {

@@ -64,7 +64,7 @@ public class BuildService {
     }
 
     private Uni<BuildView> submit(String tenantId, ValidRequest request, String commit) {
-        String cacheKey = CacheKeys.key(new CacheKeys.Inputs(request.repository().normalized(), commit, request.tool(),
+        String cacheKey = CacheKeys.key(new CacheKeys.Inputs(tenantId, request.repository().normalized(), commit, request.tool(),
                 config.toolVersions().getOrDefault(request.tool(), "unknown"), config.runnerVersion(),
                 config.imageDigest(), request.command(), request.env()));
         NewBuild build = new NewBuild(UUID.randomUUID().toString(), tenantId, cacheKey,

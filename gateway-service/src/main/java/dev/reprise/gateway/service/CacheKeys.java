@@ -16,9 +16,11 @@ import java.util.TreeMap;
  * The build cache key: sha256 (lowercase hex) of a canonical form, a compact JSON object with
  * fields in this fixed order and no whitespace:
  *
- * <pre>{"v":1,"repository":…,"commit":…,"tool":…,"toolVersion":…,"runnerVersion":…,"image":…,"command":…,"env":{…}}</pre>
+ * <pre>{"v":2,"tenant":…,"repository":…,"commit":…,"tool":…,"toolVersion":…,"runnerVersion":…,"image":…,"command":…,"env":{…}}</pre>
  *
- * repository is {@link RepositoryUrl#normalized()}, commit the resolved 40-hex SHA (never a ref),
+ * tenant is the requesting tenant's id: two tenants building the same commit get two keys, so
+ * neither ever replaces, invalidates or counts reads of the other's recording (v1 had no tenant,
+ * and a tenant's live build replaced another's entry of the same key). repository is {@link RepositoryUrl#normalized()}, commit the resolved 40-hex SHA (never a ref),
  * command the request's command or null for the tool's preset, env the request's variables sorted
  * by name. JSON escaping keeps values from running into each other. Changing this form changes
  * every key: bump {@code v} and say so in the release notes. CacheKeysTest pins it.
@@ -26,7 +28,7 @@ import java.util.TreeMap;
 public final class CacheKeys {
 
     /** The inputs of a key. */
-    public record Inputs(String repository, String commit, String tool, String toolVersion, String runnerVersion,
+    public record Inputs(String tenant, String repository, String commit, String tool, String toolVersion, String runnerVersion,
             String image, String command, Map<String, String> env) {
     }
 
@@ -38,7 +40,8 @@ public final class CacheKeys {
 
     public static String canonicalForm(Inputs in) {
         Map<String, Object> form = new LinkedHashMap<>();
-        form.put("v", 1);
+        form.put("v", 2);
+        form.put("tenant", in.tenant());
         form.put("repository", in.repository());
         form.put("commit", in.commit());
         form.put("tool", in.tool());

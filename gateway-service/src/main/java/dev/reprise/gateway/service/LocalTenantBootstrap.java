@@ -59,8 +59,9 @@ public class LocalTenantBootstrap {
             }
             String token = ApiTokens.generate();
             writeAtomically(file, token + "\n");
-            LOG.infof("Development token for tenant '%s' (shown once, kept in %s): %s", config.tenantId(),
-                    file.toAbsolutePath(), token);
+            // Never the token itself: logs are collected and kept where secrets must not be.
+            LOG.infof("Development token for tenant '%s' written to %s (mode 600; ./reprise token prints it)", config.tenantId(),
+                    file.toAbsolutePath());
             return token;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read or write the development token file " + file, e);
