@@ -1878,7 +1878,7 @@ class BadInputIT {
     /** A printable, short form of an input for a test name. */
     private static String show(String value) {
         StringBuilder out = new StringBuilder();
-        value = value.replaceAll("\\{T:[^}]*\\}", "<ticket>").replaceAll("\\{X:[^}]*\\}", "<expired ticket>")
+        value = value.replace(SENTINEL_DEP, "<sentinel dependency>").replaceAll("\\{T:[^}]*\\}", "<ticket>").replaceAll("\\{X:[^}]*\\}", "<expired ticket>")
                 .replaceAll("\\{F:[^}]*\\}", "<forged ticket>").replace("{service-token-altered}", "<altered service token>")
                 .replace("{service-token}", "<service token>");
         String shown = value;

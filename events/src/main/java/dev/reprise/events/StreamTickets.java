@@ -50,6 +50,11 @@ public final class StreamTickets {
         this.serviceToken = HexFormat.of().formatHex(mac("reprise-service-v1"));
     }
 
+    /** True for a tenant id a ticket can carry (letters, digits, '.', '_', '-'; 1 to 64). */
+    public static boolean isTenantId(String value) {
+        return value != null && TENANT.matcher(value).matches();
+    }
+
     public static String build(String buildId) {
         return "build:" + buildId;
     }

@@ -188,8 +188,7 @@ public class ProtocolRoutes {
     /** {@code POST /v8/artifacts}: which of these hashes are cached, with size, duration and tag. */
     private void turboQuery(RoutingContext ctx) {
         JsonObject body = jsonBody(ctx);
-        JsonArray hashes = body.getJsonArray("hashes");
-        if (hashes == null || hashes.size() > MAX_TURBO_QUERY) {
+        if (!(body.getValue("hashes") instanceof JsonArray hashes) || hashes.size() > MAX_TURBO_QUERY) {
             throw ArtifactException.badRequest("the body must be {\"hashes\": [...]} with at most " + MAX_TURBO_QUERY + " hashes");
         }
         List<String> keys = new ArrayList<>();

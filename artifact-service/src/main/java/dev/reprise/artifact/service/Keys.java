@@ -60,8 +60,8 @@ public final class Keys {
 
     /** A short name: team slugs, versions, branches' safe parts. */
     public static String token(String value, String what) {
-        if (value == null || !TOKEN.matcher(value).matches()) {
-            throw ArtifactException.badRequest(what + " must be 1 to 128 letters, digits, '.', '_' or '-'");
+        if (value == null || !TOKEN.matcher(value).matches() || value.chars().allMatch(c -> c == '.')) {
+            throw ArtifactException.badRequest(what + " must be 1 to 128 letters, digits, '.', '_' or '-' (not only dots)");
         }
         return value;
     }

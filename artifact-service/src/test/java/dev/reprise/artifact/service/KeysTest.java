@@ -59,6 +59,9 @@ class KeysTest {
     void tokensAreShortSafeNames() {
         assertThat(Keys.token("team_1.a-b", "team")).isEqualTo("team_1.a-b");
         assertThatThrownBy(() -> Keys.token("a/b", "team")).hasMessageContaining("team must be");
+        assertThatThrownBy(() -> Keys.token("..", "team")).hasMessageContaining("not only dots");
+        assertThatThrownBy(() -> Keys.token(".", "hash")).hasMessageContaining("hash must be");
+        assertThat(Keys.token("v1.2", "hash")).isEqualTo("v1.2");
         assertThatThrownBy(() -> Keys.token("x".repeat(129), "team")).isInstanceOf(ArtifactException.class);
     }
 }

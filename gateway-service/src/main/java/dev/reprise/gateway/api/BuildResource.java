@@ -4,6 +4,7 @@ import dev.reprise.gateway.service.BuildRequestParser;
 import dev.reprise.gateway.service.BuildService;
 import dev.reprise.gateway.service.InvalidRequestException;
 import dev.reprise.gateway.service.TokenAuthenticator;
+import dev.reprise.events.Identifiers;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
@@ -17,6 +18,7 @@ import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /** Builds: request one (answered from cache or queued), follow it, list them, cancel one. */
@@ -26,6 +28,7 @@ public class BuildResource {
 
     private static final Set<String> STATUSES = Set.of("QUEUED", "RUNNING", "SUCCESS", "FAILURE", "TIMEOUT", "CANCELLED");
     private static final int MAX_PAGE_SIZE = 200;
+    private static final long MAX_OFFSET = 1_000_000;
 
     private final TokenAuthenticator auth;
     private final BuildRequestParser parser;
@@ -50,7 +53,7 @@ public class BuildResource {
     @Path("/{id}")
     public Uni<Response> get(@HeaderParam(HttpHeaders.AUTHORIZATION) String authorization, @PathParam("id") String id) {
         return auth.authenticate(authorization)
-                .flatMap(grant -> builds.find(grant.tenantId(), id))
+                .flatMap(grant -> Identifiers.isBuildId(id) ? builds.find(grant.tenantId(), id) : Uni.createFrom().item(Optional.empty()))
                 .map(found -> found.map(b -> Response.ok(b).build()).orElseGet(() -> notFound(id)));
     }
 
@@ -62,6 +65,10 @@ public class BuildResource {
         int s = size == null ? 50 : size;
         if (p < 0) {
             throw new InvalidRequestException("page", "must be 0 or more");
+        }
+        if ((long) p * MAX_PAGE_SIZE > MAX_OFFSET) {
+            throw new InvalidRequestException("page", "must be at most " + MAX_OFFSET / MAX_PAGE_SIZE
+                    + "; narrow the list with repository= or status= instead");
         }
         if (s < 1 || s > MAX_PAGE_SIZE) {
             throw new InvalidRequestException("size", "must be between 1 and " + MAX_PAGE_SIZE);
@@ -78,7 +85,9 @@ public class BuildResource {
     @Path("/{id}/cancel")
     public Uni<Response> cancel(@HeaderParam(HttpHeaders.AUTHORIZATION) String authorization, @PathParam("id") String id) {
         return auth.authenticateWriter(authorization)
-                .flatMap(grant -> builds.cancel(grant.tenantId(), id, "cancelled by " + grant.tokenName()))
+                .flatMap(grant -> Identifiers.isBuildId(id)
+                        ? builds.cancel(grant.tenantId(), id, "cancelled by " + grant.tokenName())
+                        : Uni.createFrom().item(Optional.<BuildView>empty()))
                 .map(found -> found.map(b -> Response.accepted(b).build()).orElseGet(() -> notFound(id)));
     }
 
@@ -87,6 +96,8 @@ public class BuildResource {
     }
 
     private static Response notFound(String id) {
-        return Problem.response(Response.Status.NOT_FOUND, "not-found", "no build " + id + " for this tenant");
+        return Problem.response(Response.Status.NOT_FOUND, "not-found", Identifiers.isBuildId(id)
+                ? "no build " + id + " for this tenant"
+                : "no such build: build ids are UUIDs, as POST /api/v1/builds returns them");
     }
 }

@@ -12,7 +12,8 @@ import java.util.List;
 final class ImageRequests {
 
     private static final ObjectMapper STRICT = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     /** A dependency set: base image (default when absent) and dependencies. {@code retryFailed}: rebuild a failed set. */
     record SetRequest(String baseImage, List<Dependency> dependencies, Boolean retryFailed) {

@@ -21,6 +21,12 @@ public record ImageReference(String registry, String repository, String tag, Str
         }
         String host = m.group("host");
         String repository = m.group("repo");
+        if (host != null && host.contains(":")) {
+            String port = host.substring(host.indexOf(':') + 1);
+            if (port.length() > 5 || Integer.parseInt(port) < 1 || Integer.parseInt(port) > 65535) {
+                throw new IllegalArgumentException("'" + text + "' names registry port " + port + "; a port is 1 to 65535");
+            }
+        }
         if (host != null && !host.contains(".") && !host.contains(":") && !host.equals("localhost")) {
             // "team/base": a Docker Hub namespace, not a host.
             if (!host.matches("[a-z0-9]+(?:[._-][a-z0-9]+)*")) {

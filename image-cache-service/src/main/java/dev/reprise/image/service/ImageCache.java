@@ -82,8 +82,15 @@ public class ImageCache {
                 try {
                     digest = registry.manifest(reference).map(RegistryClient.Manifest::digest).orElseThrow(() ->
                             new InvalidDependencyException("base image " + reference + " is not in its registry; push it first or name another"));
-                } catch (IOException e) {
-                    throw new UnavailableException("the base image's registry could not be asked: " + e.getMessage());
+                } catch (IOException | RuntimeException e) {
+                    String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+                    if (baseImage == null || baseImage.isBlank()) {
+                        // The configured default: this service's own dependency is down.
+                        throw new UnavailableException("the base image's registry could not be asked: " + why);
+                    }
+                    // A registry the request named: the caller can fix that.
+                    throw new InvalidDependencyException("baseImage " + reference + ": its registry " + reference.registry()
+                            + " did not answer (" + why + "); name a base image in a registry this service can reach");
                 }
             }
             return DependencySet.of(reference.toString(), digest, BUILDER_VERSION, dependencies);

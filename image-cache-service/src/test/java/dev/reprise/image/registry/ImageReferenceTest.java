@@ -32,5 +32,9 @@ class ImageReferenceTest {
         assertThatThrownBy(() -> ImageReference.parse("UPPER/case")).hasMessageContaining("not an image reference");
         assertThatThrownBy(() -> ImageReference.parse("a/../b")).hasMessageContaining("not an image reference");
         assertThatThrownBy(() -> ImageReference.parse("")).hasMessageContaining("not an image reference");
+        assertThatThrownBy(() -> ImageReference.parse("127.0.0.1:70000/reprise/x")).hasMessageContaining("a port is 1 to 65535");
+        assertThatThrownBy(() -> ImageReference.parse("127.0.0.1:99999999/reprise/x")).hasMessageContaining("a port is 1 to 65535");
+        assertThatThrownBy(() -> ImageReference.parse("127.0.0.1:0/reprise/x")).hasMessageContaining("a port is 1 to 65535");
+        assertThat(ImageReference.parse("127.0.0.1:65535/reprise/x").registry()).isEqualTo("127.0.0.1:65535");
     }
 }

@@ -26,6 +26,12 @@ public class InternalApiGuard {
         if (!path.startsWith("/api/v1/recordings") && !path.startsWith("/api/v1/stats")) {
             return Optional.empty();
         }
+        String tenant = request.getUriInfo().getQueryParameters().getFirst("tenant");
+        if (tenant != null && !StreamTickets.isTenantId(tenant)) {
+            return Optional.of(Response.status(Response.Status.BAD_REQUEST).type("application/problem+json").entity(Map.of(
+                    "type", "https://reprise.dev/problems/invalid-request", "title", "Bad Request", "status", 400,
+                    "detail", "tenant: must be 1 to 64 letters, digits, '.', '_' or '-'")).build());
+        }
         if (access.isService(request.getHeaderString(StreamTickets.SERVICE_HEADER))) {
             return Optional.empty();
         }

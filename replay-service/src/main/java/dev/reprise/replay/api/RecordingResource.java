@@ -16,6 +16,7 @@ import dev.reprise.replay.store.RecordingIndex;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
@@ -98,8 +99,8 @@ public class RecordingResource {
     @Path("/{cacheKey}/messages")
     @Produces("application/x-ndjson")
     public Uni<Response> messages(@PathParam("cacheKey") String cacheKey, @QueryParam("tenant") String tenant,
-            @QueryParam("ticket") String ticket) {
-        return recording(cacheKey, tenant, ticket, r -> Response.ok(r.frames().stream().map(Recording.Frame::message)
+            @QueryParam("ticket") String ticket, @HeaderParam(StreamTickets.SERVICE_HEADER) String service) {
+        return recording(cacheKey, tenant, ticket, service, r -> Response.ok(r.frames().stream().map(Recording.Frame::message)
                 .collect(Collectors.joining("\n", "", "\n"))).build());
     }
 
@@ -108,8 +109,8 @@ public class RecordingResource {
     @Path("/{cacheKey}/recording.cast")
     @Produces(Asciicast.MEDIA_TYPE)
     public Uni<Response> cast(@PathParam("cacheKey") String cacheKey, @QueryParam("tenant") String tenant,
-            @QueryParam("ticket") String ticket) {
-        return recording(cacheKey, tenant, ticket, r -> Response.ok(Asciicast.file(r, json))
+            @QueryParam("ticket") String ticket, @HeaderParam(StreamTickets.SERVICE_HEADER) String service) {
+        return recording(cacheKey, tenant, ticket, service, r -> Response.ok(Asciicast.file(r, json))
                 .header("Content-Disposition", "attachment; filename=\"" + cacheKey + ".cast\"").build());
     }
 
@@ -146,12 +147,14 @@ public class RecordingResource {
      * The key's recording when the caller may read it: with a ticket, only the ticket's tenant's
      * (anyone else's is a 404, as if absent); with the service token, the tenant asked for, or any.
      */
-    private Uni<Response> recording(String cacheKey, String tenant, String ticket, Function<Recording, Response> answer) {
+    private Uni<Response> recording(String cacheKey, String tenant, String ticket, String service,
+            Function<Recording, Response> answer) {
         if (!Identifiers.isCacheKey(cacheKey)) {
             return Uni.createFrom().item(invalidKey());
         }
         String reader;
-        if (ticket != null) {
+        // Without the service token, only a valid ticket (an empty or absent one is not) lets a reader in.
+        if (ticket != null || !access.isService(service)) {
             Optional<String> allowed = access.tenantFor(ticket, StreamTickets.key(cacheKey));
             if (allowed.isEmpty()) {
                 return Uni.createFrom().item(InternalApiGuard.unauthorized("the ticket is not valid for this key: " + StreamAccess.HOW));

@@ -80,6 +80,11 @@ class ReplayAccessTest {
         assertThat(get("/api/v1/recordings/" + key + "/messages?ticket=" + expired, null).statusCode()).isEqualTo(401);
         assertThat(get("/api/v1/recordings/" + key + "/messages?tenant=team-a&ticket=" + TestAccess.ticket("team-b", StreamTickets.key(key)),
                 null).statusCode()).isEqualTo(404);
+        // An empty ticket is no ticket: it does not fall back to "any tenant".
+        assertThat(get("/api/v1/recordings/" + key + "/messages?ticket=", null).statusCode()).isEqualTo(401);
+        assertThat(get("/api/v1/recordings/" + key + "/recording.cast?ticket=&tenant=team-a", null).statusCode()).isEqualTo(401);
+        // A tenant the index could not hold is refused before it reaches PostgreSQL.
+        assertThat(get("/api/v1/stats?tenant=a%00b", TestAccess.TICKETS.serviceToken()).statusCode()).isEqualTo(400);
     }
 
     @Test
