@@ -36,7 +36,7 @@ public class ReplayBench {
         Path work = Path.of(args[2]);
         Path results = Path.of(args[3]);
         Files.createDirectories(work);
-        int rounds = Integer.parseInt(System.getenv().getOrDefault("ROUNDS", "20"));
+        int rounds = Integer.parseInt(System.getenv().getOrDefault("ROUNDS", "100"));
 
         // 1. A 5-second build: 50 lines, 100 ms apart.
         String paced = repo(work.resolve("paced-" + System.nanoTime()),

@@ -39,7 +39,7 @@ def rows():
 
     r = load("replay")
     if r:
-        d = r["date"][:10]
+        d = r["date"]
         hit = r.get("hit_request_to_first_byte_ms")
         if isinstance(hit, dict) and "hit_post_ms" in r:
             add("cache hit: request → first replayed byte (request names the commit)", "p99 < 50 ms",
@@ -64,9 +64,9 @@ def rows():
             f"paced: {p['completed']:,}/{s['sockets']:,} complete, {p['messages_per_s']:,.0f} msg/s, message delay "
             f"p50 {ms(p['message_delay_ms']['p50'])} / p99 {ms(p['message_delay_ms']['p99'])} "
             f"(once all open: p99 {ms(p['message_delay_once_all_open_ms']['p99'])}); handshake p99 {ms(p['handshake_ms']['p99'])}",
-            f"memory per socket: {p['rss_per_socket_kb']:.0f} KB resident, {p['heap_per_socket_kb']:.0f} KB heap; "
+            f"memory per socket: {p['rss_per_socket_kb']:.0f} KB resident ({p['replay_rss_idle_mb']:.0f} → {p['replay_rss_peak_mb']:.0f} MB); "
             f"instant: {i['completed']:,}/{s['sockets']:,}, {i['messages_per_s']:,.0f} msg/s, {i['mb_per_s']:.1f} MB/s",
-            p["completed"] == s["sockets"] and i["completed"] == s["sockets"], s["date"][:10])
+            p["completed"] == s["sockets"] and i["completed"] == s["sockets"], s["date"])
 
     live = load("live")
     if live:
@@ -74,7 +74,7 @@ def rows():
         add("live path: printed line → runner → Kafka → WebSocket client", "p99 < 100 ms",
             f"p50 {ms(dl['p50'])}, p99 {ms(dl['p99'])}, max {ms(dl['max'])} (n={dl['n']:,})",
             f"{live['builds_at_once']} builds at once, {live['clients_per_build']} clients each",
-            dl["p99"] < 100, live["date"][:10])
+            dl["p99"] < 100, live["date"])
 
     c = load("cache")
     if c:
@@ -83,7 +83,7 @@ def rows():
             f"Redis: p50 {rd['p50'] / 1000:.2f} ms, p99 {rd['p99'] / 1000:.2f} ms",
             f"PostgreSQL: p50 {pg['p50'] / 1000:.2f} ms, p99 {pg['p99'] / 1000:.2f} ms; 64 in flight: "
             f"{c['concurrent_64_lookups_per_s']['through_redis']:,}/s vs {c['concurrent_64_lookups_per_s']['straight_from_postgres']:,}/s",
-            rd["p99"] < 5000, c["date"][:10])
+            rd["p99"] < 5000, c["date"])
 
     a = load("artifacts")
     if a:
@@ -92,37 +92,41 @@ def rows():
             ratio = g["mb_per_s"] / gn["mb_per_s"]
             add(f"CAS GET {size}", "within 2x of nginx",
                 f"{g['requests_per_s']:,.0f} req/s, {g['mb_per_s']:,.0f} MB/s, p99 {ms(g['p99_ms'])}",
-                f"nginx {gn['requests_per_s']:,.0f} req/s, {gn['mb_per_s']:,.0f} MB/s: ratio {ratio:.2f}", ratio >= 0.5, a["date"][:10])
+                f"nginx {gn['requests_per_s']:,.0f} req/s, {gn['mb_per_s']:,.0f} MB/s: ratio {ratio:.2f}", ratio >= 0.5, a["date"])
             h, hn = v["head_reprise"], v["head_nginx"]
             add(f"CAS HEAD {size}", "p99 < 5 ms warm", f"p50 {ms(h['p50_ms'])}, p99 {ms(h['p99_ms'])}",
-                f"nginx p50 {ms(hn['p50_ms'])}, p99 {ms(hn['p99_ms'])} (same client)", h["p99_ms"] < 5, a["date"][:10])
+                f"nginx p50 {ms(hn['p50_ms'])}, p99 {ms(hn['p99_ms'])} (same client)", h["p99_ms"] < 5, a["date"])
             pu, pn = v["put_reprise"], v["put_nginx"]
             ratio = pu["mb_per_s"] / pn["mb_per_s"]
             add(f"CAS PUT {size} (new content)", "within 2x of nginx", f"{pu['mb_per_s']:,.1f} MB/s, p99 {ms(pu['p99_ms'])}",
-                f"nginx WebDAV {pn['mb_per_s']:,.1f} MB/s: ratio {ratio:.2f}", ratio >= 0.5, a["date"][:10])
+                f"nginx WebDAV {pn['mb_per_s']:,.1f} MB/s: ratio {ratio:.2f}", ratio >= 0.5, a["date"])
 
     t = load("taskcache")
     if t:
         add(f"task cache: warm lookup on {t['inputs']:,} inputs", "p99 < 50 ms (issue 7)",
             f"p50 {ms(t['lookup_warm_p50_ms'])}, p99 {ms(t['lookup_warm_p99_ms'])}", f"cold (every file hashed): {ms(t['lookup_cold_ms'])}",
-            t["lookup_warm_p99_ms"] < 50, t["date"][:10])
+            t["lookup_warm_p99_ms"] < 50, t["date"])
         add(f"task cache: restore vs run ({t['javac_classes']}-class javac)", "< 50 % of the run (issue 7)",
             f"restore {ms(t['restore_median_ms'])}", f"run {ms(t['javac_run_ms'])}: {t['restore_over_run'] * 100:.1f} %",
-            t["restore_over_run"] < 0.5, t["date"][:10])
+            t["restore_over_run"] < 0.5, t["date"])
 
     im = load("images")
     if im:
         add("image cache: cached resolve", "—", f"p50 {ms(im['cachedResolve']['p50Ms'])}, p99 {ms(im['cachedResolve']['p99Ms'])}",
             f"cold build of {im['coldBuild']['set']}: {ms(im['coldBuild']['ms'])}; container start p50 "
-            f"{ms(im['containerStart']['p50Ms'])}", None, im["date"][:10])
+            f"{ms(im['containerStart']['p50Ms'])}", None, im["date"])
 
     j = load("jmh")
+    jmh_path = os.path.join(RESULTS, "jmh.json")
+    jmh_date = None
     if j:
+        import datetime
+        jmh_date = datetime.datetime.fromtimestamp(os.path.getmtime(jmh_path), datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         for b in j:
             pm = b["primaryMetric"]
             pc = pm["scorePercentiles"]
             add(f"JMH {b['benchmark'].split('.')[-1]}", "—", f"p50 {pc['50.0']:,.1f} µs, p99 {pc['99.0']:,.1f} µs",
-                f"mean {pm['score']:,.1f} ± {pm['scoreError']:,.1f} µs/op (JMH {b['jmhVersion']}, {b['jdkVersion']})", None, None)
+                f"mean {pm['score']:,.1f} ± {pm['scoreError']:,.1f} µs/op (JMH {b['jmhVersion']}, {b['jdkVersion']})", None, jmh_date)
     return out
 
 
@@ -138,10 +142,11 @@ def main():
                   f"**Machine:** {machine.get('cpus', '?')} CPUs, {machine.get('memory', '?')}, {machine.get('os', '?')}, "
                   f"kernel {machine.get('kernel', '?')}; {machine.get('java', '?')}; {machine.get('versions', '')}. "
                   "Every service, store and load generator shares the same cores.", ""]
-    lines += ["| scenario | target | measured | side by side | target met |", "|---|---|---|---|---|"]
+    lines += ["| scenario | target | measured | side by side | target met | run at (UTC) |", "|---|---|---|---|---|---|"]
     for r in table:
         met = "—" if r["met"] is None else verdict(r["met"])
-        lines.append(f"| {r['scenario']} | {r['target']} | {r['measured']} | {r['comparison']} | {met} |")
+        at = (r["date"] or "")[11:16] or "—"
+        lines.append(f"| {r['scenario']} | {r['target']} | {r['measured']} | {r['comparison']} | {met} | {at} |")
     lines += ["", "Machine-readable: `bench/results/summary.json` (this table) and one file per scenario beside it.", END]
     path = os.path.join(ROOT, "BENCHMARKS.md")
     with open(path) as f:

@@ -545,8 +545,7 @@ class BadInputIT {
             cases.add(new Case("GET /v8/artifacts/{hash}?" + show(query), ARTIFACT, Req.of("GET", "/v8/artifacts/" + hash + "?" + query).auth(),
                     Expect.of(400).problem()));
         }
-        // A team of ".." is a legal token to the service: refused, or a plain miss.
-        cases.add(new Case("GET /v8/artifacts/{hash}?slug=..", ARTIFACT, Req.of("GET", "/v8/artifacts/" + hash + "?slug=..").auth(), Expect.of(400, 404)));
+        cases.add(new Case("GET /v8/artifacts/{hash}?slug=..", ARTIFACT, Req.of("GET", "/v8/artifacts/" + hash + "?slug=..").auth(), Expect.of(400).problem()));
         for (String duration : List.of("abc", "-1", "1e3", "1234567890123", "1.5")) {
             cases.add(new Case("PUT /v8/artifacts/{hash} with x-artifact-duration: " + duration, ARTIFACT,
                     Req.of("PUT", "/v8/artifacts/reprise-bad-input-" + randomHex(16)).auth().header("x-artifact-duration", duration)
@@ -571,11 +570,8 @@ class BadInputIT {
         queries.put("invalid UTF-8", concat(bytes("{\"hashes\":[\"a"), new byte[] {(byte) 0xC3, 0x28}, bytes("\"]}")));
         queries.put("raw NUL", concat(bytes("{\"hashes\":[\"a"), new byte[] {0}, bytes("\"]}")));
         for (Map.Entry<String, byte[]> query : queries.entrySet()) {
-            // ".." is a legal Turborepo hash to the service (letters, digits, '.', '_', '-'): answered as a miss, which is fine.
-            boolean dots = query.getKey().contains("\"..\"");
             cases.add(new Case("POST /v8/artifacts " + query.getKey(), ARTIFACT,
-                    Req.of("POST", "/v8/artifacts").auth().body("application/json", query.getValue()),
-                    dots ? Expect.of(400).problem().mayBe2xx() : Expect.of(400).problem()));
+                    Req.of("POST", "/v8/artifacts").auth().body("application/json", query.getValue()), Expect.of(400).problem()));
         }
         cases.add(new Case("POST /v8/artifacts with a body over 64 KiB", ARTIFACT,
                 Req.of("POST", "/v8/artifacts").auth().body("application/json", bytes("{\"hashes\":[\"" + "a".repeat(70_000) + "\"]}")),
@@ -1782,7 +1778,11 @@ class BadInputIT {
             } else if (status > 0 && status < 400) {
                 problems.add("accepted a body it never received: " + status);
             }
-            if (result.startsWith("still waiting")) {
+            if (result.startsWith("still waiting") && !name.startsWith("image-cache")) {
+                // gateway and artifact close a connection idle for 60 s (quarkus.http.idle-timeout).
+                problems.add("a stalled body was not cut off");
+            } else if (result.startsWith("still waiting")) {
+                // image-cache keeps connections open through synchronous builds of minutes, so it has no idle timeout.
                 // The server has no timeout for a body that stops arriving, or it is longer than this test can wait.
                 System.out.println("NOTE slow-loris " + name + ": " + result + " (the test cannot wait longer; only 'no 5xx' asserted)");
             }

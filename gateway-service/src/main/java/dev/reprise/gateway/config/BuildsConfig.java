@@ -23,6 +23,13 @@ public interface BuildsConfig {
     @WithDefault("1h")
     Duration streamTicketTtl();
 
+    /**
+     * Whether builds of file:// repositories are accepted. They read the gateway's and runner's own
+     * disks, so they are for local mode and tests only (./reprise up turns them on); off, they get 400.
+     */
+    @WithDefault("false")
+    boolean allowFileRepositories();
+
     /** Version of the runner image and its build logic; part of every cache key. */
     @WithDefault("1")
     String runnerVersion();

@@ -56,6 +56,10 @@ public class BuildService {
      * git on a worker thread first.
      */
     public Uni<BuildView> submit(String tenantId, ValidRequest request) {
+        if (request.repository().normalized().startsWith("file:") && !config.allowFileRepositories()) {
+            return Uni.createFrom().failure(new InvalidRequestException("repository", "file:// repositories are turned off on this"
+                    + " gateway (they read its own disk); use https:// or ssh://"));
+        }
         Uni<String> commit = Identifiers.isCommitSha(request.ref())
                 ? Uni.createFrom().item(request.ref())
                 : Uni.createFrom().item(() -> refs.resolve(request.repository(), request.ref()))
