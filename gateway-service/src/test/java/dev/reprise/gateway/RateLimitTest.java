@@ -26,11 +26,15 @@ import org.junit.jupiter.api.Test;
 @WithTestResource(value = RepriseInfrastructure.class, initArgs = @ResourceArg(name = "stores", value = "kafka,postgres,redis"))
 class RateLimitTest {
 
-    /** 1 request per 10 s with a burst of 3: the fourth quick request is over, however slow the machine. */
+    /**
+     * 1 request per 10 s with a burst of 3: the fourth quick request is over, however slow the
+     * machine. Also a production gateway: file:// repositories off.
+     */
     public static class Tight implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("reprise.rate-limit.requests", "1", "reprise.rate-limit.period", "10s", "reprise.rate-limit.burst", "3");
+            return Map.of("reprise.rate-limit.requests", "1", "reprise.rate-limit.period", "10s", "reprise.rate-limit.burst", "3",
+                    "reprise.builds.allow-file-repositories", "false");
         }
     }
 
@@ -73,6 +77,14 @@ class RateLimitTest {
         Thread.sleep(retryAfter * 1000L + 200);
         given().auth().oauth2(token).get("/api/v1/whoami").then().statusCode(200);
         given().auth().oauth2(token).get("/api/v1/whoami").then().statusCode(429);
+    }
+
+    @Test
+    void aProductionGatewayRefusesFileRepositories() {
+        given().auth().oauth2(token()).contentType("application/json")
+                .body("{\"repository\":\"file:///etc\",\"ref\":\"0123456789abcdef0123456789abcdef01234567\",\"tool\":\"make\"}")
+                .post("/api/v1/builds").then().statusCode(400).body("field", equalTo("repository"))
+                .body("detail", containsString("file:// repositories are turned off"));
     }
 
     private String token() {
