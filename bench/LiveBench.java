@@ -9,7 +9,6 @@
 // its first line. A line's delay is the time a client received it minus the time it was printed:
 // the whole path, on one clock. Every client must see every line once, in order.
 import java.net.URI;
-import java.net.http.WebSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -17,8 +16,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -41,27 +38,35 @@ public class LiveBench {
         long received = 0;
         long start = System.nanoTime();
         for (int round = 0; round < rounds; round++) {
-            List<Follower> followers = new ArrayList<>();
+            List<ReplayBench.Stream> followers = new ArrayList<>();
             for (int b = 0; b < builds; b++) {
                 // The build waits a second before its first line, so every client is following by then.
                 String repo = ReplayBench.repo(work.resolve("live-" + round + "-" + b + "-" + System.nanoTime()),
                         "sleep 1; for i in $(seq 1 " + lines + "); do echo \"live $i $(date +%s%N)\"; sleep 0.02; done");
                 String url = ReplayBench.submit(repo, false, "live build");
                 for (int c = 0; c < clients; c++) {
-                    Follower f = new Follower();
+                    ReplayBench.Stream f = new ReplayBench.Stream();
                     ReplayBench.HTTP.newWebSocketBuilder().buildAsync(URI.create(url), f).join();
                     followers.add(f);
                 }
             }
-            for (Follower f : followers) {
+            for (ReplayBench.Stream f : followers) {
                 int code = f.closed.get(5, TimeUnit.MINUTES);
                 ReplayBench.check(code == 1000, "live socket closed with " + code);
-                ReplayBench.check(f.numbers.size() == lines, "a client saw " + f.numbers.size() + " of " + lines + " lines");
-                for (int i = 0; i < lines; i++) {
-                    ReplayBench.check(f.numbers.get(i) == i + 1, "lines out of order or repeated: " + f.numbers.subList(0, i + 1));
+                // Each printed line's number and delay: its arrival minus the time the build printed it.
+                List<Integer> numbers = new ArrayList<>();
+                for (int m = 0; m < f.messages.size(); m++) {
+                    Matcher line = LINE.matcher(f.messages.get(m));
+                    while (line.find()) {
+                        numbers.add(Integer.parseInt(line.group(1)));
+                        delays.add((f.arrivedEpochNanos.get(m) - Long.parseLong(line.group(2))) / 1e6);
+                    }
                 }
-                delays.addAll(f.delaysMs);
-                received += f.numbers.size();
+                ReplayBench.check(numbers.size() == lines, "a client saw " + numbers.size() + " of " + lines + " lines");
+                for (int i = 0; i < lines; i++) {
+                    ReplayBench.check(numbers.get(i) == i + 1, "lines out of order or repeated: " + numbers.subList(0, i + 1));
+                }
+                received += numbers.size();
             }
         }
         double seconds = (System.nanoTime() - start) / 1e9;
@@ -71,41 +76,5 @@ public class LiveBench {
                 """, Instant.now(), rounds, builds, clients, lines, ReplayBench.dist(delays), received, received / seconds);
         Files.writeString(results, json);
         System.out.print(json);
-    }
-
-    /** A client following one build: each line's number and delay. */
-    static final class Follower implements WebSocket.Listener {
-        final List<Integer> numbers = new ArrayList<>();
-        final List<Double> delaysMs = new ArrayList<>();
-        final StringBuilder partial = new StringBuilder();
-        final CompletableFuture<Integer> closed = new CompletableFuture<>();
-
-        @Override
-        public CompletionStage<?> onText(WebSocket socket, CharSequence data, boolean last) {
-            partial.append(data);
-            if (last) {
-                Instant now = Instant.now();
-                long nowNanos = now.getEpochSecond() * 1_000_000_000L + now.getNano();
-                Matcher m = LINE.matcher(partial);
-                while (m.find()) {
-                    numbers.add(Integer.parseInt(m.group(1)));
-                    delaysMs.add((nowNanos - Long.parseLong(m.group(2))) / 1e6);
-                }
-                partial.setLength(0);
-            }
-            socket.request(1);
-            return null;
-        }
-
-        @Override
-        public CompletionStage<?> onClose(WebSocket socket, int code, String reason) {
-            closed.complete(code);
-            return null;
-        }
-
-        @Override
-        public void onError(WebSocket socket, Throwable error) {
-            closed.completeExceptionally(error);
-        }
     }
 }

@@ -171,6 +171,8 @@ public class ReplayBench {
     /** A stream followed to its close: messages and when the first and last arrived. */
     static final class Stream implements WebSocket.Listener {
         final List<String> messages = Collections.synchronizedList(new ArrayList<>());
+        /** When each message arrived, wall clock in epoch nanoseconds (comparable with times printed by a build). */
+        final List<Long> arrivedEpochNanos = Collections.synchronizedList(new ArrayList<>());
         final StringBuilder partial = new StringBuilder();
         final CompletableFuture<Integer> closed = new CompletableFuture<>();
         long openedNanos;
@@ -191,6 +193,8 @@ public class ReplayBench {
                     firstNanos = now;
                 }
                 lastNanos = now;
+                java.time.Instant wall = java.time.Instant.now();
+                arrivedEpochNanos.add(wall.getEpochSecond() * 1_000_000_000L + wall.getNano());
                 bytes += partial.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
                 messages.add(partial.toString());
                 partial.setLength(0);
