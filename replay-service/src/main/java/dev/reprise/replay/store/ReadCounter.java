@@ -26,6 +26,9 @@ public class ReadCounter {
 
     private static final Logger LOG = Logger.getLogger(ReadCounter.class);
 
+    private static final char SEPARATOR = '/';
+
+    /** Unwritten reads by cache key and build id ("key/build"). */
     private final Map<String, LongAdder> pending = new ConcurrentHashMap<>();
     private final Pool pool;
     private volatile Consumer<List<String>> onFlushed = keys -> { };
@@ -34,22 +37,20 @@ public class ReadCounter {
         this.pool = pool;
     }
 
-    /** Counts a read; the reads of this key not yet written. */
-    public long read(String cacheKey) {
-        LongAdder count = pending.computeIfAbsent(cacheKey, k -> new LongAdder());
+    /**
+     * Counts a read of the key's recording of {@code buildId}; the reads of it not yet written.
+     * Counts belong to one recording: when a fresh build's recording replaces the key's, reads of
+     * the old one counted or written late can never land on the new row.
+     */
+    public long read(String cacheKey, String buildId) {
+        LongAdder count = pending.computeIfAbsent(cacheKey + SEPARATOR + buildId, k -> new LongAdder());
         count.increment();
         return count.sum();
     }
 
     /** Drops the key's unwritten reads: its recording was replaced, and the new one starts at zero. */
     public void forget(String cacheKey) {
-        pending.remove(cacheKey);
-    }
-
-    /** Reads of this key not yet written. */
-    public long pending(String cacheKey) {
-        LongAdder count = pending.get(cacheKey);
-        return count == null ? 0 : count.sum();
+        pending.keySet().removeIf(k -> k.startsWith(cacheKey + SEPARATOR));
     }
 
     /** Called with the keys whose counts were written (the index drops their cached copies). */
@@ -64,7 +65,8 @@ public class ReadCounter {
         for (Map.Entry<String, LongAdder> e : pending.entrySet()) {
             long n = e.getValue().sumThenReset();
             if (n > 0) {
-                batch.add(Tuple.of(e.getKey(), n));
+                int cut = e.getKey().indexOf(SEPARATOR);
+                batch.add(Tuple.of(e.getKey().substring(0, cut), n, e.getKey().substring(cut + 1)));
             } else {
                 pending.remove(e.getKey(), e.getValue());
             }
@@ -72,12 +74,14 @@ public class ReadCounter {
         if (batch.isEmpty()) {
             return Uni.createFrom().voidItem();
         }
-        return pool.preparedQuery("UPDATE recordings SET access_count = access_count + $2, last_access_at = now() WHERE cache_key = $1")
+        return pool.preparedQuery("UPDATE recordings SET access_count = access_count + $2, last_access_at = now()"
+                        + " WHERE cache_key = $1 AND build_id = $3")
                 .executeBatch(batch)
                 .invoke(() -> onFlushed.accept(batch.stream().map(t -> t.getString(0)).toList()))
                 .onFailure().invoke(e -> {
                     LOG.warnf("Read counts not written (%s); kept for the next flush", e.getMessage());
-                    batch.forEach(t -> pending.computeIfAbsent(t.getString(0), k -> new LongAdder()).add(t.getLong(1)));
+                    batch.forEach(t -> pending.computeIfAbsent(t.getString(0) + SEPARATOR + t.getString(2), k -> new LongAdder())
+                            .add(t.getLong(1)));
                 })
                 .onFailure().recoverWithNull().replaceWithVoid();
     }

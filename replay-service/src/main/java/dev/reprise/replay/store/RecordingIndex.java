@@ -48,7 +48,7 @@ public class RecordingIndex {
         this.reads = reads;
         // A written read count changes the row: the next lookup reloads it (a plain delete, not a
         // tombstone: counts are not worth bypassing the cache for).
-        reads.onFlushed(keys -> io.smallrye.mutiny.Multi.createFrom().iterable(keys)
+        reads.onFlushed(keys -> io.smallrye.mutiny.Multi.createFrom().iterable(java.util.Set.copyOf(keys))
                 .onItem().transformToUni(cache::evict).merge(8)
                 .collect().last().subscribe().with(ignored -> { }, ignored -> { }));
     }
@@ -104,7 +104,7 @@ public class RecordingIndex {
                 .map(entry -> Optional.ofNullable(entry)
                         .filter(e -> tenantId == null || tenantId.equals(e.tenantId()))
                         .filter(e -> e.expiresAt().isAfter(OffsetDateTime.now()))
-                        .map(e -> e.withReads(e.accessCount() + reads.read(cacheKey))));
+                        .map(e -> e.withReads(e.accessCount() + reads.read(cacheKey, e.buildId()))));
     }
 
     /**

@@ -66,6 +66,22 @@ class CachePolicyTest {
     URI base;
 
     @Test
+    void readsOfAReplacedRecordingNeverLandOnItsReplacement() {
+        String tenant = tenant();
+        String key = stored(tenant, "file:///srv/app", 100);
+        String old = buildOf(key);
+        // Lookups that found the old recording, then a fresh build's recording replaces it, then
+        // those lookups' reads are counted (or a flush that drained them writes them) late.
+        TestRecordings.store(index, objects, json, key, UUID.randomUUID().toString(), tenant, "file:///srv/app", 100);
+        for (int i = 0; i < 3; i++) {
+            reads.read(key, old);
+        }
+        reads.flush().await().atMost(WAIT);
+        assertThat(column(key, "access_count")).as("the new recording's reads").isEqualTo(0L);
+        given().get("/api/v1/recordings/" + key + "?tenant=" + tenant).then().statusCode(200).body("reads", equalTo(1));
+    }
+
+    @Test
     void aLookupCountsAReadAndAnExpiredEntryIsNeverAHit() throws Exception {
         String tenant = tenant();
         String live = stored(tenant, "file:///srv/app", 1200);
