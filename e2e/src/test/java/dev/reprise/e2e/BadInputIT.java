@@ -82,7 +82,7 @@ class BadInputIT {
     /** A dependency name no package manager accepts; it is in every image spec, so no spec is ever valid. */
     private static final String SENTINEL = "reprise-sentinel-INVALID!";
     private static final String SENTINEL_DEP = "{\"type\":\"apt\",\"name\":\"" + SENTINEL + "\"}";
-    private static final Duration SLOW_LORIS_BUDGET = Duration.ofSeconds(120);
+    private static final Duration SLOW_LORIS_BUDGET = Duration.ofSeconds(75); // the 60 s idle timeouts plus margin
     private static final Duration READ_TIMEOUT = Duration.ofSeconds(20);
     private static final Duration WS_TIMEOUT = Duration.ofSeconds(5);
     /** The local development tenant (README: whoami answers tenantId "dev"). */

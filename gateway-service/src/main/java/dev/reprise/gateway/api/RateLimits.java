@@ -56,7 +56,7 @@ public class RateLimits {
         long retryAfter = Math.max(1, (probe.getNanosToWaitForRefill() + 999_999_999L) / 1_000_000_000L);
         return Optional.of(Response.fromResponse(Problem.response(Response.Status.TOO_MANY_REQUESTS, "rate-limited",
                         "more than " + config.requests() + " requests per " + config.period().toMillis() + " ms (burst " + config.burst()
-                                + ") with this token; retry after " + retryAfter + " s"))
+                                + ") from this " + (key.startsWith("t:") ? "token" : "address") + "; retry after " + retryAfter + " s"))
                 .header("Retry-After", retryAfter).build());
     }
 
