@@ -113,7 +113,7 @@ class RunnerPipelineTest {
     }
 
     @Test
-    void aBuildWhoseRunnerDiedIsReportedFailedContinuingItsSequence() throws Exception {
+    void aBuildWhoseRunnerDiedIsReportedInterruptedContinuingItsSequence() throws Exception {
         String commit = repository("echo never runs");
         BuildRequested request = request(commit);
         // What a runner that died mid-build leaves behind: its claim, and the events it published.
@@ -128,11 +128,11 @@ class RunnerPipelineTest {
         await().atMost(WAIT).until(() -> completed(request.buildId()) != null);
         JsonNode done = completed(request.buildId());
         assertThat(done.path("seq").asLong()).as("continues after the dead runner's last event").isEqualTo(3);
-        assertThat(done.path("data").path("status").asText()).isEqualTo("FAILURE");
+        assertThat(done.path("data").path("status").asText()).as("not the build's own failure: never cached").isEqualTo("INTERRUPTED");
         assertThat(done.path("data").path("reason").asText()).contains("runner gone-runner stopped during attempt 1");
         assertThat(of(request.buildId(), "dev.reprise.build.started.v1")).as("the old attempt's start only").hasSize(1);
         // The completion event is published before the execution row is closed (at-least-once): await it.
-        await().atMost(WAIT).untilAsserted(() -> assertThat(executionStatus(request.buildId())).isEqualTo("FAILURE"));
+        await().atMost(WAIT).untilAsserted(() -> assertThat(executionStatus(request.buildId())).isEqualTo("INTERRUPTED"));
     }
 
     @Test

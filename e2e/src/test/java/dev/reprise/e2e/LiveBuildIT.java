@@ -193,9 +193,9 @@ class LiveBuildIT {
         assertThat(start.exitCode()).as(start.output()).isZero();
 
         assertThat(stream.awaitClose(BUILD_TIMEOUT)).isEqualTo(1000);
-        assertThat(stream.last().path("data").path("status").asText()).isEqualTo("FAILURE");
+        assertThat(stream.last().path("data").path("status").asText()).isEqualTo("INTERRUPTED");
         JsonNode status = awaitFinal(id);
-        assertThat(status.path("status").asText()).isEqualTo("FAILURE");
+        assertThat(status.path("status").asText()).isEqualTo("INTERRUPTED");
         assertThat(status.path("reason").asText()).containsPattern("shut down mid-build|stopped during attempt");
         assertGapless(stream);
     }

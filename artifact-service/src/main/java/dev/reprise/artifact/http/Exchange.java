@@ -7,6 +7,7 @@ import dev.reprise.artifact.service.Cas.Upload;
 import dev.reprise.artifact.store.ArtifactIndex.Provenance;
 import dev.reprise.artifact.store.LocalBlobs;
 import dev.reprise.events.RepositoryUrl;
+import dev.reprise.events.StoreFailures;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
@@ -234,6 +235,12 @@ public class Exchange {
             problem(ctx, e.status(), e.type(), e.getMessage());
         } else if (failure instanceof DecodeException e) {
             problem(ctx, 400, "invalid-json", "the body is not valid JSON: " + e.getMessage());
+        } else if (StoreFailures.unreachable(failure)) {
+            // PostgreSQL or S3 away for a moment: nothing was stored or served half; the client retries.
+            LOG.warnf("%s %s: a store is unreachable (%s); answered 503", ctx.request().method(), ctx.request().path(),
+                    failure.toString());
+            ctx.response().putHeader("Retry-After", "5");
+            problem(ctx, 503, "store-unavailable", "the artifact store (PostgreSQL or S3) cannot be reached just now; retry shortly");
         } else {
             LOG.errorf(failure, "%s %s failed", ctx.request().method(), ctx.request().path());
             problem(ctx, 500, "internal", "the request failed on the server; it has been logged");

@@ -289,7 +289,7 @@ public final class BuildExecutor {
 
             BuildOutcome stopped = null;
             if (handle.cancelled()) {
-                stopped = new BuildOutcome(handle.aborted() ? BuildStatus.FAILURE : BuildStatus.CANCELLED, null,
+                stopped = new BuildOutcome(handle.aborted() ? BuildStatus.INTERRUPTED : BuildStatus.CANCELLED, null,
                         elapsedMs(), handle.cancelReason());
             } else if (outputCapped.get()) {
                 stopped = fail(null, "output exceeded " + config.outputCapBytes() + " bytes");

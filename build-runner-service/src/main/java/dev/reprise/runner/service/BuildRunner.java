@@ -158,10 +158,10 @@ public class BuildRunner {
         String reason = "runner " + lost.runnerId() + " stopped during attempt " + lost.attempt()
                 + "; request again to rebuild";
         new KafkaBuildEventSink(publisher, request.buildId(), lastSeq).emit(new BuildCompleted(request.buildId(),
-                request.cacheKey(), BuildStatus.FAILURE, null, 0, reason));
-        executions.finish(request.buildId(), BuildStatus.FAILURE, null);
+                request.cacheKey(), BuildStatus.INTERRUPTED, null, 0, reason));
+        executions.finish(request.buildId(), BuildStatus.INTERRUPTED, null);
         metrics.counter("reprise.runner.builds", "status", "interrupted").increment();
-        LOG.warnf("Build %s was interrupted (%s); reported failed after seq %d", request.buildId(), reason, lastSeq);
+        LOG.warnf("Build %s was interrupted (%s); reported interrupted after seq %d", request.buildId(), reason, lastSeq);
     }
 
     private void reportCancelledBeforeStart(BuildRequested request, String reason) {

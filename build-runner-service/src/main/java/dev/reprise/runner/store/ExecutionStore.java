@@ -1,6 +1,7 @@
 package dev.reprise.runner.store;
 
 import dev.reprise.events.BuildStatus;
+import dev.reprise.events.StoreFailures;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.RowSet;
@@ -9,16 +10,22 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.Collection;
+import org.jboss.logging.Logger;
 
 /**
  * Which runner holds which build. Runs on the build worker threads, so it blocks (bounded); the
  * row and its heartbeat let a redelivered request tell a finished build, a build still running
- * elsewhere and one a crash interrupted apart.
+ * elsewhere and one a crash interrupted apart. While PostgreSQL cannot be reached (a restart), a
+ * statement is retried with back-off instead of failing: the request stays unacknowledged and the
+ * consumer waits, where a failure would stop it.
  */
 @ApplicationScoped
 public class ExecutionStore {
 
+    private static final Logger LOG = Logger.getLogger(ExecutionStore.class);
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
+    private static final Duration FIRST_RETRY = Duration.ofMillis(200);
+    private static final Duration LAST_RETRY = Duration.ofSeconds(5);
 
     /** What a request finds when it arrives. */
     public sealed interface Claim {
@@ -47,37 +54,31 @@ public class ExecutionStore {
      * (AlreadyFinished) or its heartbeat goes stale, and then it is taken over (Interrupted).
      */
     public Claim claim(String buildId, String cacheKey, String runnerId, Duration staleAfter, Duration pollEvery) {
-        RowSet<Row> inserted = pool.preparedQuery("""
+        RowSet<Row> inserted = execute("""
                         INSERT INTO executions (build_id, cache_key, runner_id, status) VALUES ($1, $2, $3, 'RUNNING')
-                        ON CONFLICT (build_id) DO NOTHING RETURNING build_id""")
-                .execute(Tuple.of(buildId, cacheKey, runnerId)).await().atMost(TIMEOUT);
+                        ON CONFLICT (build_id) DO NOTHING RETURNING build_id""", Tuple.of(buildId, cacheKey, runnerId));
         if (inserted.size() == 1) {
             return new Claim.Fresh();
         }
         while (true) {
-            RowSet<Row> taken = pool.preparedQuery("""
+            RowSet<Row> taken = execute("""
                             UPDATE executions e SET attempt = e.attempt + 1, runner_id = $2, heartbeat_at = now()
                             FROM (SELECT runner_id, started_at, attempt FROM executions WHERE build_id = $1) old
                             WHERE e.build_id = $1 AND e.status = 'RUNNING'
                               AND e.heartbeat_at < now() - make_interval(secs => $3)
-                            RETURNING old.runner_id AS previous_runner, old.started_at, old.attempt""")
-                    .execute(Tuple.of(buildId, runnerId, (double) staleAfter.toMillis() / 1000)).await().atMost(TIMEOUT);
+                            RETURNING old.runner_id AS previous_runner, old.started_at, old.attempt""",
+                    Tuple.of(buildId, runnerId, (double) staleAfter.toMillis() / 1000));
             if (taken.size() == 1) {
                 Row row = taken.iterator().next();
                 return new Claim.Interrupted(row.getString("previous_runner"), row.getOffsetDateTime("started_at"),
                         row.getInteger("attempt"));
             }
-            String status = pool.preparedQuery("SELECT status FROM executions WHERE build_id = $1")
-                    .execute(Tuple.of(buildId)).await().atMost(TIMEOUT).iterator().next().getString("status");
+            String status = execute("SELECT status FROM executions WHERE build_id = $1", Tuple.of(buildId))
+                    .iterator().next().getString("status");
             if (!"RUNNING".equals(status)) {
                 return new Claim.AlreadyFinished(status);
             }
-            try {
-                Thread.sleep(pollEvery.toMillis());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while waiting for build " + buildId, e);
-            }
+            sleep(pollEvery);
         }
     }
 
@@ -90,8 +91,37 @@ public class ExecutionStore {
     }
 
     public void finish(String buildId, BuildStatus status, Integer exitCode) {
-        pool.preparedQuery("""
-                        UPDATE executions SET status = $2, exit_code = $3, finished_at = now() WHERE build_id = $1""")
-                .execute(Tuple.of(buildId, status.name(), exitCode)).await().atMost(TIMEOUT);
+        execute("UPDATE executions SET status = $2, exit_code = $3, finished_at = now() WHERE build_id = $1",
+                Tuple.of(buildId, status.name(), exitCode));
+    }
+
+    /**
+     * Runs one statement, retrying while PostgreSQL cannot be reached. Every statement here is
+     * safe to repeat (an insert that conflicts does nothing, updates set values). A statement
+     * PostgreSQL refused is not retried.
+     */
+    private RowSet<Row> execute(String sql, Tuple arguments) {
+        Duration wait = FIRST_RETRY;
+        while (true) {
+            try {
+                return pool.preparedQuery(sql).execute(arguments).await().atMost(TIMEOUT);
+            } catch (RuntimeException e) {
+                if (!StoreFailures.unreachable(e)) {
+                    throw e;
+                }
+                LOG.warnf("PostgreSQL unreachable (%s); retrying in %d ms", e.getMessage(), wait.toMillis());
+                sleep(wait);
+                wait = wait.multipliedBy(2).compareTo(LAST_RETRY) > 0 ? LAST_RETRY : wait.multipliedBy(2);
+            }
+        }
+    }
+
+    private static void sleep(Duration duration) {
+        try {
+            Thread.sleep(duration.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for PostgreSQL", e);
+        }
     }
 }

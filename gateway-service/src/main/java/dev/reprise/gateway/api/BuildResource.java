@@ -26,7 +26,7 @@ import java.util.Set;
 @Produces(MediaType.APPLICATION_JSON)
 public class BuildResource {
 
-    private static final Set<String> STATUSES = Set.of("QUEUED", "RUNNING", "SUCCESS", "FAILURE", "TIMEOUT", "CANCELLED");
+    private static final Set<String> STATUSES = Set.of("QUEUED", "RUNNING", "SUCCESS", "FAILURE", "TIMEOUT", "CANCELLED", "INTERRUPTED");
     private static final int MAX_PAGE_SIZE = 200;
     private static final long MAX_OFFSET = 1_000_000;
 

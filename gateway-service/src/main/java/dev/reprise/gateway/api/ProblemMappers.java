@@ -5,12 +5,18 @@ import dev.reprise.gateway.service.BuildService.QueueUnavailableException;
 import dev.reprise.gateway.service.InvalidRequestException;
 import dev.reprise.gateway.service.TokenAuthenticator.ForbiddenException;
 import dev.reprise.gateway.service.TokenAuthenticator.UnauthorizedException;
+import io.smallrye.mutiny.TimeoutException;
+import io.vertx.sqlclient.ClosedConnectionException;
 import jakarta.ws.rs.core.HttpHeaders;
+import java.net.ConnectException;
+import org.jboss.logging.Logger;
 import jakarta.ws.rs.core.Response;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
 /** Maps the gateway's exceptions to problem-details responses; never a stack trace. */
 public class ProblemMappers {
+
+    private static final Logger LOG = Logger.getLogger(ProblemMappers.class);
 
     @ServerExceptionMapper
     public Response invalid(InvalidRequestException e) {
@@ -30,6 +36,15 @@ public class ProblemMappers {
     @ServerExceptionMapper
     public Response queueDown(QueueUnavailableException e) {
         return Problem.response(Response.Status.SERVICE_UNAVAILABLE, "queue-unavailable", e.getMessage());
+    }
+
+    /** PostgreSQL restarting, a connection refused or timed out: 503 and when to retry, never a 500. */
+    @ServerExceptionMapper({ConnectException.class, ClosedConnectionException.class, TimeoutException.class})
+    public Response storeUnreachable(Exception e) {
+        LOG.warnf("A store is unreachable (%s); answered 503", e.toString());
+        Response problem = Problem.response(Response.Status.SERVICE_UNAVAILABLE, "store-unavailable",
+                "a store the gateway needs (PostgreSQL) cannot be reached just now; retry shortly");
+        return Response.fromResponse(problem).header(HttpHeaders.RETRY_AFTER, "5").build();
     }
 
     @ServerExceptionMapper

@@ -195,6 +195,12 @@ public class RecordingResource {
             return problem(Response.Status.NOT_FOUND, "not-found", detail);
         }
 
+        /** 503 with Retry-After: a store is away for a moment. */
+        static Response unavailable(String detail) {
+            return Response.fromResponse(problem(Response.Status.SERVICE_UNAVAILABLE, "store-unavailable", detail))
+                    .header("Retry-After", "5").build();
+        }
+
         private static Response problem(Response.Status status, String type, String detail) {
             return Response.status(status).type("application/problem+json").entity(Map.of(
                     "type", "https://reprise.dev/problems/" + type, "title", status.getReasonPhrase(),
