@@ -15,6 +15,26 @@ public final class Dockerfiles {
 
     static final String APT_CLEAN = "apt-get clean && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log";
 
+    /** npm itself, from the npm registry: Node.js 18.17+ (Debian 12 has 18.20) runs npm 10. */
+    static final String NPM_VERSION = "10.9.2";
+    static final String NPM_INTEGRITY = "sha512-iriPEPIkoMYUy3F6f3wwSZAU93E0Eg6cHwIR6jzzOXWSy+SD/rOODEs74cVONHKSx2obXtuUoyidVEhISrisgQ==";
+
+    /**
+     * Installs npm from its registry tarball, checked against its pinned integrity, with the
+     * Node.js that apt installed. Debian's own npm package drags in 384 packages (node-gyp and a
+     * C++ toolchain among them) where nodejs alone is 12: the layer builds in about a quarter of
+     * the time and is far smaller. Native addons need their toolchain as apt dependencies.
+     */
+    static final String NPM_FROM_REGISTRY = "node -e 'fetch(process.argv[1]).then(r => { if (!r.ok) throw new Error(process.argv[1]"
+            + " + \" answered \" + r.status); return r.arrayBuffer(); }).then(b => { const d = Buffer.from(b);"
+            + " const s = \"sha512-\" + require(\"crypto\").createHash(\"sha512\").update(d).digest(\"base64\");"
+            + " if (s !== process.argv[2]) throw new Error(\"npm tarball integrity \" + s);"
+            + " require(\"fs\").writeFileSync(\"/tmp/npm.tgz\", d); })'"
+            + " https://registry.npmjs.org/npm/-/npm-" + NPM_VERSION + ".tgz " + NPM_INTEGRITY
+            + " && mkdir -p /tmp/npm && tar -xzf /tmp/npm.tgz -C /tmp/npm"
+            + " && node /tmp/npm/package/bin/npm-cli.js install -g --no-audit --no-fund --no-update-notifier /tmp/npm.tgz"
+            + " && rm -rf /tmp/npm /tmp/npm.tgz";
+
     private Dockerfiles() {
     }
 
@@ -27,8 +47,9 @@ public final class Dockerfiles {
         aptLayer(file, set.ofType("apt"));
         List<Dependency> npm = set.ofType("npm");
         if (!npm.isEmpty()) {
-            file.append("RUN if ! command -v npm >/dev/null 2>&1; then apt-get update && apt-get install -y --no-install-recommends nodejs npm && ")
-                    .append(APT_CLEAN).append("; fi \\\n && npm install -g --no-audit --no-fund --no-update-notifier ")
+            file.append("RUN if ! command -v npm >/dev/null 2>&1; then apt-get update")
+                    .append(" && apt-get install -y --no-install-recommends nodejs ca-certificates && ").append(APT_CLEAN)
+                    .append(" \\\n && ").append(NPM_FROM_REGISTRY).append("; fi \\\n && npm install -g --no-audit --no-fund --no-update-notifier ")
                     .append(npm.stream().map(d -> quote(d.version() == null ? d.name() : d.name() + "@" + d.version())).collect(Collectors.joining(" ")))
                     .append(" \\\n && npm cache clean --force && rm -rf /root/.npm /tmp/*\n");
         }

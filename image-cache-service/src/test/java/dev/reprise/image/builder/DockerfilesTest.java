@@ -27,7 +27,11 @@ class DockerfilesTest {
         assertThat(runs.get(3)).contains("pip3");
         String npmRun = file.substring(file.indexOf(runs.get(2)));
         assertThat(npmRun.substring(0, npmRun.indexOf("\nRUN"))).contains("npm install -g --no-audit --no-fund --no-update-notifier 'is-number@7.0.0'")
-                .contains("npm cache clean --force");
+                .contains("npm cache clean --force")
+                .as("nodejs from apt, npm from its registry tarball checked against its integrity, not Debian's npm")
+                .contains("install -y --no-install-recommends nodejs ca-certificates &&")
+                .contains("https://registry.npmjs.org/npm/-/npm-" + Dockerfiles.NPM_VERSION + ".tgz " + Dockerfiles.NPM_INTEGRITY)
+                .doesNotContain("nodejs npm");
         assertThat(file).contains("'six>=1.16'").contains("--no-cache-dir");
         assertThat(file.split(java.util.regex.Pattern.quote(Dockerfiles.APT_CLEAN), -1)).as("every apt use cleans in its own RUN").hasSize(5);
         assertThat(file).contains("LABEL dev.reprise.dependency-hash=\"" + set.hash() + "\"");
