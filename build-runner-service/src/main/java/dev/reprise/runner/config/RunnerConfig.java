@@ -30,6 +30,17 @@ public interface RunnerConfig {
     @WithDefault("16777216")
     long outputCapBytes();
 
+    /**
+     * A build whose workspace grows past this many bytes on disk is stopped and fails (10 GiB):
+     * one build cannot fill the runner's disk for the others.
+     */
+    @WithDefault("10737418240")
+    long workspaceCapBytes();
+
+    /** How often a running step's workspace is measured against {@link #workspaceCapBytes()}. */
+    @WithDefault("2s")
+    Duration workspaceCheckInterval();
+
     /** Variables of the runner's own environment that builds may see; everything else is scrubbed. */
     @WithDefault("PATH,JAVA_HOME,MAVEN_OPTS,GRADLE_OPTS,LANG")
     List<String> envAllowList();

@@ -114,6 +114,7 @@ public final class BuildExecutor {
         private final long startNanos = System.nanoTime();
         private final AtomicLong outputBytes = new AtomicLong();
         private final AtomicBoolean outputCapped = new AtomicBoolean();
+        private boolean workspaceCapped;
         private final Object outputOrder = new Object();
         /** The image the build step runs in (pinned by digest); null: on the host. */
         private String image;
@@ -181,13 +182,7 @@ public final class BuildExecutor {
             handle.running(tree);
             Thread out = pump(tree.stdout(), OutputStream.STDOUT, tree, cached);
             Thread err = pump(tree.stderr(), OutputStream.STDERR, tree, cached);
-            boolean exited;
-            try {
-                exited = tree.waitFor(Duration.ofNanos(deadlineNanos - System.nanoTime()));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                exited = false;
-            }
+            boolean exited = awaitWithinWorkspaceCap(tree);
             if (!exited) {
                 tree.kill(config.killGrace());
             } else {
@@ -293,11 +288,39 @@ public final class BuildExecutor {
                         elapsedMs(), handle.cancelReason());
             } else if (outputCapped.get()) {
                 stopped = fail(null, "output exceeded " + config.outputCapBytes() + " bytes");
+            } else if (workspaceCapped) {
+                stopped = fail(null, "the workspace exceeded " + config.workspaceCapBytes() + " bytes on disk");
             } else if (!exited) {
                 stopped = new BuildOutcome(BuildStatus.TIMEOUT, null, elapsedMs(),
                         "timed out after " + timeoutFor(request).toSeconds() + " s");
             }
             return new StepResult(exitCode, stopped);
+        }
+
+        /**
+         * Waits for the step until the build's deadline, measuring the workspace every
+         * {@code workspace-check-interval}: a step that fills it past the cap is stopped there.
+         * True when the step exited by itself.
+         */
+        private boolean awaitWithinWorkspaceCap(StepProcess tree) {
+            try {
+                while (true) {
+                    long left = deadlineNanos - System.nanoTime();
+                    if (left <= 0) {
+                        return false;
+                    }
+                    if (tree.waitFor(Duration.ofNanos(Math.min(left, config.workspaceCheckInterval().toNanos())))) {
+                        return true;
+                    }
+                    if (diskUsage(workspace) > config.workspaceCapBytes()) {
+                        workspaceCapped = true;
+                        return false;
+                    }
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
         }
 
         private Thread pump(InputStream stream, OutputStream which, StepProcess tree, StepCache.Step cached) {
@@ -453,6 +476,31 @@ public final class BuildExecutor {
 
     static String quote(String value) {
         return "'" + value.replace("'", "'\\''") + "'";
+    }
+
+    /**
+     * Bytes the files under {@code root} take, symbolic links not followed; files that vanish
+     * while it walks (the build is running) are skipped.
+     */
+    static long diskUsage(Path root) {
+        long[] total = new long[1];
+        try {
+            Files.walkFileTree(root, new java.nio.file.SimpleFileVisitor<>() {
+                @Override
+                public java.nio.file.FileVisitResult visitFile(Path file, java.nio.file.attribute.BasicFileAttributes attributes) {
+                    total[0] += attributes.size();
+                    return java.nio.file.FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public java.nio.file.FileVisitResult visitFileFailed(Path file, IOException e) {
+                    return java.nio.file.FileVisitResult.CONTINUE;
+                }
+            });
+        } catch (IOException e) {
+            // the workspace went away: nothing on disk
+        }
+        return total[0];
     }
 
     static void deleteRecursively(Path root) {

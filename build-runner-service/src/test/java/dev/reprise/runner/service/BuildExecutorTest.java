@@ -144,6 +144,29 @@ class BuildExecutorTest {
     }
 
     @Test
+    void aBuildFillingItsWorkspacePastTheCapIsStoppedAndFails() throws Exception {
+        String sha = repository("for i in $(seq 1 100); do head -c 100000 /dev/zero > part-$i; sleep 0.02; done; echo filled; sleep 300");
+
+        BuildOutcome outcome = new BuildExecutor(new TestRunnerConfig(tmp.resolve("workspaces"), 60).withWorkspaceCap(1_000_000),
+                "test-runner").run(request("b-disk", sha, null, 60), events::add, new RunningBuild("b-disk", Duration.ofSeconds(1)));
+
+        assertThat(outcome.status()).isEqualTo(BuildStatus.FAILURE);
+        assertThat(outcome.reason()).isEqualTo("the workspace exceeded 1000000 bytes on disk");
+        assertThat(output(OutputStream.STDOUT)).as("stopped while it was still writing").doesNotContain("filled");
+        assertThat(tmp.resolve("workspaces").resolve("b-disk")).as("and its workspace removed").doesNotExist();
+    }
+
+    @Test
+    void diskUsageCountsFilesUnderTheWorkspace() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("usage/sub"));
+        Files.write(dir.resolve("a"), new byte[1234]);
+        Files.write(dir.getParent().resolve("b"), new byte[766]);
+
+        assertThat(BuildExecutor.diskUsage(tmp.resolve("usage"))).isEqualTo(2000);
+        assertThat(BuildExecutor.diskUsage(tmp.resolve("no-such-dir"))).isZero();
+    }
+
+    @Test
     void theBuildSeesOnlyAllowListedAndRequestedVariables() throws Exception {
         String sha = repository("env | cut -d= -f1 | sort");
 

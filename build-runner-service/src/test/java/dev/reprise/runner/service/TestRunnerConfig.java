@@ -14,19 +14,29 @@ import java.util.Optional;
 import java.util.stream.Collectors;
 
 /** A runner configuration for tests that build executors by hand, and views of the events they emit. */
-public record TestRunnerConfig(Path workspaces, int timeoutSeconds, long outputCapBytes, TaskCache taskCache, Container container)
+public record TestRunnerConfig(Path workspaces, int timeoutSeconds, long outputCapBytes, long workspaceCapBytes, TaskCache taskCache,
+        Container container)
         implements RunnerConfig {
 
     public TestRunnerConfig(Path workspaces, int timeoutSeconds) {
-        this(workspaces, timeoutSeconds, 16 << 20, TestTaskCacheConfig.off(), null);
+        this(workspaces, timeoutSeconds, 16 << 20, 1L << 30, TestTaskCacheConfig.off(), null);
     }
 
     public TestRunnerConfig withContainer(Container executor) {
-        return new TestRunnerConfig(workspaces, timeoutSeconds, outputCapBytes, taskCache, executor);
+        return new TestRunnerConfig(workspaces, timeoutSeconds, outputCapBytes, workspaceCapBytes, taskCache, executor);
     }
 
     public TestRunnerConfig withOutputCap(long bytes) {
-        return new TestRunnerConfig(workspaces, timeoutSeconds, bytes, taskCache, container);
+        return new TestRunnerConfig(workspaces, timeoutSeconds, bytes, workspaceCapBytes, taskCache, container);
+    }
+
+    public TestRunnerConfig withWorkspaceCap(long bytes) {
+        return new TestRunnerConfig(workspaces, timeoutSeconds, outputCapBytes, bytes, taskCache, container);
+    }
+
+    @Override
+    public Duration workspaceCheckInterval() {
+        return Duration.ofMillis(200);
     }
 
     @Override
