@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.containsString;
 
 import dev.reprise.testing.RepriseInfrastructure;
+import dev.reprise.testing.TestGateway;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -26,7 +27,7 @@ class AnonymousReadTest {
     public static class PublicTenant implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("reprise.artifact.anonymous-read-tenant", PUBLIC);
+            return Map.of("reprise.auth.anonymous-read-tenant", PUBLIC);
         }
     }
 

@@ -14,6 +14,7 @@ import dev.reprise.events.Topics;
 import dev.reprise.s3.BucketGuard;
 import dev.reprise.testing.KafkaTopicWatcher;
 import dev.reprise.testing.RepriseInfrastructure;
+import dev.reprise.testing.TestGateway;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;

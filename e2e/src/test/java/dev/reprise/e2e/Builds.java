@@ -7,7 +7,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.reprise.e2e.Services.Answer;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
 
 /** Builds as a user requests and follows them through the gateway. */
 final class Builds {
@@ -57,6 +63,19 @@ final class Builds {
         String id = build.path("buildId").asText();
         awaitFinal(id);
         return new Recorded(build, awaitRecording(build.path("cacheKey").asText(), id));
+    }
+
+    /** A consumer of every partition of the build-events topic, positioned at its end: what is published from now on. */
+    static KafkaConsumer<String, String> events() {
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, System.getenv().getOrDefault("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"));
+        KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer());
+        List<TopicPartition> partitions = consumer.partitionsFor("reprise.build.events").stream()
+                .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+        consumer.assign(partitions);
+        consumer.seekToEnd(partitions);
+        partitions.forEach(consumer::position);
+        return consumer;
     }
 
     /** Waits until the build is no longer queued or running; its final state. */

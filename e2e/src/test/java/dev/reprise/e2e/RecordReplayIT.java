@@ -14,13 +14,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.stream.LongStream;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
 
 /** Issue 4's acceptance against the running services: record, replay, policy, crash, asciicast. */
@@ -70,7 +66,7 @@ class RecordReplayIT {
     @Test
     void aRecordingSurvivesReplayServiceBeingKilledMidBuild() throws Exception {
         TestGitRepo repo = TestGitRepo.withBuildScript("for i in $(seq 1 60); do echo \"tick $i\"; sleep 0.1; done");
-        try (KafkaConsumer<String, String> topic = buildEvents()) {
+        try (KafkaConsumer<String, String> topic = Builds.events()) {
             JsonNode build = Builds.live(repo.url(), "./build.sh", Map.of());
             String buildId = build.path("buildId").asText();
             List<String> published = new ArrayList<>();
@@ -179,18 +175,6 @@ class RecordReplayIT {
         Answer stats = Services.getAuthorized("gateway", "/api/v1/stats");
         assertThat(stats.status()).as(String.valueOf(stats.body())).isEqualTo(200);
         return stats.body();
-    }
-
-    private static KafkaConsumer<String, String> buildEvents() {
-        Properties props = new Properties();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, System.getenv().getOrDefault("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"));
-        KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props, new StringDeserializer(), new StringDeserializer());
-        List<TopicPartition> partitions = consumer.partitionsFor("reprise.build.events").stream()
-                .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
-        consumer.assign(partitions);
-        consumer.seekToEnd(partitions);
-        partitions.forEach(consumer::position);
-        return consumer;
     }
 
     /** Adds the build's newly published events to {@code published}; how many there are now. */

@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.BeforeAll;
@@ -138,6 +139,27 @@ class TenancyIT {
                 .as("B's actions-cache lookup of A's key is a miss").isIn(204, 404);
         JsonNode statsB = Services.JSON.readTree(as(tokenB, "GET", 8083, "/api/v1/artifacts/stats", null).body());
         assertThat(statsB.path("entries").asLong()).as("B's artifact stats: " + statsB).isZero();
+    }
+
+    @Test
+    void theImageApiTakesAnyTenantsTokenForSharedImagesAndNoneWithout() throws Exception {
+        // Images are shared by design (named by their public package set): B sees the same list A does.
+        String listA = as(Services.token(), "GET", 8084, "/api/v1/images?size=5", null).body();
+        HttpResponse<String> listB = as(tokenB, "GET", 8084, "/api/v1/images?size=5", null);
+        assertThat(listB.statusCode()).isEqualTo(200);
+        assertThat(Services.JSON.readTree(listB.body()).path("total").asLong()).isEqualTo(Services.JSON.readTree(listA).path("total").asLong());
+        assertThat(as(tokenB, "GET", 8084, "/api/v1/images/stats", null).statusCode()).isEqualTo(200);
+        for (String[] call : List.of(new String[] {"GET", "/api/v1/images"}, new String[] {"GET", "/api/v1/images/stats"},
+                new String[] {"POST", "/api/v1/images/resolve"}, new String[] {"POST", "/api/v1/images/prune"},
+                new String[] {"POST", "/api/v1/images/invalidate"}, new String[] {"DELETE", "/api/v1/images/" + UUID.randomUUID()})) {
+            HttpResponse<String> anonymous = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:8084" + call[1]))
+                    .header("Content-Type", "application/json").method(call[0], call[0].equals("POST")
+                            ? HttpRequest.BodyPublishers.ofString("{\"dependencies\":[]}") : HttpRequest.BodyPublishers.noBody()).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(anonymous.statusCode()).as(call[0] + " " + call[1] + " without a token: " + anonymous.body()).isEqualTo(401);
+            assertThat(as("rpr_" + "f".repeat(43), call[0], 8084, call[1], call[0].equals("POST") ? "{}" : null).statusCode())
+                    .as(call[0] + " " + call[1] + " with a token the gateway does not know").isEqualTo(401);
+        }
     }
 
     private static Builds.Recorded recordedAs(String token, String repo) throws Exception {

@@ -9,6 +9,7 @@ import dev.reprise.events.Topics;
 import dev.reprise.image.builder.DockerEngine;
 import dev.reprise.testing.KafkaTopicWatcher;
 import dev.reprise.testing.RepriseInfrastructure;
+import dev.reprise.testing.TestGateway;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -35,7 +36,14 @@ import org.junit.jupiter.api.Test;
  */
 @QuarkusTest
 @WithTestResource(value = RepriseInfrastructure.class, initArgs = @ResourceArg(name = "stores", value = "kafka,postgres,redis"))
+@WithTestResource(TestGateway.class)
 class ImageApiTest {
+
+    /** Image API calls carry a token (the gateway's whoami is stood in for by {@link TestGateway}). */
+    @org.junit.jupiter.api.BeforeAll
+    static void authorize() {
+        TestGateway.authorizeRestAssured(TestGateway.token(TestGateway.newTenant(), "read-write"));
+    }
 
     private static final String REGISTRY = "http://127.0.0.1:5000";
     private static final String APT_AND_NPM = """
@@ -227,6 +235,29 @@ class ImageApiTest {
         problem(given().get("/api/v1/images?size=100000"), 400, "size between 1 and");
         given().contentType(ContentType.JSON).body("{\"dependencies\":[" + "{\"type\":\"apt\",\"name\":\"x\"},".repeat(20_000) + "]}")
                 .post("/api/v1/images/resolve").then().statusCode(413);
+    }
+
+    @Test
+    void everyImageCallNeedsATokenAndChangesNeedAReadWriteOne() {
+        String resolve = "{\"dependencies\":[]}";
+        Response anonymous = given().noFilters().contentType(ContentType.JSON).body(resolve).post("/api/v1/images/resolve");
+        problem(anonymous, 401, "missing credentials");
+        assertThat(anonymous.header("WWW-Authenticate")).startsWith("Bearer");
+        problem(given().noFilters().get("/api/v1/images/stats"), 401, "missing credentials");
+        problem(given().noFilters().header("Authorization", "Bearer rpr_" + "x".repeat(43)).get("/api/v1/images/stats"), 401,
+                "unknown or revoked token");
+
+        String reader = "Bearer " + TestGateway.token(TestGateway.newTenant(), "read");
+        given().noFilters().header("Authorization", reader).get("/api/v1/images/stats").then().statusCode(200);
+        given().noFilters().header("Authorization", reader).contentType(ContentType.JSON).body(resolve).post("/api/v1/images/resolve")
+                .then().statusCode(org.hamcrest.Matchers.oneOf(200, 202));
+        problem(given().noFilters().header("Authorization", reader).contentType(ContentType.JSON).body(resolve).post("/api/v1/images"),
+                403, "needs a token with scope read-write");
+        problem(given().noFilters().header("Authorization", reader).contentType(ContentType.JSON).body("{\"unusedDays\":30}")
+                .post("/api/v1/images/prune"), 403, "needs a token with scope read-write");
+        problem(given().noFilters().header("Authorization", reader).delete("/api/v1/images/" + UUID.randomUUID()), 403,
+                "needs a token with scope read-write");
+        given().noFilters().get("/q/health/ready").then().statusCode(200);
     }
 
     // --- helpers ---

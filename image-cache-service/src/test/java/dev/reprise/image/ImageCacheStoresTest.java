@@ -7,6 +7,7 @@ import dev.reprise.events.ImageBuildFailed;
 import dev.reprise.events.Topics;
 import dev.reprise.image.messaging.ImageEventPublisher;
 import dev.reprise.testing.RepriseInfrastructure;
+import dev.reprise.testing.TestGateway;
 import dev.reprise.testing.StoreChecks;
 import dev.reprise.testing.StoreChecks.ExpectedEvent;
 import dev.reprise.testing.StoreChecks.RowRoundTrip;
@@ -25,6 +26,7 @@ import org.junit.jupiter.api.Test;
 /** image-cache-service against its real stores: its migrated schema, Redis, Kafka and its health. */
 @QuarkusTest
 @WithTestResource(value = RepriseInfrastructure.class, initArgs = @ResourceArg(name = "stores", value = "kafka,postgres,redis"))
+@WithTestResource(TestGateway.class) // the same resources as ImageApiTest: one application for both
 class ImageCacheStoresTest {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(10);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.reprise.testing.RepriseInfrastructure;
+import dev.reprise.testing.TestGateway;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -20,7 +21,14 @@ import org.junit.jupiter.api.Test;
 @QuarkusTest
 @TestProfile(PrebuildTest.Prebuild.class)
 @WithTestResource(value = RepriseInfrastructure.class, initArgs = @ResourceArg(name = "stores", value = "kafka,postgres,redis"))
+@WithTestResource(TestGateway.class)
 class PrebuildTest {
+
+    /** Image API calls carry a token (the gateway's whoami is stood in for by {@link TestGateway}). */
+    @org.junit.jupiter.api.BeforeAll
+    static void authorize() {
+        TestGateway.authorizeRestAssured(TestGateway.token(TestGateway.newTenant(), "read-write"));
+    }
 
     /** A common configuration of one small package (the start-up build takes seconds). */
     public static final class Prebuild implements QuarkusTestProfile {

@@ -19,6 +19,8 @@ public final class KafkaTopicWatcher implements AutoCloseable {
 
     private final KafkaConsumer<String, String> consumer;
     private final String topic;
+    /** Records polled but not yet looked at: a poll returns a batch, and an await stops at its first match. */
+    private final java.util.ArrayDeque<ConsumerRecord<String, String>> unread = new java.util.ArrayDeque<>();
 
     public KafkaTopicWatcher(String bootstrapServers, String topic) {
         Properties props = new Properties();
@@ -39,17 +41,25 @@ public final class KafkaTopicWatcher implements AutoCloseable {
         partitions.forEach(consumer::position); // resolve the end now, before the test produces
     }
 
-    /** The first record after the watch began that matches, or an AssertionError after {@code timeout}. */
+    /**
+     * The first record after the previous await's match (or after the watch began) that matches,
+     * or an AssertionError after {@code timeout}. Successive awaits see the topic in order: records
+     * that came in the same batch as a match are kept for the next await.
+     */
     public ConsumerRecord<String, String> await(Predicate<ConsumerRecord<String, String>> match, Duration timeout) {
         Instant deadline = Instant.now().plus(timeout);
-        while (Instant.now().isBefore(deadline)) {
-            for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(200))) {
+        while (true) {
+            while (!unread.isEmpty()) {
+                ConsumerRecord<String, String> record = unread.poll();
                 if (match.test(record)) {
                     return record;
                 }
             }
+            if (!Instant.now().isBefore(deadline)) {
+                throw new AssertionError("no matching record on " + topic + " within " + timeout);
+            }
+            consumer.poll(Duration.ofMillis(200)).forEach(unread::add);
         }
-        throw new AssertionError("no matching record on " + topic + " within " + timeout);
     }
 
     /**
@@ -61,7 +71,9 @@ public final class KafkaTopicWatcher implements AutoCloseable {
         List<ConsumerRecord<String, String>> found = new java.util.ArrayList<>(java.util.Collections.nCopies(matches.size(), null));
         Instant deadline = Instant.now().plus(timeout);
         while (found.contains(null) && Instant.now().isBefore(deadline)) {
-            for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(200))) {
+            consumer.poll(Duration.ofMillis(200)).forEach(unread::add);
+            while (!unread.isEmpty()) {
+                ConsumerRecord<String, String> record = unread.poll();
                 for (int i = 0; i < matches.size(); i++) {
                     if (found.get(i) == null && matches.get(i).test(record)) {
                         found.set(i, record);

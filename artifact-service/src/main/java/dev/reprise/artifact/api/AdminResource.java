@@ -1,16 +1,16 @@
 package dev.reprise.artifact.api;
 
-import dev.reprise.artifact.auth.Grant;
-import dev.reprise.artifact.auth.TokenVerifier;
 import dev.reprise.artifact.http.ArtifactException;
 import dev.reprise.artifact.http.Exchange;
 import dev.reprise.artifact.service.ArtifactMetrics;
 import dev.reprise.artifact.service.IntegrityCheck;
 import dev.reprise.artifact.service.Keys;
 import dev.reprise.artifact.service.Lifecycle;
-import dev.reprise.artifact.store.ArtifactIndex;
 import dev.reprise.artifact.store.ArtifactIndex.Scope;
+import dev.reprise.artifact.store.ArtifactIndex;
 import dev.reprise.artifact.store.LocalBlobs;
+import dev.reprise.auth.Grant;
+import dev.reprise.auth.TokenVerifier;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.json.JsonObject;
 import jakarta.ws.rs.DELETE;

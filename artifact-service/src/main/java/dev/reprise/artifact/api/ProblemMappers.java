@@ -1,6 +1,7 @@
 package dev.reprise.artifact.api;
 
 import dev.reprise.artifact.http.ArtifactException;
+import dev.reprise.auth.AuthException;
 import io.vertx.core.json.JsonObject;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.Response;
@@ -19,5 +20,10 @@ public class ProblemMappers {
             response.header(HttpHeaders.WWW_AUTHENTICATE, "Bearer realm=\"reprise\"");
         }
         return response.build();
+    }
+
+    @ServerExceptionMapper
+    public Response refused(AuthException e) {
+        return refused(new ArtifactException(e.status(), e.type(), e.getMessage()));
     }
 }

@@ -4,7 +4,6 @@ import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Optional;
 import java.util.OptionalLong;
 
 /** How the content-addressed store behaves (prefix {@code reprise.artifact}). */
@@ -44,9 +43,6 @@ public interface ArtifactConfig {
     @WithDefault("main")
     String defaultBranch();
 
-    /** Tenant whose entries requests without credentials may read. Unset: every request needs a token. */
-    Optional<String> anonymousReadTenant();
-
     /** How often expired entries are removed, the store pruned to its budget and unreferenced blobs collected ("off" to stop). */
     @WithDefault("10m")
     String lifecycleEvery();
@@ -70,8 +66,4 @@ public interface ArtifactConfig {
     /** Blobs re-hashed per integrity run (least recently verified first). */
     @WithDefault("200")
     int integrityBatch();
-
-    /** How long a token check waits for the gateway before the request gets 503. */
-    @WithDefault("3s")
-    Duration authTimeout();
 }

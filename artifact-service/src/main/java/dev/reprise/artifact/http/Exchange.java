@@ -1,11 +1,12 @@
 package dev.reprise.artifact.http;
 
-import dev.reprise.artifact.auth.Grant;
-import dev.reprise.artifact.auth.TokenVerifier;
-import dev.reprise.artifact.service.Cas;
 import dev.reprise.artifact.service.Cas.Upload;
+import dev.reprise.artifact.service.Cas;
 import dev.reprise.artifact.store.ArtifactIndex.Provenance;
 import dev.reprise.artifact.store.LocalBlobs;
+import dev.reprise.auth.AuthException;
+import dev.reprise.auth.Grant;
+import dev.reprise.auth.TokenVerifier;
 import dev.reprise.events.RepositoryUrl;
 import dev.reprise.events.StoreFailures;
 import io.smallrye.mutiny.Uni;
@@ -228,6 +229,9 @@ public class Exchange {
 
     /** Answers a failure as problem JSON; unexpected failures are 500 without details. */
     public void fail(RoutingContext ctx, Throwable failure) {
+        if (failure instanceof AuthException e) {
+            failure = new ArtifactException(e.status(), e.type(), e.getMessage());
+        }
         if (failure instanceof ArtifactException e) {
             if (e.status() == 401) {
                 ctx.response().putHeader("WWW-Authenticate", "Basic realm=\"reprise\", Bearer realm=\"reprise\"");

@@ -1,11 +1,11 @@
 package dev.reprise.artifact.http;
 
-import dev.reprise.artifact.auth.Grant;
-import dev.reprise.artifact.service.Cas;
 import dev.reprise.artifact.service.Cas.Upload;
+import dev.reprise.artifact.service.Cas;
 import dev.reprise.artifact.store.ArtifactIndex.EntryWrite;
 import dev.reprise.artifact.store.ArtifactIndex.Hit;
 import dev.reprise.artifact.store.ArtifactIndex.Provenance;
+import dev.reprise.auth.Grant;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;

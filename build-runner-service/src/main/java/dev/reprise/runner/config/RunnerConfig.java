@@ -115,6 +115,12 @@ public interface RunnerConfig {
         /** The image-cache service that resolves a dependency set to an image; unset: always the default image. */
         Optional<URI> imageCacheUrl();
 
+        /** The API token the runner sends to the image-cache service (any tenant's; read-write lets a miss build). */
+        Optional<String> imageCacheToken();
+
+        /** Where to read that token when it is not set (local mode: the gateway's development token file). */
+        Optional<java.nio.file.Path> imageCacheTokenFile();
+
         /** The image of a build that declares no dependencies, and the fallback. */
         @WithDefault("127.0.0.1:5000/reprise/base:bookworm")
         String defaultImage();

@@ -11,6 +11,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.function.Consumer;
 
 /**
@@ -117,10 +118,26 @@ public final class ImageResolver {
         throw new ImageException("image " + id + " was not built within " + config.waitTimeout() + "; request again later");
     }
 
+    /** The configured token, else the token file's (read each time: the gateway may write it after the runner started). */
+    private Optional<String> token() throws IOException {
+        if (config.imageCacheToken().isPresent()) {
+            return config.imageCacheToken().map(String::strip);
+        }
+        Optional<Path> file = config.imageCacheTokenFile();
+        if (file.isPresent() && Files.isReadable(file.get())) {
+            return Optional.of(Files.readString(file.get()).strip()).filter(t -> !t.isEmpty());
+        }
+        return Optional.empty();
+    }
+
     private JsonNode send(String method, String path, String body) throws IOException, ImageException, InterruptedException {
         String base = config.imageCacheUrl().orElseThrow().toString();
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base.endsWith("/") ? base + path : base + "/" + path))
                 .timeout(Duration.ofSeconds(30)).header("Accept", "application/json");
+        Optional<String> token = token();
+        if (token.isPresent()) {
+            request.header("Authorization", "Bearer " + token.get());
+        }
         request = body == null ? request.GET()
                 : request.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(body));
         HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());

@@ -61,6 +61,7 @@ class ContainerExecutorTest {
     private final AtomicReference<String> answer = new AtomicReference<>();
     private final AtomicReference<String> asked = new AtomicReference<>();
     private HttpServer imageCache;
+    private static final String IMAGE_CACHE_TOKEN = "rpr_" + "t".repeat(43);
     private String pinnedBase;
 
     @BeforeEach
@@ -69,7 +70,9 @@ class ContainerExecutorTest {
         imageCache = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         imageCache.createContext("/api/v1/images/resolve", exchange -> {
             asked.set(new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
-            String[] statusAndBody = answer.get().split(" ", 2);
+            // Like the real service: no token, no answer.
+            String[] statusAndBody = ("Bearer " + IMAGE_CACHE_TOKEN).equals(exchange.getRequestHeaders().getFirst("Authorization"))
+                    ? answer.get().split(" ", 2) : new String[] {"401", "{\"status\":401,\"detail\":\"missing credentials\"}"};
             byte[] body = statusAndBody[1].getBytes(StandardCharsets.UTF_8);
             exchange.getResponseHeaders().add("Content-Type", "application/json");
             exchange.sendResponseHeaders(Integer.parseInt(statusAndBody[0]), body.length);
@@ -210,6 +213,8 @@ class ContainerExecutorTest {
             public Mode mode() { return Mode.AUTO; }
             public String dockerHost() { return DOCKER_HOST; }
             public Optional<URI> imageCacheUrl() { return Optional.of(url); }
+            public Optional<String> imageCacheToken() { return Optional.of(IMAGE_CACHE_TOKEN); }
+            public Optional<java.nio.file.Path> imageCacheTokenFile() { return Optional.empty(); }
             public String defaultImage() { return BASE; }
             public String specFile() { return ".reprise/image.json"; }
             public OnMiss onMiss() { return OnMiss.WAIT; }

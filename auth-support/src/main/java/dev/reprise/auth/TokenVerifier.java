@@ -1,7 +1,5 @@
-package dev.reprise.artifact.auth;
+package dev.reprise.auth;
 
-import dev.reprise.artifact.config.ArtifactConfig;
-import dev.reprise.artifact.http.ArtifactException;
 import dev.reprise.cache.RedisCache;
 import dev.reprise.cache.RedisCaches;
 import io.smallrye.mutiny.Uni;
@@ -17,6 +15,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.HexFormat;
 import java.util.Optional;
 import java.util.regex.Pattern;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.eclipse.microprofile.rest.client.inject.RestClient;
 import org.jboss.logging.Logger;
 
@@ -42,27 +41,35 @@ public class TokenVerifier {
     private final Map<String, Recent> recent = new ConcurrentHashMap<>();
     private final GatewayApi gateway;
     private final RedisCache<WhoAmI> grants;
-    private final ArtifactConfig config;
+    private final Duration timeout;
+    private final Optional<String> anonymousReadTenant;
 
-    TokenVerifier(@RestClient GatewayApi gateway, RedisCaches caches, ArtifactConfig config) {
+    /**
+     * @param timeout how long a token check waits for the gateway before the request gets 503
+     * @param anonymousReadTenant the tenant whose data requests without credentials may read;
+     *        unset: every request needs a token
+     */
+    TokenVerifier(@RestClient GatewayApi gateway, RedisCaches caches,
+            @ConfigProperty(name = "reprise.auth.timeout", defaultValue = "3s") Duration timeout,
+            @ConfigProperty(name = "reprise.auth.anonymous-read-tenant") Optional<String> anonymousReadTenant) {
         this.gateway = gateway;
-        this.grants = caches.cache("artifact-token", WhoAmI.class);
-        this.config = config;
+        this.grants = caches.cache("token", WhoAmI.class);
+        this.timeout = timeout;
+        this.anonymousReadTenant = anonymousReadTenant;
     }
 
-    /** @return the grant, or fails with an {@link ArtifactException} (401, or 503 when the gateway cannot say) */
+    /** @return the grant, or fails with an {@link AuthException} (401, or 503 when the gateway cannot say) */
     public Uni<Grant> verify(String authorization) {
         if (authorization == null || authorization.isBlank()) {
-            Optional<String> anonymous = config.anonymousReadTenant();
-            if (anonymous.isPresent()) {
-                return Uni.createFrom().item(new Grant(anonymous.get(), "read", true));
+            if (anonymousReadTenant.isPresent()) {
+                return Uni.createFrom().item(new Grant(anonymousReadTenant.get(), "read", true));
             }
             return fail("missing credentials: send 'Authorization: Bearer <token>', or HTTP Basic with the token as password");
         }
         String token;
         try {
             token = tokenOf(authorization.strip());
-        } catch (ArtifactException e) {
+        } catch (AuthException e) {
             return Uni.createFrom().failure(e);
         }
         String hash = sha256(token);
@@ -71,10 +78,10 @@ public class TokenVerifier {
             return Uni.createFrom().item(recent.grant());
         }
         return grants.getOrLoad(hash, () -> ask(token))
-                .ifNoItem().after(config.authTimeout()).failWith(() -> unavailable())
+                .ifNoItem().after(timeout).failWith(() -> unavailable())
                 .map(who -> {
                     if (who == null) {
-                        throw ArtifactException.unauthorized("unknown or revoked token");
+                        throw AuthException.unauthorized("unknown or revoked token");
                     }
                     Grant grant = new Grant(who.tenantId(), who.scope(), false);
                     if (this.recent.size() >= RECENT_MAX) {
@@ -97,7 +104,7 @@ public class TokenVerifier {
     }
 
     /** The token in a Bearer or Basic header, or a 401 saying what is wrong. */
-    static String tokenOf(String authorization) {
+    public static String tokenOf(String authorization) {
         String token;
         if (authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
             token = authorization.substring(7).strip();
@@ -106,28 +113,28 @@ public class TokenVerifier {
             try {
                 decoded = new String(Base64.getDecoder().decode(authorization.substring(6).strip()), StandardCharsets.UTF_8);
             } catch (IllegalArgumentException e) {
-                throw ArtifactException.unauthorized("malformed Basic credentials: expected base64 of 'user:token'");
+                throw AuthException.unauthorized("malformed Basic credentials: expected base64 of 'user:token'");
             }
             int colon = decoded.indexOf(':');
             token = colon < 0 ? decoded : decoded.substring(colon + 1);
         } else {
-            throw ArtifactException.unauthorized("unsupported authorization scheme: use Bearer <token> or Basic with the token as password");
+            throw AuthException.unauthorized("unsupported authorization scheme: use Bearer <token> or Basic with the token as password");
         }
         if (!TOKEN.matcher(token).matches()) {
-            throw ArtifactException.unauthorized("malformed token: a Reprise token starts with 'rpr_' followed by 43 base64url characters");
+            throw AuthException.unauthorized("malformed token: a Reprise token starts with 'rpr_' followed by 43 base64url characters");
         }
         return token;
     }
 
     private static Uni<Grant> fail(String message) {
-        return Uni.createFrom().failure(ArtifactException.unauthorized(message));
+        return Uni.createFrom().failure(AuthException.unauthorized(message));
     }
 
-    private static ArtifactException unavailable() {
-        return new ArtifactException(503, "auth-unavailable", "the token could not be checked (gateway unreachable); try again shortly");
+    private static AuthException unavailable() {
+        return new AuthException(503, "auth-unavailable", "the token could not be checked (gateway unreachable); try again shortly");
     }
 
-    static String sha256(String value) {
+    public static String sha256(String value) {
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(value.getBytes(StandardCharsets.UTF_8)));
         } catch (NoSuchAlgorithmException e) {

@@ -1,9 +1,8 @@
-package dev.reprise.artifact.auth;
+package dev.reprise.auth;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.reprise.artifact.http.ArtifactException;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import org.junit.jupiter.api.Test;
@@ -22,7 +21,7 @@ class TokenVerifierTest {
 
     @Test
     void whatIsWrongIsSaid() {
-        assertThatThrownBy(() -> TokenVerifier.tokenOf("Digest abc")).isInstanceOf(ArtifactException.class)
+        assertThatThrownBy(() -> TokenVerifier.tokenOf("Digest abc")).isInstanceOf(AuthException.class)
                 .hasMessageContaining("unsupported authorization scheme");
         assertThatThrownBy(() -> TokenVerifier.tokenOf("Basic %%%")).hasMessageContaining("malformed Basic credentials");
         assertThatThrownBy(() -> TokenVerifier.tokenOf("Basic " + basic("user:password"))).hasMessageContaining("malformed token");

@@ -1,7 +1,9 @@
-package dev.reprise.artifact;
+package dev.reprise.testing;
 
 import com.sun.net.httpserver.HttpServer;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+import io.restassured.RestAssured;
+import io.restassured.filter.Filter;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -14,14 +16,34 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Stands in for the gateway's {@code GET /api/v1/whoami}, the only gateway call artifact-service
- * makes: tokens issued by {@link #token} answer with their tenant and scope, others 401. (The
- * end-to-end suite runs the real gateway.)
+ * and image-cache-service make: tokens issued by {@link #token} answer with their tenant and
+ * scope, others 401. (The end-to-end suite runs the real gateway.)
  */
 public class TestGateway implements QuarkusTestResourceLifecycleManager {
 
     private static final Map<String, String[]> TOKENS = new ConcurrentHashMap<>();
     private static final SecureRandom RANDOM = new SecureRandom();
     private HttpServer server;
+    private static volatile String everyRequestToken;
+    /** Adds the token of {@link #authorizeRestAssured} to RestAssured requests that carry no Authorization. */
+    private static final Filter BEARER = (request, response, context) -> {
+        String token = everyRequestToken;
+        if (token != null && !request.getHeaders().hasHeaderWithName("Authorization")) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        return context.next(request, response);
+    };
+
+    /**
+     * Sends {@code token} with every RestAssured request of these tests that sets no Authorization
+     * of its own ({@code given().noFilters()} sends none).
+     */
+    public static void authorizeRestAssured(String token) {
+        everyRequestToken = token;
+        if (!RestAssured.filters().contains(BEARER)) {
+            RestAssured.filters(BEARER);
+        }
+    }
 
     /** A new token of a tenant with this scope (read, read-write, admin). */
     public static String token(String tenantId, String scope) {

@@ -1,4 +1,4 @@
-package dev.reprise.artifact.auth;
+package dev.reprise.auth;
 
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.GET;
@@ -13,7 +13,7 @@ import org.eclipse.microprofile.rest.client.inject.RegisterRestClient;
 @RegisterRestClient(configKey = "gateway")
 @Path("/api/v1")
 @Produces(MediaType.APPLICATION_JSON)
-interface GatewayApi {
+public interface GatewayApi {
 
     @GET
     @Path("/whoami")

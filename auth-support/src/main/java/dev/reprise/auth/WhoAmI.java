@@ -1,4 +1,4 @@
-package dev.reprise.artifact.auth;
+package dev.reprise.auth;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 

@@ -1,4 +1,4 @@
-package dev.reprise.artifact.auth;
+package dev.reprise.auth;
 
 /** What a request's credentials allow: one tenant, read or write. */
 public record Grant(String tenantId, String scope, boolean anonymous) {
