@@ -41,6 +41,21 @@ public interface RunnerConfig {
     @WithDefault("2s")
     Duration workspaceCheckInterval();
 
+    /** Where a build's processes run: a bubblewrap sandbox that shows them only their own workspace. */
+    Sandbox sandbox();
+
+    interface Sandbox {
+
+        /** auto: sandboxed when bwrap works here (else a warning); on: refuse to start without it; off. */
+        @WithDefault("auto")
+        Mode mode();
+
+        /** More directories builds must not see (beside the workspace root and the task cache): the service's home, say. */
+        Optional<List<String>> hiddenPaths();
+
+        enum Mode { AUTO, ON, OFF }
+    }
+
     /** Variables of the runner's own environment that builds may see; everything else is scrubbed. */
     @WithDefault("PATH,JAVA_HOME,MAVEN_OPTS,GRADLE_OPTS,LANG")
     List<String> envAllowList();

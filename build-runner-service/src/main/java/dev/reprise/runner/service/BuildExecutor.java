@@ -55,6 +55,7 @@ public final class BuildExecutor {
     private final String runnerId;
     private final Optional<StepCache> stepCache;
     private final Optional<ContainerExecutor> containers;
+    private final Sandbox sandbox;
 
     public BuildExecutor(RunnerConfig config, String runnerId) {
         this(config, runnerId, Optional.empty());
@@ -69,6 +70,7 @@ public final class BuildExecutor {
         this.runnerId = runnerId;
         this.stepCache = stepCache;
         this.containers = containers;
+        this.sandbox = Sandbox.of(config);
     }
 
     /** The wall-clock limit for a request: its own if given, never above the runner's maximum. */
@@ -178,7 +180,7 @@ public final class BuildExecutor {
             }
             StepProcess tree = image != null && cacheable
                     ? containers.orElseThrow().start(image, request.buildId(), command, workspace, env)
-                    : ProcessTree.start(command, workspace, env);
+                    : ProcessTree.start(sandbox.wrap(command, workspace), workspace, env);
             handle.running(tree);
             Thread out = pump(tree.stdout(), OutputStream.STDOUT, tree, cached);
             Thread err = pump(tree.stderr(), OutputStream.STDERR, tree, cached);

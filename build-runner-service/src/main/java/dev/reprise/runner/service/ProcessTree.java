@@ -21,7 +21,12 @@ public final class ProcessTree implements StepProcess {
 
     /** Starts {@code bash -c command} in {@code dir} with exactly {@code env}. */
     public static ProcessTree start(String command, Path dir, Map<String, String> env) throws IOException {
-        ProcessBuilder builder = new ProcessBuilder(List.of("setsid", "bash", "-c", command))
+        return start(List.of("setsid", "bash", "-c", command), dir, env);
+    }
+
+    /** Starts {@code commandLine} (which begins with setsid) in {@code dir} with exactly {@code env}. */
+    static ProcessTree start(List<String> commandLine, Path dir, Map<String, String> env) throws IOException {
+        ProcessBuilder builder = new ProcessBuilder(commandLine)
                 .directory(dir.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         builder.environment().clear();

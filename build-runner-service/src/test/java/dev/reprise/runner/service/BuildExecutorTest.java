@@ -157,6 +157,28 @@ class BuildExecutorTest {
     }
 
     @Test
+    void aBuildSeesOnlyItsOwnWorkspaceNotOtherBuildsNorHiddenFiles() throws Exception {
+        Path root = tmp.resolve("workspaces");
+        Path other = Files.createDirectories(root.resolve("other-build"));
+        Files.writeString(other.resolve("secret.txt"), "tenant A's source");
+        Path token = Files.writeString(Files.createDirectories(tmp.resolve("home")).resolve("token"), "rpr_secret");
+        String sha = repository("echo \"root: $(ls -A " + root + " | tr '\\n' ' ')\"; cat " + other.resolve("secret.txt")
+                + " || echo 'no other workspace'; echo \"token: [$(cat " + token + ")]\"; echo mine > own.txt; cat own.txt;"
+                + " echo \"processes: $(ls /proc | grep -c '^[0-9]')\"");
+        RunnerConfig config = new TestRunnerConfig(root, 60).withSandbox(List.of(token.toString()));
+
+        BuildOutcome outcome = new BuildExecutor(config, "test-runner").run(request("b-sandboxed", sha, null, 60), events::add,
+                new RunningBuild("b-sandboxed", Duration.ofSeconds(1)));
+
+        String out = output(OutputStream.STDOUT);
+        assertThat(outcome.status()).as(out + output(OutputStream.STDERR)).isEqualTo(BuildStatus.SUCCESS);
+        assertThat(out).contains("root: b-sandboxed \n").contains("no other workspace").doesNotContain("tenant A's source")
+                .contains("token: []").contains("mine");
+        assertThat(Integer.parseInt(out.replaceAll("(?s).*processes: (\\d+).*", "$1"))).as("only its own processes").isLessThan(10);
+        assertThat(other.resolve("secret.txt")).as("hidden, not touched").hasContent("tenant A's source");
+    }
+
+    @Test
     void diskUsageCountsFilesUnderTheWorkspace() throws Exception {
         Path dir = Files.createDirectories(tmp.resolve("usage/sub"));
         Files.write(dir.resolve("a"), new byte[1234]);

@@ -15,23 +15,41 @@ import java.util.stream.Collectors;
 
 /** A runner configuration for tests that build executors by hand, and views of the events they emit. */
 public record TestRunnerConfig(Path workspaces, int timeoutSeconds, long outputCapBytes, long workspaceCapBytes, TaskCache taskCache,
-        Container container)
+        Container container, Sandbox sandbox)
         implements RunnerConfig {
 
     public TestRunnerConfig(Path workspaces, int timeoutSeconds) {
-        this(workspaces, timeoutSeconds, 16 << 20, 1L << 30, TestTaskCacheConfig.off(), null);
+        this(workspaces, timeoutSeconds, 16 << 20, 1L << 30, TestTaskCacheConfig.off(), null, sandbox(Sandbox.Mode.AUTO, List.of()));
     }
 
     public TestRunnerConfig withContainer(Container executor) {
-        return new TestRunnerConfig(workspaces, timeoutSeconds, outputCapBytes, workspaceCapBytes, taskCache, executor);
+        return new TestRunnerConfig(workspaces, timeoutSeconds, outputCapBytes, workspaceCapBytes, taskCache, executor, sandbox);
     }
 
     public TestRunnerConfig withOutputCap(long bytes) {
-        return new TestRunnerConfig(workspaces, timeoutSeconds, bytes, workspaceCapBytes, taskCache, container);
+        return new TestRunnerConfig(workspaces, timeoutSeconds, bytes, workspaceCapBytes, taskCache, container, sandbox);
     }
 
     public TestRunnerConfig withWorkspaceCap(long bytes) {
-        return new TestRunnerConfig(workspaces, timeoutSeconds, outputCapBytes, bytes, taskCache, container);
+        return new TestRunnerConfig(workspaces, timeoutSeconds, outputCapBytes, bytes, taskCache, container, sandbox);
+    }
+
+    /** The sandbox required ({@code on}), hiding these paths as well. */
+    public TestRunnerConfig withSandbox(List<String> hiddenPaths) {
+        return new TestRunnerConfig(workspaces, timeoutSeconds, outputCapBytes, workspaceCapBytes, taskCache, container,
+                sandbox(Sandbox.Mode.ON, hiddenPaths));
+    }
+
+    static Sandbox sandbox(Sandbox.Mode mode, List<String> hiddenPaths) {
+        return new Sandbox() {
+            public Mode mode() {
+                return mode;
+            }
+
+            public Optional<List<String>> hiddenPaths() {
+                return Optional.of(hiddenPaths);
+            }
+        };
     }
 
     @Override
