@@ -19,12 +19,7 @@ public final class ProcessTree implements StepProcess {
         this.process = process;
     }
 
-    /** Starts {@code bash -c command} in {@code dir} with exactly {@code env}. */
-    public static ProcessTree start(String command, Path dir, Map<String, String> env) throws IOException {
-        return start(List.of("setsid", "bash", "-c", command), dir, env);
-    }
-
-    /** Starts {@code commandLine} (which begins with setsid) in {@code dir} with exactly {@code env}. */
+    /** Starts {@code commandLine} (setsid, then the command: see {@link Sandbox#wrap}) in {@code dir} with exactly {@code env}. */
     static ProcessTree start(List<String> commandLine, Path dir, Map<String, String> env) throws IOException {
         ProcessBuilder builder = new ProcessBuilder(commandLine)
                 .directory(dir.toFile())

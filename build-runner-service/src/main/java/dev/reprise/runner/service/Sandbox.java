@@ -25,12 +25,10 @@ final class Sandbox {
     private static final Logger LOG = Logger.getLogger(Sandbox.class);
 
     private final boolean enabled;
-    private final Path workspaceRoot;
     private final List<Path> hidden;
 
-    private Sandbox(boolean enabled, Path workspaceRoot, List<Path> hidden) {
+    private Sandbox(boolean enabled, List<Path> hidden) {
         this.enabled = enabled;
-        this.workspaceRoot = workspaceRoot;
         this.hidden = hidden;
     }
 
@@ -61,11 +59,7 @@ final class Sandbox {
                 yield works;
             }
         };
-        return new Sandbox(enabled, root, List.copyOf(hidden));
-    }
-
-    boolean enabled() {
-        return enabled;
+        return new Sandbox(enabled, List.copyOf(hidden));
     }
 
     /** The command line that runs {@code bash -c command} for the build whose workspace is {@code workspace}. */
@@ -86,10 +80,6 @@ final class Sandbox {
         }
         line.addAll(List.of("bash", "-c", command));
         return line;
-    }
-
-    Path workspaceRoot() {
-        return workspaceRoot;
     }
 
     /** True when bwrap starts a process in new namespaces here. */
