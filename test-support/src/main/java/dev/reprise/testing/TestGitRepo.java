@@ -19,7 +19,9 @@ public final class TestGitRepo {
 
     /** A new repository with branch main and no commits yet, in a fresh temporary directory. */
     public static TestGitRepo create() throws IOException, InterruptedException {
-        TestGitRepo repo = new TestGitRepo(Files.createTempDirectory("reprise-test-repo-"));
+        // Readable by everyone: sandboxed builds clone it as uids of their own.
+        TestGitRepo repo = new TestGitRepo(Files.createTempDirectory("reprise-test-repo-",
+                java.nio.file.attribute.PosixFilePermissions.asFileAttribute(java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"))));
         repo.git("init", "-q", "-b", "main");
         return repo;
     }

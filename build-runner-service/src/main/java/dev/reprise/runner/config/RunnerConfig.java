@@ -41,17 +41,48 @@ public interface RunnerConfig {
     @WithDefault("2s")
     Duration workspaceCheckInterval();
 
-    /** Where a build's processes run: a bubblewrap sandbox that shows them only their own workspace. */
+    /** Where a build's processes run: unprivileged, contained, and shown only their own workspace (see the README's security model). */
     Sandbox sandbox();
 
     interface Sandbox {
 
-        /** auto: sandboxed when bwrap works here (else a warning); on: refuse to start without it; off. */
+        /**
+         * on: refuse to start unless builds can be fully contained (bubblewrap, root to switch to
+         * the build uids, the egress firewall); auto: contain them as far as this node allows and
+         * say what is missing (log and /q/health); off: builds run as the runner (tests only).
+         */
         @WithDefault("auto")
         Mode mode();
 
         /** More directories builds must not see (beside the workspace root and the task cache): the service's home, say. */
         Optional<List<String>> hiddenPaths();
+
+        /** The first uid builds run as: one uid per running build from this range, owned by no account. */
+        @WithDefault("100000")
+        int uidBase();
+
+        /** How many uids the range holds (the most builds one runner node runs at once). */
+        @WithDefault("1000")
+        int uidCount();
+
+        /** Address ranges (CIDR) builds may reach although private: an internal package mirror, say. */
+        Optional<List<String>> egressAllow();
+
+        /** Memory a build's processes may use together, in bytes. */
+        @WithDefault("4294967296")
+        long memoryBytes();
+
+        /** Processes (and threads) a build may run at once. */
+        @WithDefault("4096")
+        long pids();
+
+        /** CPUs a build may use. */
+        @WithDefault("2")
+        double cpus();
+
+        /** Size of a build's private /tmp (memory-backed, counted against its memory). */
+        @WithDefault("1073741824")
+        long tmpBytes();
 
         enum Mode { AUTO, ON, OFF }
     }

@@ -76,15 +76,25 @@ public final class ContainerExecutor {
         }
     }
 
-    /** Starts {@code bash -c command} in a new container of {@code image} with the workspace mounted. */
-    public StepProcess start(String image, String buildId, String command, Path workspace, Map<String, String> env) {
+    /**
+     * Starts {@code bash -c command} in a new container of {@code image} with the workspace mounted:
+     * as the build's uid ({@code uid} &lt; 0: the image's user), no capabilities, no new privileges,
+     * a read-only root file system with a private /tmp.
+     */
+    public StepProcess start(String image, String buildId, String command, Path workspace, Map<String, String> env, int uid) {
         List<String> variables = env.entrySet().stream().filter(e -> !HOST_ONLY.contains(e.getKey()))
                 .map(e -> e.getKey() + "=" + (e.getKey().equals("HOME") ? WORKSPACE : e.getValue())).toList();
         HostConfig host = HostConfig.newHostConfig()
                 .withBinds(new Bind(workspace.toAbsolutePath().toString(), new Volume(WORKSPACE)))
                 .withNanoCPUs((long) (config.cpus() * 1e9)).withMemory(config.memoryBytes()).withMemorySwap(config.memoryBytes())
-                .withPidsLimit(config.pidsLimit()).withPrivileged(false).withSecurityOpts(List.of("no-new-privileges"));
-        String id = docker.createContainerCmd(image).withCmd("bash", "-c", command).withWorkingDir(WORKSPACE).withEnv(variables)
+                .withPidsLimit(config.pidsLimit()).withPrivileged(false).withSecurityOpts(List.of("no-new-privileges"))
+                .withCapDrop(com.github.dockerjava.api.model.Capability.ALL).withReadonlyRootfs(true)
+                .withTmpFs(Map.of("/tmp", "rw,nosuid,nodev,size=1g"));
+        var create = docker.createContainerCmd(image);
+        if (uid >= 0) {
+            create = create.withUser(uid + ":" + uid);
+        }
+        String id = create.withCmd("bash", "-c", command).withWorkingDir(WORKSPACE).withEnv(variables)
                 .withLabels(Map.of("dev.reprise.build", buildId)).withHostConfig(host).exec().getId();
         try {
             ContainerRun run = new ContainerRun(docker, id);

@@ -13,6 +13,7 @@ import dev.reprise.events.StepStarted;
 import dev.reprise.runner.config.RunnerConfig;
 import dev.reprise.runner.container.ContainerExecutor;
 import dev.reprise.runner.container.ImageResolver;
+import dev.reprise.runner.sandbox.Sandbox;
 import dev.reprise.taskcache.TaskCache;
 import dev.reprise.taskcache.TerminalLog;
 import java.io.IOException;
@@ -73,6 +74,11 @@ public final class BuildExecutor {
         this.sandbox = Sandbox.of(config);
     }
 
+    /** How contained this runner's builds are (for health and the start-up log). */
+    public Sandbox.Isolation isolation() {
+        return sandbox.isolation();
+    }
+
     /** The wall-clock limit for a request: its own if given, never above the runner's maximum. */
     public Duration timeoutFor(BuildRequested request) {
         Duration asked = request.timeoutSeconds() == null || request.timeoutSeconds() <= 0
@@ -89,8 +95,14 @@ public final class BuildExecutor {
         sink.emit(new BuildStarted(request.buildId(), request.cacheKey(), runnerId, Instant.now(),
                 request.tenantId(), request.repository(), request.commitSha(), request.tool()));
         BuildOutcome outcome;
-        try {
-            outcome = build.run();
+        try (Sandbox.Lease lease = sandbox.lease(request.buildId())) {
+            build.lease = lease;
+            try {
+                outcome = build.run();
+            } finally {
+                // Whatever the build left running dies with its control group before its files go.
+                lease.close();
+            }
         } catch (IOException | RuntimeException e) {
             // Whatever went wrong, the build ends reported (failed, with the reason) and the runner goes on.
             LOG.errorf(e, "Build %s: runner error", request.buildId());
@@ -122,6 +134,7 @@ public final class BuildExecutor {
         private String image;
         private final Path workspace;
         private final Map<String, String> env;
+        private Sandbox.Lease lease;
 
         Build(BuildRequested request, BuildEventSink sink, RunningBuild handle, long deadlineNanos) {
             this.request = request;
@@ -141,7 +154,7 @@ public final class BuildExecutor {
                 return fail(null, "tool '" + request.tool() + "' has no preset; send a command");
             }
             deleteRecursively(workspace);
-            Files.createDirectories(workspace);
+            sandbox.createWorkspace(workspace, lease);
 
             StepResult checkout = step(1, "checkout", false, "git clone --quiet --no-checkout -- " + quote(request.repository())
                     + " . && git -c advice.detachedHead=false checkout --quiet --detach " + request.commitSha());
@@ -179,8 +192,9 @@ public final class BuildExecutor {
                 cached.beforeRun();
             }
             StepProcess tree = image != null && cacheable
-                    ? containers.orElseThrow().start(image, request.buildId(), command, workspace, env)
-                    : ProcessTree.start(sandbox.wrap(command, workspace), workspace, env);
+                    ? containers.orElseThrow().start(image, request.buildId(), command, workspace, env, lease.uid())
+                    : ProcessTree.start(sandbox.wrap(command, workspace, cacheable ? env : checkoutEnvironment(), lease, readOnlyFor(cacheable)),
+                            workspace, Sandbox.LAUNCH_ENV);
             handle.running(tree);
             Thread out = pump(tree.stdout(), OutputStream.STDOUT, tree, cached);
             Thread err = pump(tree.stderr(), OutputStream.STDERR, tree, cached);
@@ -431,6 +445,27 @@ public final class BuildExecutor {
             }
         }
 
+        /** A local repository (file://, local mode only) is read from the host, even where the build's view hides it. */
+        private java.util.List<Path> readOnlyFor(boolean buildStep) {
+            if (buildStep || !request.repository().startsWith("file:")) {
+                return java.util.List.of();
+            }
+            Path repository = Path.of(java.net.URI.create(request.repository())).toAbsolutePath().normalize();
+            return Files.isDirectory(repository) ? java.util.List.of(repository, sandbox.localCheckoutGitConfig()) : java.util.List.of();
+        }
+
+        /**
+         * The checkout's variables: the build's, and for a local repository owned by another user
+         * (the builds' uids own nothing) git's ownership check waived for this one command.
+         */
+        private Map<String, String> checkoutEnvironment() {
+            Map<String, String> checkout = new HashMap<>(env);
+            if (request.repository().startsWith("file:")) {
+                checkout.put("GIT_CONFIG_GLOBAL", sandbox.localCheckoutGitConfig().toString());
+            }
+            return checkout;
+        }
+
         private Map<String, String> environment() {
             Map<String, String> result = new HashMap<>();
             for (String name : config.envAllowList()) {
@@ -448,6 +483,8 @@ public final class BuildExecutor {
             result.put("CI", "true");
             result.put("GIT_TERMINAL_PROMPT", "0");
             result.put("REPRISE_BUILD_ID", request.buildId());
+            // Part of the step cache's key: one tenant's step outputs are never another's hit.
+            result.put("REPRISE_TENANT", request.tenantId() == null ? "" : request.tenantId());
             return result;
         }
 

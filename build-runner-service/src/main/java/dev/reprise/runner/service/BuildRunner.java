@@ -132,6 +132,11 @@ public class BuildRunner {
         running.values().forEach(build -> build.abort("runner " + runnerId + " shut down mid-build; request again to rebuild"));
     }
 
+    /** How contained this runner's builds are. */
+    public dev.reprise.runner.sandbox.Sandbox.Isolation isolation() {
+        return executor.isolation();
+    }
+
     public String runnerId() {
         return runnerId;
     }

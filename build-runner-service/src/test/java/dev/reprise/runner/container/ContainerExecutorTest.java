@@ -57,6 +57,12 @@ class ContainerExecutorTest {
     @TempDir
     Path tmp;
 
+    /** Traversable by the builds' own uids, which reach their workspaces under it (JUnit makes it owner-only). */
+    @org.junit.jupiter.api.BeforeEach
+    void openTemporaryDirectory() throws java.io.IOException {
+        java.nio.file.Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
+
     private final List<BuildEvent> events = Collections.synchronizedList(new ArrayList<>());
     private final AtomicReference<String> answer = new AtomicReference<>();
     private final AtomicReference<String> asked = new AtomicReference<>();

@@ -38,6 +38,12 @@ class BuildExecutorTest {
     @TempDir
     Path tmp;
 
+    /** Traversable by the builds' own uids, which reach their workspaces under it (JUnit makes it owner-only). */
+    @org.junit.jupiter.api.BeforeEach
+    void openTemporaryDirectory() throws java.io.IOException {
+        java.nio.file.Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
+
     private final List<BuildEvent> events = Collections.synchronizedList(new ArrayList<>());
     private TestGitRepo repo;
 
@@ -196,7 +202,7 @@ class BuildExecutorTest {
 
         Set<String> names = Set.of(output(OutputStream.STDOUT).split("\n"));
         assertThat(names).contains("GREETING", "HOME", "CI", "REPRISE_BUILD_ID", "PATH");
-        assertThat(names).isSubsetOf("GREETING", "HOME", "CI", "REPRISE_BUILD_ID", "PATH", "LANG",
+        assertThat(names).isSubsetOf("GREETING", "HOME", "CI", "REPRISE_BUILD_ID", "REPRISE_TENANT", "PATH", "LANG",
                 "GIT_TERMINAL_PROMPT", "PWD", "SHLVL", "_", "OLDPWD");
     }
 

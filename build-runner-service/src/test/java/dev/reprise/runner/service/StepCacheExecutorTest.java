@@ -38,6 +38,12 @@ class StepCacheExecutorTest {
     @TempDir
     Path tmp;
 
+    /** Traversable by the builds' own uids, which reach their workspaces under it (JUnit makes it owner-only). */
+    @org.junit.jupiter.api.BeforeEach
+    void openTemporaryDirectory() throws java.io.IOException {
+        java.nio.file.Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
+
     private final SimpleMeterRegistry metrics = new SimpleMeterRegistry();
     private Path runs;
     private TestGitRepo repo;

@@ -49,6 +49,34 @@ public record TestRunnerConfig(Path workspaces, int timeoutSeconds, long outputC
             public Optional<List<String>> hiddenPaths() {
                 return Optional.of(hiddenPaths);
             }
+
+            public int uidBase() {
+                return 100000;
+            }
+
+            public int uidCount() {
+                return 1000;
+            }
+
+            public Optional<List<String>> egressAllow() {
+                return Optional.empty();
+            }
+
+            public long memoryBytes() {
+                return 2L << 30;
+            }
+
+            public long pids() {
+                return 512;
+            }
+
+            public double cpus() {
+                return 2;
+            }
+
+            public long tmpBytes() {
+                return 256L << 20;
+            }
         };
     }
 

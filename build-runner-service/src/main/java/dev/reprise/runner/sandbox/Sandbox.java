@@ -1,0 +1,317 @@
+package dev.reprise.runner.sandbox;
+
+import dev.reprise.runner.config.RunnerConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import org.jboss.logging.Logger;
+
+/**
+ * Where a build's processes run. Every step of a build (the checkout too) runs:
+ * <ul>
+ * <li>as a uid of its own ({@link BuildUids}), never root, in its own user, PID, IPC and UTS
+ * namespaces (bubblewrap), with no capabilities, {@code no_new_privs}, no further user namespaces
+ * and a seccomp filter ({@link SeccompFilter});</li>
+ * <li>on a read-only view of the host where only its workspace (also its HOME) and a private
+ * {@code /tmp} are writable; other workspaces, the task cache and the configured hidden paths
+ * (the service's secrets, the local stack's data) are empty;</li>
+ * <li>with egress to the internet but not to loopback, the node or private ranges
+ * ({@link EgressFirewall}; where the firewall cannot be installed the build gets no network);</li>
+ * <li>within its memory, process and CPU limits ({@link BuildCgroups}; at least a process limit
+ * per uid where control groups are not writable);</li>
+ * <li>with the build's variables and nothing of the runner's: the wrapper that starts it runs as
+ * root with an empty environment, so no variable of the tenant's is seen by anything privileged.</li>
+ * </ul>
+ * Mode {@code on} refuses to start when any of this is missing; {@code auto} contains builds as
+ * far as the node allows and says what is missing ({@link #isolation()}, logged and on /q/health).
+ */
+public final class Sandbox {
+
+    private static final Logger LOG = Logger.getLogger(Sandbox.class);
+    /** The wrapper's own environment: nothing of the tenant's reaches the privileged part. */
+    public static final Map<String, String> LAUNCH_ENV = Map.of("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+    /**
+     * Runs as root before the build's uid is taken: joins the build's control groups, opens the
+     * seccomp program on fd 3, then becomes the rest of its arguments.
+     */
+    private static final String WRAPPER = "f=$1; n=$2; shift 2; while ((n > 0)); do echo $$ >\"$1\" || exit 125; shift; n=$((n - 1)); done;"
+            + " if [[ -n $f ]]; then exec 3<\"$f\" || exit 125; fi; exec \"$@\"";
+
+    /** What this node gives builds; {@code gaps} names what is missing, empty when builds are fully contained. */
+    public record Isolation(boolean namespaces, boolean unprivileged, String network, boolean seccomp, String limits, List<String> gaps) {
+
+        public boolean complete() {
+            return gaps.isEmpty();
+        }
+    }
+
+    private final RunnerConfig.Sandbox config;
+    private final boolean namespaces;
+    private final boolean root;
+    private final boolean egress;
+    private final Optional<Path> seccomp;
+    private final Optional<BuildCgroups> cgroups;
+    private final BuildUids uids;
+    private final Path workspaceRoot;
+    private final List<Path> hidden;
+    private final Isolation isolation;
+    private final Path files;
+
+    private Sandbox(RunnerConfig config, boolean namespaces, boolean root, boolean egress, Optional<Path> seccomp,
+            Optional<BuildCgroups> cgroups, List<Path> hidden, List<String> gaps, Path files) {
+        this.files = files;
+        this.config = config.sandbox();
+        this.namespaces = namespaces;
+        this.root = root;
+        this.egress = egress;
+        this.seccomp = seccomp;
+        this.cgroups = cgroups;
+        this.uids = new BuildUids(config.sandbox().uidBase(), config.sandbox().uidCount());
+        this.workspaceRoot = Path.of(config.workspaceRoot()).toAbsolutePath().normalize();
+        this.hidden = hidden;
+        this.isolation = new Isolation(namespaces, namespaces && root, !namespaces ? "host" : egress ? "internet only" : "none",
+                seccomp.isPresent(), cgroups.isPresent() ? "memory, pids, cpu" : root ? "pids per uid" : "none", List.copyOf(gaps));
+    }
+
+    /** Sets up what this node allows; throws in mode {@code on} when builds cannot be fully contained. */
+    public static Sandbox of(RunnerConfig config) {
+        RunnerConfig.Sandbox sandbox = config.sandbox();
+        Path root = Path.of(config.workspaceRoot()).toAbsolutePath().normalize();
+        Set<Path> hidden = new LinkedHashSet<>();
+        hidden.add(root);
+        if (config.taskCache().enabled()) {
+            hidden.add(Path.of(config.taskCache().dir()).toAbsolutePath().normalize());
+        }
+        sandbox.hiddenPaths().orElse(List.of()).stream().filter(p -> !p.isBlank())
+                .map(p -> Path.of(p).toAbsolutePath().normalize()).forEach(hidden::add);
+        if (sandbox.mode() == RunnerConfig.Sandbox.Mode.OFF) {
+            LOG.warn("reprise.runner.sandbox.mode=off: builds run as the runner itself, with its files and network."
+                    + " Never do this where builds are not your own");
+            try {
+                return new Sandbox(config, false, false, false, Optional.empty(), Optional.empty(), List.of(),
+                        List.of("sandbox switched off"), writeFiles(Optional.empty()));
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+        List<String> gaps = new ArrayList<>();
+        boolean namespaces = bwrapWorks();
+        if (!namespaces) {
+            gaps.add("bubblewrap (bwrap) is missing or cannot create user namespaces (apt-get install bubblewrap;"
+                    + " allow user namespaces, in Kubernetes hostUsers: false)");
+        }
+        boolean isRoot = isRoot();
+        if (namespaces && !isRoot) {
+            gaps.add("the runner is not root, so builds cannot run as uids of their own; they get no network");
+        }
+        boolean egress = false;
+        if (namespaces && isRoot) {
+            try {
+                EgressFirewall.install(sandbox.uidBase(), sandbox.uidBase() + sandbox.uidCount() - 1, sandbox.egressAllow().orElse(List.of()));
+                egress = true;
+            } catch (IOException e) {
+                gaps.add("the egress firewall could not be installed (" + e.getMessage() + "; apt-get install iptables,"
+                        + " CAP_NET_ADMIN), so builds get no network");
+            }
+        }
+        Path files;
+        try {
+            files = writeFiles(namespaces ? SeccompFilter.forHost() : Optional.empty());
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot write the sandbox's files to " + System.getProperty("java.io.tmpdir"), e);
+        }
+        Optional<Path> seccomp = Optional.of(files.resolve("seccomp.bpf")).filter(Files::exists);
+        if (namespaces && seccomp.isEmpty()) {
+            gaps.add("no seccomp filter for " + System.getProperty("os.arch"));
+        }
+        Optional<BuildCgroups> cgroups = namespaces && isRoot
+                ? BuildCgroups.open(sandbox.memoryBytes(), sandbox.pids(), sandbox.cpus()) : Optional.empty();
+        if (namespaces && cgroups.isEmpty()) {
+            gaps.add("control groups are not writable here, so builds have no memory or CPU limit of their own"
+                    + (isRoot ? " (a process limit per uid still applies)" : ""));
+        }
+        if (!gaps.isEmpty() && sandbox.mode() == RunnerConfig.Sandbox.Mode.ON) {
+            throw new IllegalStateException("reprise.runner.sandbox.mode=on, but builds cannot be contained here: " + String.join("; ", gaps)
+                    + ". Fix that, or set RUNNER_SANDBOX=auto to run them less contained");
+        }
+        Sandbox result = new Sandbox(config, namespaces, isRoot, egress, seccomp, cgroups, List.copyOf(hidden), gaps, files);
+        if (gaps.isEmpty()) {
+            LOG.infof("Build sandbox: %s", result.isolation());
+        } else {
+            LOG.warnf("BUILDS ARE NOT FULLY CONTAINED on this node: %s. A hostile build could use what is missing.",
+                    String.join("; ", gaps));
+        }
+        return result;
+    }
+
+    public Isolation isolation() {
+        return isolation;
+    }
+
+    /** A running build's share of the sandbox: its uid and control group, given back with {@link #close()}. */
+    public final class Lease implements AutoCloseable {
+        private final int uid;
+        private final Optional<BuildCgroups.Group> group;
+        private boolean closed;
+
+        private Lease(int uid, Optional<BuildCgroups.Group> group) {
+            this.uid = uid;
+            this.group = group;
+        }
+
+        /** The uid the build runs as (-1: the runner's own). */
+        public int uid() {
+            return uid;
+        }
+
+        /** Kills what is left of the build and gives its uid back; once (a uid given back twice could be another build's by then). */
+        @Override
+        public synchronized void close() {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            group.ifPresent(BuildCgroups.Group::close);
+            if (uid >= 0) {
+                uids.release(uid);
+            }
+        }
+    }
+
+    /** Takes a uid and a control group for a build. */
+    public Lease lease(String buildId) throws IOException {
+        if (!namespaces || !root) {
+            return new Lease(-1, Optional.empty());
+        }
+        int uid = uids.take();
+        try {
+            return new Lease(uid, cgroups.isPresent() ? Optional.of(cgroups.get().create(buildId)) : Optional.empty());
+        } catch (IOException | RuntimeException e) {
+            uids.release(uid);
+            throw e;
+        }
+    }
+
+    /**
+     * Creates the build's workspace, owned by its uid and closed to everyone else. The workspace
+     * root stays traversable, not listable, so a build's uid can reach its own directory only.
+     */
+    public void createWorkspace(Path workspace, Lease lease) throws IOException {
+        Files.createDirectories(workspaceRoot);
+        if (lease.uid() >= 0) {
+            Files.setPosixFilePermissions(workspaceRoot, PosixFilePermissions.fromString("rwx--x--x"));
+        }
+        Files.createDirectories(workspace);
+        if (lease.uid() >= 0) {
+            Files.setAttribute(workspace, "unix:uid", lease.uid());
+            Files.setAttribute(workspace, "unix:gid", lease.uid());
+            Files.setPosixFilePermissions(workspace, PosixFilePermissions.fromString("rwx------"));
+        }
+    }
+
+    /**
+     * The command line that runs {@code bash -c command} with exactly {@code env} in the build's
+     * workspace; start it with {@link #LAUNCH_ENV} as the process environment. {@code readOnly}:
+     * host paths the step may read although hidden (a file:// repository under /tmp, say).
+     */
+    public List<String> wrap(String command, Path workspace, Map<String, String> env, Lease lease, List<Path> readOnly) {
+        List<String> line = new ArrayList<>(List.of("bash", "-c", WRAPPER, "reprise-sandbox"));
+        boolean contained = namespaces;
+        line.add(contained ? seccomp.map(Path::toString).orElse("") : "");
+        List<Path> procs = lease.group.map(BuildCgroups.Group::procsFiles).orElse(List.of());
+        line.add(Integer.toString(procs.size()));
+        procs.forEach(p -> line.add(p.toString()));
+        line.add("setsid");
+        if (contained && lease.uid() >= 0) {
+            String uid = Integer.toString(lease.uid());
+            line.addAll(List.of("prlimit", "--nproc=" + config.pids(), "--core=0", "--",
+                    "setpriv", "--reuid", uid, "--regid", uid, "--clear-groups", "--"));
+        }
+        if (contained) {
+            Path own = workspace.toAbsolutePath().normalize();
+            line.addAll(List.of("bwrap", "--die-with-parent", "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
+                    "--unshare-cgroup-try", "--disable-userns", "--hostname", "reprise-build", "--ro-bind", "/", "/", "--dev", "/dev",
+                    "--proc", "/proc", "--size", Long.toString(config.tmpBytes()), "--tmpfs", "/tmp"));
+            if (!egress) {
+                line.add("--unshare-net");
+            }
+            for (Path path : hidden) {
+                if (path.equals(workspaceRoot)) {
+                    line.addAll(List.of("--tmpfs", path.toString()));
+                } else if (Files.isDirectory(path)) {
+                    line.addAll(List.of("--tmpfs", path.toString(), "--remount-ro", path.toString()));
+                } else if (Files.exists(path)) {
+                    line.addAll(List.of("--ro-bind", "/dev/null", path.toString()));
+                }
+            }
+            for (Path path : readOnly) {
+                line.addAll(List.of("--ro-bind", path.toString(), path.toString()));
+            }
+            line.addAll(List.of("--bind", own.toString(), own.toString(), "--chdir", own.toString(), "--cap-drop", "ALL"));
+            if (seccomp.isPresent()) {
+                line.addAll(List.of("--seccomp", "3"));
+            }
+            line.add("--");
+        }
+        line.addAll(List.of("env", "-i"));
+        new TreeMap<>(env).forEach((name, value) -> line.add(name + "=" + value));
+        line.addAll(List.of("bash", "-c", command));
+        return line;
+    }
+
+    /**
+     * Git configuration for checking out a local (file://) repository: the builds' uids own no
+     * repository, and git refuses one owned by another user unless its global configuration says
+     * so (it ignores the setting from the command line or the environment). Read-only to builds.
+     */
+    public Path localCheckoutGitConfig() {
+        return files.resolve("checkout.gitconfig");
+    }
+
+    /** The runner's own files for its sandboxes: the seccomp program (only it reads it) and the checkout's git configuration. */
+    private static Path writeFiles(Optional<byte[]> seccomp) throws IOException {
+        Path dir = Files.createTempDirectory("reprise-sandbox-", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx--x--x")));
+        dir.toFile().deleteOnExit();
+        Path config = Files.writeString(dir.resolve("checkout.gitconfig"), "[safe]\n\tdirectory = *\n");
+        Files.setPosixFilePermissions(config, PosixFilePermissions.fromString("rw-r--r--"));
+        config.toFile().deleteOnExit();
+        if (seccomp.isPresent()) {
+            Path file = Files.write(dir.resolve("seccomp.bpf"), seccomp.get());
+            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+            file.toFile().deleteOnExit();
+        }
+        return dir;
+    }
+
+    private static boolean isRoot() {
+        try {
+            return ((Number) Files.getAttribute(Path.of("/proc/self"), "unix:uid")).intValue() == 0;
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** True when bwrap starts a process in new user and PID namespaces here. */
+    private static boolean bwrapWorks() {
+        try {
+            Process probe = new ProcessBuilder("bwrap", "--unshare-user", "--unshare-pid", "--disable-userns", "--ro-bind", "/", "/",
+                    "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--cap-drop", "ALL", "true")
+                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            return probe.waitFor(10, TimeUnit.SECONDS) && probe.exitValue() == 0;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+}

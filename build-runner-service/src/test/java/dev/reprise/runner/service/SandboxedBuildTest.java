@@ -1,0 +1,143 @@
+package dev.reprise.runner.service;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.reprise.events.BuildEvent;
+import dev.reprise.events.BuildRequested;
+import dev.reprise.events.BuildStatus;
+import dev.reprise.events.OutputStream;
+import dev.reprise.runner.config.RunnerConfig;
+import dev.reprise.testing.TestGitRepo;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A build as a hostile tenant writes it, against the real sandbox (bubblewrap, the build uids,
+ * the egress firewall, seccomp, control groups): each attack runs as a build and the test reads
+ * what the build printed. Needs root and bubblewrap, as the runner does in production.
+ */
+class SandboxedBuildTest {
+
+    @TempDir
+    Path tmp;
+
+    private final List<BuildEvent> events = Collections.synchronizedList(new ArrayList<>());
+    private Path workspaces;
+    private Path secret;
+
+    @BeforeAll
+    static void needsRootAndBubblewrap() {
+        assumeTrue(System.getProperty("user.name").equals("root"), "the sandbox switches uids: run as root");
+    }
+
+    @BeforeEach
+    void setUp() throws IOException {
+        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
+        workspaces = tmp.resolve("workspaces");
+        Path home = Files.createDirectories(tmp.resolve("service-home"));
+        // World-readable on purpose: hiding it, not its mode, is what keeps it from builds.
+        secret = Files.writeString(home.resolve("stream-secret"), "s3cr3t-of-the-platform");
+        Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-r--r--"));
+    }
+
+    @Test
+    void aBuildRunsAsAnUnprivilegedUidOfItsOwnWithNoCapabilities() throws Exception {
+        String out = build("id -u; grep -E '^(CapEff|CapBnd|NoNewPrivs|Seccomp):' /proc/self/status; touch own-file && stat -c 'owner %u' own-file");
+
+        String uid = out.lines().findFirst().orElseThrow();
+        assertThat(Integer.parseInt(uid)).as(out).isBetween(100000, 100999);
+        assertThat(out).contains("CapEff:\t0000000000000000").contains("CapBnd:\t0000000000000000").contains("NoNewPrivs:\t1")
+                .contains("Seccomp:\t2").contains("owner " + uid);
+    }
+
+    @Test
+    void mountsCannotBeUndoneAndTheHostIsReadOnly() throws Exception {
+        String out = build("umount " + secret + " 2>/dev/null && echo UNMOUNTED; umount -l /tmp 2>/dev/null && echo UNMOUNTED;"
+                + " mount -t tmpfs none /mnt 2>/dev/null && echo MOUNTED; unshare -U -m true 2>/dev/null && echo UNSHARED;"
+                + " echo \"secret: [$(cat " + secret + ")]\"; touch /usr/local/pwned 2>/dev/null && echo WROTE-HOST;"
+                + " touch " + secret.getParent().resolve("planted") + " 2>/dev/null && echo WROTE-HIDDEN; echo done");
+
+        assertThat(out).contains("secret: []").contains("done").doesNotContain("UNMOUNTED").doesNotContain("MOUNTED")
+                .doesNotContain("UNSHARED").doesNotContain("WROTE").doesNotContain("s3cr3t");
+        assertThat(Path.of("/usr/local/pwned")).doesNotExist();
+        assertThat(secret.getParent().resolve("planted")).doesNotExist();
+    }
+
+    @Test
+    void theSeccompFilterRefusesKeyringPtraceAndBpf() throws Exception {
+        // Without the filter an unprivileged process may use its keyring and PTRACE_TRACEME: EPERM means the filter said no.
+        String out = build("perl -e 'my $r = syscall(250, 0, -3, 0); print \"keyctl=$r errno=\" . ($! + 0) . \"\\n\";"
+                + " $r = syscall(101, 0, 0, 0, 0); print \"ptrace=$r errno=\" . ($! + 0) . \"\\n\";"
+                + " $r = syscall(321, 0, 0, 0); print \"bpf=$r errno=\" . ($! + 0) . \"\\n\";'");
+
+        assertThat(out).contains("keyctl=-1 errno=1").contains("ptrace=-1 errno=1").contains("bpf=-1 errno=1");
+    }
+
+    @Test
+    void loopbackAndTheNodeAreUnreachableButTheBuildStillRuns() throws Exception {
+        try (ServerSocket store = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            int port = store.getLocalPort();
+            String out = build("for host in 127.0.0.1 127.0.0.2 localhost; do timeout 5 bash -c \"echo > /dev/tcp/$host/" + port + "\""
+                    + " 2>/dev/null && echo \"REACHED $host\" || echo \"refused $host\"; done; echo done");
+
+            assertThat(out).contains("refused 127.0.0.1").contains("refused 127.0.0.2").contains("done").doesNotContain("REACHED");
+        }
+    }
+
+    @Test
+    void aForkBombIsHeldAtTheProcessLimitAndDiesWithTheBuild() throws Exception {
+        // 512 processes allowed (TestRunnerConfig); the bomb forks until the kernel says no, leaves its children
+        // sleeping and exits: they must not outlive the build.
+        String out = build("perl -e '$0 = \"fork-bomb-marker\"; my $n = 0; for (1 .. 5000) { my $p = fork();"
+                + " last unless defined $p; if ($p == 0) { sleep 600; exit 0 } $n++ } print \"forked $n\\n\"'");
+
+        int forked = Integer.parseInt(out.replaceAll("(?s).*forked (\\d+).*", "$1"));
+        assertThat(forked).as(out).isLessThan(512).isGreaterThan(10);
+        assertThat(ProcessHandle.allProcesses().filter(p -> p.info().commandLine().orElse("").contains("fork-bomb-marker")).count())
+                .as("nothing of the build outlives it").isZero();
+    }
+
+    @Test
+    void variablesThatWouldRunCodeInThePrivilegedWrapperOnlyReachTheBuild() throws Exception {
+        Path marker = tmp.resolve("bash-env-ran-as-root");
+        Path script = Files.writeString(tmp.resolve("evil.sh"), "touch " + marker + "\n");
+        Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
+
+        String out = build("echo done", java.util.Map.of("BASH_ENV", script.toString()));
+
+        assertThat(out).contains("done");
+        assertThat(marker).as("the root wrapper never sources the tenant's BASH_ENV").doesNotExist();
+    }
+
+    private String build(String script) throws Exception {
+        return build(script, null);
+    }
+
+    private String build(String script, java.util.Map<String, String> env) throws Exception {
+        events.clear();
+        TestGitRepo repo = TestGitRepo.withBuildScript(script);
+        String sha = repo.head();
+        RunnerConfig config = new TestRunnerConfig(workspaces, 120).withSandbox(List.of(secret.getParent().toString()));
+        String id = "b-" + UUID.randomUUID();
+        BuildRequested request = new BuildRequested(id, "tenant-b", "k".repeat(64), repo.url(), "main", sha, "custom", "./build.sh", env,
+                false, Instant.now(), 120);
+        BuildOutcome outcome = new BuildExecutor(config, "test-runner").run(request, events::add, new RunningBuild(id, Duration.ofSeconds(1)));
+        String out = TestRunnerConfig.output(events, OutputStream.STDOUT);
+        assertThat(outcome.status()).as(outcome.reason() + "\n" + out + TestRunnerConfig.output(events, OutputStream.STDERR)).isEqualTo(BuildStatus.SUCCESS);
+        return out;
+    }
+}
