@@ -11,7 +11,13 @@ SERVICES = [
         "quarkus.rest-client.replay.url": "http://replay:8082",
         "reprise.builds.stream-base-url": "wss://reprise.example.com",
     }, True),
-    ("build-runner", 8081, {}, True),
+    ("build-runner", 8081, {
+        # Refuse to start unless builds are fully contained; build uids inside the pod's user namespace (0-65535).
+        "reprise.runner.sandbox.mode": "on",
+        "reprise.runner.sandbox.uid-base": "50000",
+        # Two builds (RUNNER_CONCURRENCY) and the runner fit the pod's 6Gi.
+        "reprise.runner.sandbox.memory-bytes": "2684354560",
+    }, True),
     ("replay", 8082, {}, True),
     ("artifact", 8083, {
         "quarkus.rest-client.gateway.url": "http://gateway:8080",
@@ -58,11 +64,7 @@ spec:
         prometheus.io/path: /q/metrics
     spec:
       serviceAccountName: {name}
-      securityContext:
-        runAsNonRoot: true
-        runAsUser: 10001
-        fsGroup: 10001
-        seccompProfile: {{type: RuntimeDefault}}
+{pod_security}
       terminationGracePeriodSeconds: 60
       containers:
         - name: {name}
@@ -92,10 +94,7 @@ spec:
           resources:
             requests: {{cpu: {cpu_request}, memory: {memory}}}
             limits: {{cpu: {cpu_limit}, memory: {memory}}}
-          securityContext:
-            allowPrivilegeEscalation: false
-            readOnlyRootFilesystem: true
-            capabilities: {{drop: [ALL]}}
+{container_security}
       volumes:
         - name: config
           configMap: {{name: {name}-config}}
@@ -135,6 +134,40 @@ spec:
 """
 
 
+POD_SECURITY = """      securityContext:
+        runAsNonRoot: true
+        runAsUser: 10001
+        fsGroup: 10001
+        seccompProfile: {type: RuntimeDefault}"""
+
+CONTAINER_SECURITY = """          securityContext:
+            allowPrivilegeEscalation: false
+            readOnlyRootFilesystem: true
+            capabilities: {drop: [ALL]}"""
+
+# The runner contains hostile builds itself (README, "Security model"): it is root only inside a
+# user namespace of its own (hostUsers: false, Kubernetes 1.33+, or 1.30+ with the
+# UserNamespacesSupport gate), so its root is an unprivileged uid on the node; it needs to switch
+# to the build uids (SETUID/SETGID), own and remove their workspaces (CHOWN, FOWNER, DAC_OVERRIDE),
+# stop them (KILL) and install the pod-local egress firewall (NET_ADMIN). Builds create user
+# namespaces (bubblewrap), which the runtime's default seccomp profile and AppArmor refuse: the
+# runner's container is unconfined by them and applies Reprise's own seccomp filter to every build.
+RUNNER_POD_SECURITY = """      hostUsers: false
+      securityContext:
+        runAsUser: 0
+        runAsNonRoot: false
+        seccompProfile: {type: Unconfined}"""
+
+RUNNER_CONTAINER_SECURITY = """          securityContext:
+            allowPrivilegeEscalation: false
+            readOnlyRootFilesystem: true
+            capabilities:
+              drop: [ALL]
+              add: [CHOWN, DAC_OVERRIDE, FOWNER, KILL, SETUID, SETGID, NET_ADMIN]
+            seccompProfile: {type: Unconfined}
+            appArmorProfile: {type: Unconfined}"""
+
+
 def main():
     for name, port, properties, _ in SERVICES:
         props = {"quarkus.http.port": str(port)}
@@ -144,7 +177,9 @@ def main():
         (BASE / f"{name}.yaml").write_text(TEMPLATE.format(
             name=name, port=port, properties=lines,
             cpu_request="500m" if runner else "250m", cpu_limit="2" if runner else "1",
-            memory="1Gi" if runner else "512Mi"))
+            memory="6Gi" if runner else "512Mi",
+            pod_security=RUNNER_POD_SECURITY if runner else POD_SECURITY,
+            container_security=RUNNER_CONTAINER_SECURITY if runner else CONTAINER_SECURITY))
 
 
 if __name__ == "__main__":

@@ -78,10 +78,11 @@ start_service() {
     [[ -f $jar ]] || die "$svc is not built ($(show_path "$jar") is missing): run ./reprise up, or mvn -DskipTests install"
     ! port_open "$port" || die "$svc: port $port is taken by another process; set $(port_var "$svc") to move it"
     log=$LOGS/$svc.log
-    # Builds must not read the local stack's token, secret or stored data (the runner's sandbox hides them).
+    # Builds must not see the local stack's state: token, secrets, stored data, sockets, logs (the runner's sandbox
+    # hides all of REPRISE_HOME; a local repository a build checks out is shown to it read-only).
     # shellcheck disable=SC2086  # JAVA_OPTS is a list of options
     HTTP_PORT=$port REPRISE_LOCAL_MODE=true REPRISE_TOKEN_FILE=$REPRISE_HOME/token REPRISE_STREAM_SECRET=$(stream_secret) \
-        RUNNER_SANDBOX_HIDDEN=$REPRISE_HOME/token,$REPRISE_HOME/stream-secret,$REPRISE_HOME/data \
+        RUNNER_SANDBOX_HIDDEN=$REPRISE_HOME \
         start_java_daemon "$svc" "$log" $JAVA_OPTS -jar "$jar"
     say "$svc starting on port $port (pid $STARTED_PID, log $(show_path "$log"))"
 }

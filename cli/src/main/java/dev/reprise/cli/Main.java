@@ -24,7 +24,7 @@ import picocli.CommandLine.Parameters;
         description = {"Caches a build step's outputs and logs by the hash of its inputs, locally and in the Reprise artifact service.",
                 "", "Example:  reprise-cache run --inputs 'src/**' --outputs 'build/**' -- make", ""},
         subcommands = {Main.Run.class, Main.Cache.class},
-        footer = {"", "Settings: .reprise.json (cacheDir, maxSize, maxAge, verifyOnRead, exclude, remoteUrl) in this directory or a parent;",
+        footer = {"", "Settings: .reprise.json (" + Settings.FIELDS + ") in this directory or a parent;",
                 "REPRISE_REMOTE_URL and REPRISE_TOKEN select the remote cache. Exit codes: the task's own; 2 for bad usage."})
 public final class Main implements Callable<Integer> {
 
@@ -75,7 +75,7 @@ public final class Main implements Callable<Integer> {
         }
 
         LocalCache local(Settings settings) throws java.io.IOException {
-            return new LocalCache(cacheDir != null ? cacheDir : settings.cacheDirectory(workspace, environment));
+            return new LocalCache(cacheDir != null ? cacheDir : settings.cacheDirectory(workspace, environment), settings.restoreLimits());
         }
     }
 

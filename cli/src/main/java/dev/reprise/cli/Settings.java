@@ -3,6 +3,7 @@ package dev.reprise.cli;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.reprise.taskcache.RestoreLimits;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,12 +18,17 @@ import java.util.regex.Pattern;
 /**
  * {@code .reprise.json}, found in the working directory or the nearest parent; flags override it.
  * Unknown fields are refused so a typo does not silently fall back to a default.
+ * {@code restoreMaxSize} and {@code restoreMaxEntries} cap what one cache entry may write when it
+ * is downloaded or restored (an entry from elsewhere is refused past them, as a zip bomb would be).
  */
 @JsonIgnoreProperties(ignoreUnknown = false)
-public record Settings(String cacheDir, String maxSize, String maxAge, Boolean verifyOnRead, List<String> exclude, String remoteUrl) {
+public record Settings(String cacheDir, String maxSize, String maxAge, Boolean verifyOnRead, List<String> exclude, String remoteUrl,
+        String restoreMaxSize, Long restoreMaxEntries) {
 
     public static final String FILE = ".reprise.json";
-    static final Settings DEFAULTS = new Settings(null, "10GB", "30d", true, List.of(".git", "node_modules", ".reprise-cache"), null);
+    static final Settings DEFAULTS = new Settings(null, "10GB", "30d", true, List.of(".git", "node_modules", ".reprise-cache"), null,
+            "10GB", RestoreLimits.DEFAULTS.maxEntries());
+    static final String FIELDS = "cacheDir, maxSize, maxAge, verifyOnRead, exclude, remoteUrl, restoreMaxSize, restoreMaxEntries";
     private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
     private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(B|KB|MB|GB|TB)?", Pattern.CASE_INSENSITIVE);
     private static final Pattern AGE = Pattern.compile("(\\d+)\\s*(s|m|h|d)", Pattern.CASE_INSENSITIVE);
@@ -37,7 +43,7 @@ public record Settings(String cacheDir, String maxSize, String maxAge, Boolean v
                     read = JSON.readValue(file.toFile(), Settings.class);
                 } catch (IOException e) {
                     throw new IOException(file + " is not valid: " + (e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? j.getOriginalMessage() : e.getMessage())
-                            + " (fields: cacheDir, maxSize, maxAge, verifyOnRead, exclude, remoteUrl)", e);
+                            + " (fields: " + FIELDS + ")", e);
                 }
                 return read.over(DEFAULTS);
             }
@@ -48,7 +54,14 @@ public record Settings(String cacheDir, String maxSize, String maxAge, Boolean v
     Settings over(Settings base) {
         return new Settings(cacheDir != null ? cacheDir : base.cacheDir, maxSize != null ? maxSize : base.maxSize,
                 maxAge != null ? maxAge : base.maxAge, verifyOnRead != null ? verifyOnRead : base.verifyOnRead,
-                exclude != null ? exclude : base.exclude, remoteUrl != null ? remoteUrl : base.remoteUrl);
+                exclude != null ? exclude : base.exclude, remoteUrl != null ? remoteUrl : base.remoteUrl,
+                restoreMaxSize != null ? restoreMaxSize : base.restoreMaxSize,
+                restoreMaxEntries != null ? restoreMaxEntries : base.restoreMaxEntries);
+    }
+
+    /** What one cache entry may write when restored. */
+    RestoreLimits restoreLimits() {
+        return new RestoreLimits(parseSize(restoreMaxSize), restoreMaxEntries);
     }
 
     /** The cache directory: the setting, else $REPRISE_CACHE_DIR, else $XDG_CACHE_HOME/reprise/tasks, else ~/.cache/reprise/tasks. */

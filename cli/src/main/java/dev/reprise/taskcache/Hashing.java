@@ -31,6 +31,21 @@ public final class Hashing {
         return HexFormat.of().formatHex(sha256().digest(bytes));
     }
 
+    /** A stream's sha256 and length, from one read. */
+    public record Digest(String sha256, long size) {
+    }
+
+    public static Digest digest(InputStream in) throws IOException {
+        MessageDigest digest = sha256();
+        byte[] buffer = new byte[1 << 16];
+        long size = 0;
+        for (int n; (n = in.read(buffer)) > 0; ) {
+            digest.update(buffer, 0, n);
+            size += n;
+        }
+        return new Digest(HexFormat.of().formatHex(digest.digest()), size);
+    }
+
     public static String sha256(Path file) throws IOException {
         MessageDigest digest = sha256();
         byte[] buffer = new byte[1 << 16];

@@ -29,8 +29,15 @@ public final class Inputs {
     private Inputs() {
     }
 
-    /** A matched file with the attributes the walk already read (no second stat). */
-    public record Found(Path path, long size, long modified) {
+    /**
+     * A matched file with the attributes the walk already read (no second stat); for a symbolic
+     * link that is not followed, its target as text ({@code linkTarget}, else null).
+     */
+    public record Found(Path path, long size, long modified, String linkTarget) {
+
+        public Found(Path path, long size, long modified) {
+            this(path, size, modified, null);
+        }
     }
 
     /** @return relative forward-slash path to file, sorted by path */
@@ -42,6 +49,15 @@ public final class Inputs {
 
     /** Like {@link #match}, keeping each file's size and modification time. */
     public static TreeMap<String, Found> find(Path root, List<String> globs, Set<String> excluded) {
+        return find(root, globs, excluded, true);
+    }
+
+    /**
+     * Like {@link #find(Path, List, Set)}; {@code followLinks} false: a symbolic link counts by its
+     * target's text, never by what it points at. For trees written by someone else (a runner's
+     * builds): a link to a secret, a FIFO or /dev/zero must not be read by the one computing keys.
+     */
+    public static TreeMap<String, Found> find(Path root, List<String> globs, Set<String> excluded, boolean followLinks) {
         List<PathMatcher> matchers = new ArrayList<>();
         List<String> prefixes = new ArrayList<>();
         for (String glob : globs) {
@@ -57,7 +73,7 @@ public final class Inputs {
         // Directories are listed in parallel: with thousands of inputs the lookup is one stat per
         // file, and a cached stat is kernel CPU that a second core halves.
         Map<String, Found> collected = new ConcurrentHashMap<>();
-        WALKERS.invoke(new Walk(root, root, matchers, prefixes, excluded, collected));
+        WALKERS.invoke(new Walk(root, root, matchers, prefixes, excluded, collected, followLinks));
         found.putAll(collected);
         return found;
     }
@@ -78,8 +94,11 @@ public final class Inputs {
         private final List<String> prefixes;
         private final Set<String> excluded;
         private final Map<String, Found> found;
+        private final boolean followLinks;
 
-        Walk(Path root, Path dir, List<PathMatcher> matchers, List<String> prefixes, Set<String> excluded, Map<String, Found> found) {
+        Walk(Path root, Path dir, List<PathMatcher> matchers, List<String> prefixes, Set<String> excluded, Map<String, Found> found,
+                boolean followLinks) {
+            this.followLinks = followLinks;
             this.root = root;
             this.dir = dir;
             this.matchers = matchers;
@@ -98,8 +117,10 @@ public final class Inputs {
                     String relText = rel.toString().replace('\\', '/');
                     if (attrs.isDirectory()) {
                         if (!excluded.contains(relText)) {
-                            subdirectories.add(new Walk(root, entry, matchers, prefixes, excluded, found));
+                            subdirectories.add(new Walk(root, entry, matchers, prefixes, excluded, found, followLinks));
                         }
+                    } else if (attrs.isSymbolicLink() && !followLinks && matches(rel, relText)) {
+                        found.put(relText, new Found(entry, 0, 0, Files.readSymbolicLink(entry).toString()));
                     } else if ((attrs.isRegularFile() || attrs.isSymbolicLink()) && matches(rel, relText)) {
                         // A symlinked input counts by the content it points at (a dangling one not at all).
                         BasicFileAttributes file = attrs.isSymbolicLink() && Files.isRegularFile(entry)

@@ -4,10 +4,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -16,7 +19,9 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
@@ -34,6 +39,9 @@ import java.util.stream.Stream;
  * the others discard theirs; a crash mid-write leaves only a {@code tmp/} directory, which
  * {@link #prune} removes. Every stored file's sha256 is in the manifest (and the manifest's own in
  * {@code manifest.sha256}), so a damaged entry is found and treated as a miss.
+ *
+ * <p>Entries are not trusted on the way back out (an entry may have come from another tenant's
+ * machine, a workspace from an untrusted build): see {@link #restore} and {@link #store}.
  */
 public final class LocalCache {
 
@@ -43,9 +51,15 @@ public final class LocalCache {
     private final Path root;
     private final Path entries;
     private final Path tmp;
+    private final RestoreLimits limits;
 
     public LocalCache(Path root) throws IOException {
+        this(root, RestoreLimits.DEFAULTS);
+    }
+
+    public LocalCache(Path root, RestoreLimits limits) throws IOException {
         this.root = root;
+        this.limits = limits;
         this.entries = root.resolve("entries");
         this.tmp = root.resolve("tmp");
         Files.createDirectories(entries);
@@ -54,6 +68,10 @@ public final class LocalCache {
 
     public Path root() {
         return root;
+    }
+
+    public RestoreLimits limits() {
+        return limits;
     }
 
     /**
@@ -95,7 +113,9 @@ public final class LocalCache {
                     return Optional.empty();
                 }
                 for (Manifest.Output output : manifest.outputs()) {
-                    if (output.type().equals("file") && !Hashing.sha256(entry.resolve("files").resolve(output.sha256())).equals(output.sha256())) {
+                    // The hash names a file in the entry: one that is not a hash could name any file.
+                    if (output.type().equals("file") && (!output.sha256().matches("[0-9a-f]{64}")
+                            || !Hashing.sha256(entry.resolve("files").resolve(output.sha256())).equals(output.sha256()))) {
                         return Optional.empty();
                     }
                 }
@@ -107,19 +127,32 @@ public final class LocalCache {
     }
 
     /**
-     * Stores a task's outputs (read from {@code workspace}) and log under its key.
+     * Stores a task's outputs (read from {@code workspace}) and log under its key. The workspace
+     * may have been written by an untrusted build while this process may read anything (the runner
+     * is root): a file is read only through real directories and never through a symlink, and its
+     * bytes must hash to what the manifest recorded, so a file swapped for a link to a secret
+     * after the outputs were described is not copied. An entry {@link #restore} would refuse (a
+     * symlink leaving the tree, too big) is not stored.
      *
      * @return true when this call's entry became the key's entry, false when another writer's did
+     * @throws RefusedEntry when an output is unsafe to store; nothing is stored then
      */
     public boolean store(Manifest manifest, Path workspace, byte[] log) throws IOException {
+        ManifestRules.check(manifest, limits);
         Path building = tmp.resolve(manifest.key() + "." + UUID.randomUUID());
         Path files = Files.createDirectories(building.resolve("files"));
         try {
+            RestoreLimits.Budget budget = limits.budget(manifest.key());
             for (Manifest.Output output : manifest.outputs()) {
                 if (output.type().equals("file")) {
                     Path blob = files.resolve(output.sha256());
-                    if (!Files.exists(blob)) {
-                        Files.copy(workspace.resolve(output.path()), blob, LinkOption.NOFOLLOW_LINKS);
+                    if (!Files.exists(blob, LinkOption.NOFOLLOW_LINKS)) {
+                        try (InputStream in = Channels.newInputStream(TreePaths.openRegular(workspace, output.path()));
+                                OutputStream out = Files.newOutputStream(blob, StandardOpenOption.CREATE_NEW)) {
+                            if (!budget.copy(in, out).equals(output.sha256())) {
+                                throw RefusedEntry.conflict("output '" + TreePaths.printable(output.path()) + "' changed while it was being stored");
+                            }
+                        }
                     }
                 }
             }
@@ -134,28 +167,127 @@ public final class LocalCache {
         }
     }
 
-    /** Puts an entry's outputs back into {@code workspace}: bytes, modes, symlinks, empty directories. */
+    /**
+     * Puts an entry's outputs back into {@code workspace}: bytes, modes, symlinks, empty
+     * directories. The entry is treated as hostile and the workspace as possibly planted with
+     * symlinks, and the work goes in three steps so that a refusal leaves the tree as it was:
+     * <ol>
+     * <li>check: the whole manifest ({@link ManifestRules}), and for every output every directory
+     * on its way in the workspace (real directories or missing, never a symlink) and what is at
+     * the path itself (a directory is not replaced by a file or a symlink, nor the other way);
+     * <li>stage: every file copied from the cache into a hidden directory of the workspace,
+     * counted against the {@link RestoreLimits} and hashed as it streams; a byte over the limit or
+     * a hash that differs from the manifest refuses the entry;
+     * <li>install: directories created one level at a time, staged files and symlinks renamed into
+     * place (a rename replaces a symlink found there, it never writes through it), directory modes
+     * set last.
+     * </ol>
+     *
+     * @throws RefusedEntry when the entry is unsafe or the workspace is in its way; nothing was written then
+     */
     public void restore(Manifest manifest, Path workspace) throws IOException {
+        List<ManifestRules.Checked> outputs = ManifestRules.check(manifest, limits);
+        for (ManifestRules.Checked output : outputs) {
+            checkTarget(workspace, output);
+        }
         Path entry = entries.resolve(manifest.key());
-        for (Manifest.Output output : manifest.outputs()) {
-            Path target = safeResolve(workspace, output.path());
+        Files.createDirectories(workspace);
+        // Inside the workspace so that installing is a rename on one file system.
+        Path staging = Files.createDirectory(workspace.resolve(".reprise-restore-" + UUID.randomUUID()));
+        try {
+            List<Path> staged = stage(manifest.key(), outputs, entry, staging);
+            install(workspace, outputs, staged);
+        } finally {
+            deleteTree(staging);
+        }
+    }
+
+    /** Refuses an output whose way in the workspace goes through a symlink, or that would replace a directory or be one over a non-directory. */
+    private static void checkTarget(Path workspace, ManifestRules.Checked output) throws IOException {
+        TreePaths.checkParents(workspace, output.names());
+        BasicFileAttributes existing = TreePaths.attributes(workspace.resolve(output.output().path()));
+        if (existing == null) {
+            return;
+        }
+        boolean wantsDir = output.output().type().equals("dir");
+        if (wantsDir != existing.isDirectory()) {
+            throw RefusedEntry.conflict("'" + TreePaths.printable(output.output().path()) + "' is "
+                    + (existing.isSymbolicLink() ? "a symlink" : existing.isDirectory() ? "a directory" : "a file")
+                    + " in the working tree and the entry has a " + output.output().type() + " there");
+        }
+    }
+
+    /** Copies files and makes symlinks in {@code staging}; @return each output's staged path (null for directories) */
+    private List<Path> stage(String key, List<ManifestRules.Checked> outputs, Path entry, Path staging) throws IOException {
+        RestoreLimits.Budget budget = limits.budget(key);
+        List<Path> staged = new ArrayList<>();
+        for (ManifestRules.Checked checked : outputs) {
+            Manifest.Output output = checked.output();
+            Path part = staging.resolve(Integer.toString(staged.size()));
             switch (output.type()) {
-                case "dir" -> {
-                    Files.createDirectories(target);
-                    Files.setPosixFilePermissions(target, PosixFilePermissions.fromString(output.mode()));
-                }
-                case "symlink" -> {
-                    Files.createDirectories(target.getParent());
-                    Files.deleteIfExists(target);
-                    Files.createSymbolicLink(target, Path.of(output.target()));
-                }
-                default -> {
-                    Files.createDirectories(target.getParent());
-                    Path part = target.resolveSibling("." + target.getFileName() + ".reprise-" + UUID.randomUUID());
-                    Files.copy(entry.resolve("files").resolve(output.sha256()), part);
+                case "file" -> {
+                    try (InputStream in = openBlob(entry, output); OutputStream out = Files.newOutputStream(part, StandardOpenOption.CREATE_NEW)) {
+                        if (!budget.copy(in, out).equals(output.sha256())) {
+                            throw RefusedEntry.unsafe("file '" + TreePaths.printable(output.path()) + "' does not match its sha256 in the cache");
+                        }
+                    }
                     Files.setPosixFilePermissions(part, PosixFilePermissions.fromString(output.mode()));
-                    Files.move(part, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                    staged.add(part);
                 }
+                case "symlink" -> staged.add(Files.createSymbolicLink(part, Path.of(output.target())));
+                default -> staged.add(null);
+            }
+        }
+        return staged;
+    }
+
+    /** A blob of the entry, never through a symlink (the cache directory may be shared); one that cannot be read refuses the entry. */
+    private static InputStream openBlob(Path entry, Manifest.Output output) throws RefusedEntry {
+        try {
+            return Files.newInputStream(entry.resolve("files").resolve(output.sha256()), LinkOption.NOFOLLOW_LINKS);
+        } catch (IOException e) {
+            throw RefusedEntry.unsafe("file '" + TreePaths.printable(output.path()) + "' cannot be read from the cache entry (" + e + ")");
+        }
+    }
+
+    private static void install(Path workspace, List<ManifestRules.Checked> outputs, List<Path> staged) throws IOException {
+        for (int i = 0; i < outputs.size(); i++) {
+            ManifestRules.Checked output = outputs.get(i);
+            List<String> names = output.names();
+            createDirectories(workspace, output.output().type().equals("dir") ? names : names.subList(0, names.size() - 1));
+            if (staged.get(i) != null) {
+                // Checked again just before the rename: the check above may be a moment old.
+                TreePaths.checkParents(workspace, names);
+                Path target = workspace.resolve(output.output().path());
+                try {
+                    Files.move(staged.get(i), target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                } catch (AtomicMoveNotSupportedException e) {
+                    // A mount point inside the workspace: a copy, which also replaces a symlink rather than writing through it.
+                    Files.move(staged.get(i), target, StandardCopyOption.REPLACE_EXISTING, LinkOption.NOFOLLOW_LINKS);
+                }
+            }
+        }
+        // Last and deepest first: a read-only directory must not stop what goes into it.
+        for (int i = outputs.size() - 1; i >= 0; i--) {
+            Manifest.Output output = outputs.get(i).output();
+            if (output.type().equals("dir")) {
+                Files.getFileAttributeView(workspace.resolve(output.path()), PosixFileAttributeView.class,
+                        LinkOption.NOFOLLOW_LINKS).setPermissions(PosixFilePermissions.fromString(output.mode()));
+            }
+        }
+    }
+
+    /** Creates the missing directories of {@code names} under root one at a time, refusing a symlink or file on the way. */
+    private static void createDirectories(Path root, List<String> names) throws IOException {
+        Path dir = root;
+        for (String name : names) {
+            dir = dir.resolve(name);
+            BasicFileAttributes attrs = TreePaths.attributes(dir);
+            if (attrs == null) {
+                Files.createDirectory(dir); // mkdir(2) fails on anything already there, a symlink too
+            } else if (!attrs.isDirectory()) {
+                throw RefusedEntry.conflict("'" + TreePaths.printable(root.relativize(dir).toString()) + "' in the working tree is "
+                        + (attrs.isSymbolicLink() ? "a symlink" : "not a directory") + "; refusing to write through it");
             }
         }
     }
@@ -173,6 +305,8 @@ public final class LocalCache {
     /**
      * Installs an entry unpacked into {@code unpacked} (from {@link #newWorkDirectory}) if it is
      * intact, atomically as {@link #store} does. @return its manifest, or empty when it was damaged
+     *
+     * @throws RefusedEntry when its manifest asks for what {@link #restore} would refuse: such an entry never enters the cache
      */
     public Optional<Manifest> install(String key, Path unpacked) throws IOException {
         try {
@@ -180,6 +314,7 @@ public final class LocalCache {
             if (manifest.isEmpty()) {
                 return Optional.empty();
             }
+            ManifestRules.check(manifest.get(), limits);
             moveIntoPlace(unpacked, entries.resolve(key)); // false: another process installed it first, as good
             return manifest;
         } finally {
@@ -307,6 +442,11 @@ public final class LocalCache {
         }
     }
 
+    /** Removes the key's entry (one that was refused when restored). */
+    void evict(String key) {
+        remove(entries.resolve(key));
+    }
+
     /** Moves an entry out of sight at once, then deletes it. */
     private void remove(Path entry) {
         Path doomed = tmp.resolve("removed." + entry.getFileName() + "." + UUID.randomUUID());
@@ -318,15 +458,6 @@ public final class LocalCache {
             doomed = entry;
         }
         deleteTree(doomed);
-    }
-
-    /** Resolves an output path inside the workspace, refusing one that would escape it. */
-    static Path safeResolve(Path workspace, String relative) throws IOException {
-        Path target = workspace.resolve(relative).normalize();
-        if (!target.startsWith(workspace.normalize()) || relative.startsWith("/")) {
-            throw new IOException("refusing to restore '" + relative + "' outside the working directory");
-        }
-        return target;
     }
 
     private static Instant lastUsed(Path entry) {

@@ -1,7 +1,9 @@
 package dev.reprise.taskcache;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.channels.Channels;
 import java.nio.file.FileSystems;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
@@ -20,7 +22,8 @@ import java.util.TreeMap;
 
 /**
  * Finds a task's outputs: the paths its declared globs match after it ran, or, when it declares
- * none, what a before/after snapshot of the working tree shows as new or changed.
+ * none, what a before/after snapshot of the working tree shows as new or changed. The walks never
+ * follow a symlink (a symlink is an output of its own, described by its target text).
  */
 public final class Outputs {
 
@@ -67,16 +70,29 @@ public final class Outputs {
         return describe(root, matched);
     }
 
+    /**
+     * Describes each path as it is on disk, a symlink as its own target (never what it points
+     * at): the workspace may be an untrusted build's and this process may be able to read
+     * anything. A file is read through {@link TreePaths#openRegular}, so neither it nor a
+     * directory on its way is followed if it was swapped for a symlink since the walk.
+     */
     private static List<Manifest.Output> describe(Path root, TreeMap<String, Path> paths) throws IOException {
         List<Manifest.Output> outputs = new ArrayList<>();
         for (Map.Entry<String, Path> entry : paths.entrySet()) {
             Path path = entry.getValue();
-            if (Files.isSymbolicLink(path)) {
+            BasicFileAttributes attrs = TreePaths.attributes(path);
+            if (attrs == null) {
+                continue; // gone since the walk: not an output
+            }
+            if (attrs.isSymbolicLink()) {
                 outputs.add(Manifest.Output.symlink(entry.getKey(), Files.readSymbolicLink(path).toString()));
-            } else if (Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS)) {
+            } else if (attrs.isDirectory()) {
                 outputs.add(Manifest.Output.dir(entry.getKey(), mode(path)));
-            } else if (Files.isRegularFile(path, LinkOption.NOFOLLOW_LINKS)) {
-                outputs.add(Manifest.Output.file(entry.getKey(), mode(path), Files.size(path), Hashing.sha256(path)));
+            } else if (attrs.isRegularFile()) {
+                try (InputStream in = Channels.newInputStream(TreePaths.openRegular(root, entry.getKey()))) {
+                    Hashing.Digest digest = Hashing.digest(in);
+                    outputs.add(Manifest.Output.file(entry.getKey(), mode(path), digest.size(), digest.sha256()));
+                }
             }
         }
         return outputs;

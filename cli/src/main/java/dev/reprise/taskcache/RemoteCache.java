@@ -11,10 +11,14 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipInputStream;
@@ -29,6 +33,8 @@ import java.util.zip.ZipOutputStream;
 public final class RemoteCache {
 
     static final String VERSION = "taskcache-v1";
+    /** The members of an entry's archive: what {@link LocalCache#store} writes, blobs named by their hash. */
+    private static final Pattern ENTRY_FILE = Pattern.compile("manifest\\.json|manifest\\.sha256|log\\.bin|files/[0-9a-f]{64}");
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final URI base;
@@ -66,24 +72,53 @@ public final class RemoteCache {
                 return Optional.empty();
             }
             Path unpacked = local.newWorkDirectory();
-            try (ZipInputStream zip = new ZipInputStream(download.body())) {
-                for (ZipEntry entry; (entry = zip.getNextEntry()) != null; ) {
-                    Path target = LocalCache.safeResolve(unpacked, entry.getName());
-                    Files.createDirectories(target.getParent());
-                    Files.copy(zip, target);
+            try {
+                try (ZipInputStream zip = new ZipInputStream(download.body())) {
+                    unpack(zip, unpacked, local.limits().budget(key));
                 }
+                Optional<Manifest> installed = local.install(key, unpacked);
+                if (installed.isEmpty()) {
+                    warnings.println("reprise: the remote entry for " + key + " is damaged; running the task");
+                }
+                return installed;
+            } finally {
+                LocalCache.deleteTree(unpacked);
             }
-            Optional<Manifest> installed = local.install(key, unpacked);
-            if (installed.isEmpty()) {
-                warnings.println("reprise: the remote entry for " + key + " is damaged; running the task");
-            }
-            return installed;
+        } catch (RefusedEntry e) {
+            warnings.println("reprise: refusing the remote entry for " + key + ": " + e.getMessage() + "; running the task");
+            return Optional.empty();
         } catch (IOException e) {
             warnings.println("reprise: remote cache unavailable (" + e.getMessage() + "); running the task");
             return Optional.empty();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return Optional.empty();
+        }
+    }
+
+    /**
+     * Unpacks a downloaded entry. The archive is another machine's and may be hostile: only the
+     * names an entry has are accepted (no path of the archive's choosing is ever written), each
+     * once, and every byte and entry counts against the limits as it is decompressed.
+     */
+    static void unpack(ZipInputStream zip, Path unpacked, RestoreLimits.Budget budget) throws IOException {
+        Files.createDirectory(unpacked.resolve("files"));
+        for (ZipEntry entry; (entry = zip.getNextEntry()) != null; ) {
+            String name = entry.getName();
+            if (!name.startsWith("manifest.") && !name.equals("log.bin")) {
+                budget.addEntries(1); // the three fixed names can come once each
+            }
+            if (name.equals("files/")) {
+                continue;
+            }
+            if (!ENTRY_FILE.matcher(name).matches()) {
+                throw RefusedEntry.unsafe("the archive has an unexpected member '" + TreePaths.printable(name) + "'");
+            }
+            try (OutputStream out = Files.newOutputStream(unpacked.resolve(name), StandardOpenOption.CREATE_NEW)) {
+                budget.copy(zip, out);
+            } catch (FileAlreadyExistsException e) {
+                throw RefusedEntry.unsafe("the archive has '" + TreePaths.printable(name) + "' twice");
+            }
         }
     }
 
@@ -95,9 +130,12 @@ public final class RemoteCache {
             try {
                 try (OutputStream out = Files.newOutputStream(zipFile); ZipOutputStream zip = new ZipOutputStream(out);
                         Stream<Path> files = Files.walk(dir)) {
-                    for (Path file : files.filter(Files::isRegularFile).sorted().toList()) {
+                    // Never through a symlink: whatever one points at is not the entry's to upload.
+                    for (Path file : files.filter(f -> Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)).sorted().toList()) {
                         zip.putNextEntry(new ZipEntry(Inputs.relative(dir, file)));
-                        Files.copy(file, zip);
+                        try (InputStream in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
+                            in.transferTo(zip);
+                        }
                         zip.closeEntry();
                     }
                 }

@@ -49,6 +49,7 @@ public final class TaskCache {
     private final PrintStream notes;
     /** Loaded once: a long-lived user (the runner) stats its inputs instead of re-reading them. */
     private final InputHashes inputHashes;
+    private final boolean followInputLinks;
 
     public TaskCache(LocalCache local, Optional<RemoteCache> remote, boolean verifyOnRead, Set<String> excluded, PrintStream notes) {
         this(local, remote, verifyOnRead, excluded, notes, InputHashes.load(local.root()));
@@ -61,17 +62,28 @@ public final class TaskCache {
      */
     public TaskCache(LocalCache local, Optional<RemoteCache> remote, boolean verifyOnRead, Set<String> excluded, PrintStream notes,
             InputHashes inputHashes) {
+        this(local, remote, verifyOnRead, excluded, notes, inputHashes, true);
+    }
+
+    /**
+     * {@code followInputLinks} false where the working tree is someone else's (a runner keying a
+     * tenant's checkout): symbolic links among the inputs count by their target's text and are
+     * never read through.
+     */
+    public TaskCache(LocalCache local, Optional<RemoteCache> remote, boolean verifyOnRead, Set<String> excluded, PrintStream notes,
+            InputHashes inputHashes, boolean followInputLinks) {
         this.local = local;
         this.remote = remote;
         this.verifyOnRead = verifyOnRead;
         this.excluded = excluded;
         this.notes = notes;
         this.inputHashes = inputHashes;
+        this.followInputLinks = followInputLinks;
     }
 
     /** The task's key (hashes its inputs). */
     public String key(Task task, Map<String, String> environment) throws IOException {
-        SortedMap<String, String> inputs = TaskKey.hashInputs(Inputs.find(task.workspace(), task.inputs(), excluded), inputHashes);
+        SortedMap<String, String> inputs = TaskKey.hashInputs(Inputs.find(task.workspace(), task.inputs(), excluded, followInputLinks), inputHashes);
         inputHashes.save();
         Map<String, String> env = new LinkedHashMap<>();
         for (String name : task.envNames()) {
@@ -98,6 +110,8 @@ public final class TaskCache {
     /**
      * Looks the key up (local, then remote); on a hit restores the outputs into the workspace and
      * writes the recorded log to {@code out}/{@code err}, and counts the hit; on a miss counts it.
+     * An entry the restore refuses (unsafe, damaged, over the limits, or the workspace in its way)
+     * is a miss with a note, and leaves the workspace untouched; an unsafe one is removed.
      *
      * @param startNanos when the caller began (key computation included in the restore time)
      */
@@ -108,11 +122,21 @@ public final class TaskCache {
             hit = remote.get().fetch(key, local, notes);
             source = "remote";
         }
+        if (hit.isPresent()) {
+            try {
+                local.restore(hit.get(), task.workspace());
+            } catch (RefusedEntry e) {
+                notes.println("reprise: not restoring the " + source + " entry " + key + ": " + e.getMessage() + "; running the task");
+                if (e.entryAtFault()) {
+                    local.evict(key);
+                }
+                hit = Optional.empty();
+            }
+        }
         if (hit.isEmpty()) {
             local.updateStats(CacheStats::miss);
             return Optional.empty();
         }
-        local.restore(hit.get(), task.workspace());
         try (InputStream log = local.log(key)) {
             TerminalLog.replay(log, out, err);
         }
@@ -128,7 +152,9 @@ public final class TaskCache {
 
     /**
      * Stores what the task produced (declared outputs, or what changed since {@code before}) with
-     * its log, locally then remotely; a failed task only when the task asks for it.
+     * its log, locally then remotely; a failed task only when the task asks for it. Outputs a
+     * restore would refuse (a symlink leaving the tree, a file replaced by a symlink while being
+     * stored, more than the limits) are not stored: a note says why.
      *
      * @return true when an entry was stored
      */
@@ -137,12 +163,17 @@ public final class TaskCache {
             return false;
         }
         long storeStart = System.nanoTime();
-        List<Manifest.Output> outputs = task.outputs().isEmpty()
-                ? Outputs.changed(task.workspace(), before.seen, excluded)
-                : Outputs.matching(task.workspace(), task.outputs(), excluded);
-        Manifest manifest = new Manifest(1, key, task.command(), exitCode, runMs, Instant.now().toString(), outputs,
-                Hashing.sha256(log), log.length);
-        local.store(manifest, task.workspace(), log);
+        try {
+            List<Manifest.Output> outputs = task.outputs().isEmpty()
+                    ? Outputs.changed(task.workspace(), before.seen, excluded)
+                    : Outputs.matching(task.workspace(), task.outputs(), excluded);
+            Manifest manifest = new Manifest(1, key, task.command(), exitCode, runMs, Instant.now().toString(), outputs,
+                    Hashing.sha256(log), log.length);
+            local.store(manifest, task.workspace(), log);
+        } catch (RefusedEntry e) {
+            notes.println("reprise: not caching this run: " + e.getMessage());
+            return false;
+        }
         remote.ifPresent(r -> r.save(key, local, notes));
         long storeMs = (System.nanoTime() - storeStart) / 1_000_000;
         local.updateStats(s -> s.stored(storeMs));

@@ -74,7 +74,9 @@ public final class TaskKey {
         SortedMap<String, String> hashes = new TreeMap<>();
         for (Map.Entry<String, Inputs.Found> file : files.entrySet()) {
             Inputs.Found found = file.getValue();
-            hashes.put(file.getKey(), known.sha256(found.path(), found.size(), found.modified()));
+            hashes.put(file.getKey(), found.linkTarget() != null
+                    ? "symlink:" + Hashing.sha256(found.linkTarget().getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                    : known.sha256(found.path(), found.size(), found.modified()));
         }
         return hashes;
     }

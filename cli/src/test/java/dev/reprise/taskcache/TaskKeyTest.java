@@ -38,4 +38,23 @@ class TaskKeyTest {
         assertThat(TaskKey.of(INPUTS, List.of("make"), Map.of("A", "1", "B", "3"), Map.of())).isNotEqualTo(base);
         assertThat(TaskKey.of(INPUTS, List.of("make"), Map.of("A", "1", "B", "2"), Map.of("make", "GNU Make 4.3"))).isNotEqualTo(base);
     }
+
+    @Test
+    void anUntrustedTreesLinksAreKeyedByTheirTextNeverReadThrough(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+        java.nio.file.Path outside = java.nio.file.Files.writeString(tmp.resolve("secret"), "the platform's secret");
+        java.nio.file.Path tree = java.nio.file.Files.createDirectories(tmp.resolve("tree"));
+        java.nio.file.Files.createSymbolicLink(tree.resolve("link"), outside);
+        java.nio.file.Files.createSymbolicLink(tree.resolve("zero"), java.nio.file.Path.of("/dev/zero"));
+
+        var untrusted = Inputs.find(tree, List.of("**"), java.util.Set.of(), false);
+        var hashes = TaskKey.hashInputs(untrusted, InputHashes.none());
+
+        assertThat(untrusted.get("link").linkTarget()).isEqualTo(outside.toString());
+        assertThat(hashes.get("link")).isEqualTo("symlink:" + Hashing.sha256(outside.toString()))
+                .isNotEqualTo(Hashing.sha256("the platform's secret".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        assertThat(hashes).as("a link to a device is never read (it would never end)").containsKey("zero");
+        // A user's own tree (the CLI) still counts a link by the content it points at.
+        assertThat(TaskKey.hashInputs(Inputs.find(tree, List.of("link"), java.util.Set.of()), InputHashes.none()).get("link"))
+                .isEqualTo(Hashing.sha256("the platform's secret".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    }
 }

@@ -244,11 +244,13 @@ public final class Sandbox {
             if (!egress) {
                 line.add("--unshare-net");
             }
+            List<String> readOnlyAfterwards = new ArrayList<>();
             for (Path path : hidden) {
-                if (path.equals(workspaceRoot)) {
+                if (Files.isDirectory(path)) {
                     line.addAll(List.of("--tmpfs", path.toString()));
-                } else if (Files.isDirectory(path)) {
-                    line.addAll(List.of("--tmpfs", path.toString(), "--remount-ro", path.toString()));
+                    if (!path.equals(workspaceRoot)) {
+                        readOnlyAfterwards.addAll(List.of("--remount-ro", path.toString()));
+                    }
                 } else if (Files.exists(path)) {
                     line.addAll(List.of("--ro-bind", "/dev/null", path.toString()));
                 }
@@ -256,7 +258,10 @@ public final class Sandbox {
             for (Path path : readOnly) {
                 line.addAll(List.of("--ro-bind", path.toString(), path.toString()));
             }
-            line.addAll(List.of("--bind", own.toString(), own.toString(), "--chdir", own.toString(), "--cap-drop", "ALL"));
+            line.addAll(List.of("--bind", own.toString(), own.toString()));
+            // Once what is mounted inside them is in place (bubblewrap's remount is not recursive).
+            line.addAll(readOnlyAfterwards);
+            line.addAll(List.of("--chdir", own.toString(), "--cap-drop", "ALL"));
             if (seccomp.isPresent()) {
                 line.addAll(List.of("--seccomp", "3"));
             }

@@ -79,8 +79,9 @@ public final class StepCache {
         private TaskCache.Before before;
 
         Step(Path workspace, String command, Map<String, String> env) {
-            // Input paths are per-build workspaces, never seen twice: nothing to remember between builds.
-            this.cache = new TaskCache(local, remote, config.verifyOnRead(), excluded, notes, InputHashes.none());
+            // Input paths are per-build workspaces, never seen twice: nothing to remember between builds. The checkout
+            // is the tenant's: its symbolic links are keyed by their text, never read through by the runner.
+            this.cache = new TaskCache(local, remote, config.verifyOnRead(), excluded, notes, InputHashes.none(), false);
             TreeSet<String> envNames = new TreeSet<>(env.keySet());
             envNames.removeAll(PER_BUILD);
             this.task = new TaskCache.Task(workspace, List.of("**"), List.of(), List.copyOf(envNames), List.of("bash", "-c", command),

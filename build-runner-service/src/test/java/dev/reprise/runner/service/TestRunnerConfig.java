@@ -34,6 +34,15 @@ public record TestRunnerConfig(Path workspaces, int timeoutSeconds, long outputC
         return new TestRunnerConfig(workspaces, timeoutSeconds, outputCapBytes, bytes, taskCache, container, sandbox);
     }
 
+    /**
+     * No sandbox: for tests of other parts whose builds must leave traces on the host (a file
+     * counting the runs); the sandbox has tests of its own.
+     */
+    public TestRunnerConfig withoutSandbox() {
+        return new TestRunnerConfig(workspaces, timeoutSeconds, outputCapBytes, workspaceCapBytes, taskCache, container,
+                sandbox(Sandbox.Mode.OFF, List.of()));
+    }
+
     /** The sandbox required ({@code on}), hiding these paths as well. */
     public TestRunnerConfig withSandbox(List<String> hiddenPaths) {
         return new TestRunnerConfig(workspaces, timeoutSeconds, outputCapBytes, workspaceCapBytes, taskCache, container,
