@@ -4,14 +4,26 @@
 # caller can move any service (e.g. PG_PORT=5433) and both infra.sh and the tests follow.
 # This file is the single place where the defaults live; infra.sh sources it too.
 
+# Store credentials are generated per installation (never fixed defaults a build or a neighbour could
+# guess): kept in $REPRISE_HOME/secrets/, mode 600, created on first use. Set the variable to override.
+_reprise_secret() {
+    local dir=${REPRISE_HOME:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/.reprise}/secrets
+    if [[ ! -s $dir/$1 ]]; then
+        (umask 077 && mkdir -p "$dir" && head -c 32 /dev/urandom | base64 | tr -d '\n/+=' | head -c 40 >"$dir/$1")
+    fi
+    cat "$dir/$1"
+}
+
 : "${PG_HOST:=127.0.0.1}"
 : "${PG_PORT:=5432}"
 : "${PG_USER:=reprise}"
-: "${PG_PASSWORD:=reprise}"
+: "${PG_PASSWORD:=$(_reprise_secret pg-password)}"
 : "${PG_DATABASE:=reprise}"
 
 : "${REDIS_PORT:=6379}"
 : "${REDIS_URL:=redis://127.0.0.1:${REDIS_PORT}}"
+# For docker-compose's Redis (requirepass); the local stack's Redis: see README, "Security model".
+: "${REDIS_PASSWORD:=$(_reprise_secret redis-password)}"
 
 : "${KAFKA_PORT:=9092}"
 : "${KAFKA_CONTROLLER_PORT:=9093}"
@@ -22,7 +34,7 @@
 # s3proxy ignores the region, but the AWS SDK needs a fixed one (with path-style access)
 : "${S3_REGION:=us-east-1}"
 : "${S3_ACCESS_KEY:=reprise}"
-: "${S3_SECRET_KEY:=reprise-secret}"
+: "${S3_SECRET_KEY:=$(_reprise_secret s3-secret-key)}"
 
 # Container images (infra.sh's `images`): an OCI registry (plain HTTP) and podman's
 # Docker-Engine-compatible API on a unix socket in the state dir. The state dir is REPRISE_HOME,
@@ -36,7 +48,7 @@
 : "${REPRISE_BASE_IMAGE:=${REGISTRY_HOST}/reprise/base:bookworm}"
 
 export PG_HOST PG_PORT PG_USER PG_PASSWORD PG_DATABASE \
-       REDIS_PORT REDIS_URL \
+       REDIS_PORT REDIS_URL REDIS_PASSWORD \
        KAFKA_PORT KAFKA_CONTROLLER_PORT KAFKA_BOOTSTRAP_SERVERS \
        S3_PORT S3_ENDPOINT S3_REGION S3_ACCESS_KEY S3_SECRET_KEY \
        REGISTRY_PORT REGISTRY_HOST REGISTRY_URL DOCKER_HOST REPRISE_BASE_IMAGE

@@ -2,6 +2,8 @@ package dev.reprise.artifact;
 
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 
@@ -16,6 +18,7 @@ import dev.reprise.testing.KafkaTopicWatcher;
 import dev.reprise.testing.RepriseInfrastructure;
 import dev.reprise.testing.TestGateway;
 import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.Response;
@@ -24,10 +27,17 @@ import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.inject.Inject;
 import java.nio.charset.StandardCharsets;
+import java.net.URL;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Optional;
 import java.util.Random;
 import java.util.UUID;
@@ -64,6 +74,8 @@ class ArtifactApiTest {
     AccessRecorder accesses;
     @ConfigProperty(name = "kafka.bootstrap.servers")
     String bootstrap;
+    @TestHTTPResource("/")
+    URL root;
 
     private final String tenant = TestGateway.newTenant();
     private final String writer = TestGateway.token(tenant, "read-write");
@@ -343,6 +355,62 @@ class ArtifactApiTest {
     }
 
     @Test
+    void aLocalCopyOverwrittenOnDiskIsNeverServedAndTheBlobComesFromS3Again() throws Exception {
+        // Small blobs are checked whole before a byte is sent: inline (30 kB), on a worker (200 kB).
+        for (int size : new int[] {30_000, 200_000}) {
+            byte[] blob = random(size);
+            String digest = sha256(blob);
+            given().auth().oauth2(writer).body(blob).put("/bazel/cas/" + digest).then().statusCode(200);
+            Path copy = localCopy(digest);
+            assertThat(copy).exists();
+
+            for (byte[] garbage : new byte[][] {random(size), random(size / 2)}) {
+                Files.write(copy, garbage);
+                assertThat(given().auth().oauth2(writer).get("/bazel/cas/" + digest).then().statusCode(200)
+                        .header("Content-Length", Integer.toString(size)).extract().asByteArray())
+                        .as("the blob, from S3, never the garbage").isEqualTo(blob);
+                assertThat(copy).as("the bad copy was replaced by the verified one").satisfiesAnyOf(
+                        p -> assertThat(p).doesNotExist(), p -> assertThat(p).hasBinaryContent(blob));
+            }
+            assertThat(quarantineReason(digest)).as("S3 is not to blame").isEmpty();
+        }
+        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        assertThat(metrics).containsPattern("reprise_artifact_local_copy_rejected_total\\{mismatch=\"digest\"\\} [1-9]")
+                .containsPattern("reprise_artifact_local_copy_rejected_total\\{mismatch=\"size\"\\} [1-9]");
+    }
+
+    @Test
+    void aLargeLocalCopyOverwrittenOnDiskNeverCompletesAResponse() throws Exception {
+        // Larger blobs are hashed as they are sent: a changed copy of the right size breaks the transfer.
+        byte[] blob = random(1_500_000);
+        String digest = sha256(blob);
+        given().auth().oauth2(writer).body(blob).put("/bazel/cas/" + digest).then().statusCode(200);
+        Path copy = localCopy(digest);
+        byte[] garbage = random(blob.length);
+        Files.write(copy, garbage);
+
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        HttpRequest get = HttpRequest.newBuilder(root.toURI().resolve("bazel/cas/" + digest)).header("Authorization", "Bearer " + writer).build();
+        assertThatThrownBy(() -> client.send(get, HttpResponse.BodyHandlers.ofByteArray()))
+                .as("the response is cut off before it completes").isInstanceOf(java.io.IOException.class);
+        await().atMost(TIMEOUT).untilAsserted(() -> assertThat(copy).as("the bad copy is dropped").doesNotExist());
+        assertThat(client.send(get, HttpResponse.BodyHandlers.ofByteArray()).body()).as("then the blob comes from S3").isEqualTo(blob);
+        assertThat(copy).hasBinaryContent(blob);
+
+        // A copy of the wrong size is caught before anything is sent: the blob comes from S3 at once.
+        Files.write(copy, random(1000));
+        assertThat(client.send(get, HttpResponse.BodyHandlers.ofByteArray()).body()).isEqualTo(blob);
+        assertThat(quarantineReason(digest)).isEmpty();
+    }
+
+    @Test
+    void theLocalDirectoriesAreTheServiceUsersAlone() throws Exception {
+        for (Path dir : List.of(config.dataDir(), config.dataDir().resolve("blobs"), config.dataDir().resolve("spool"))) {
+            assertThat(Files.getPosixFilePermissions(dir)).as(dir.toString()).isEqualTo(PosixFilePermissions.fromString("rwx------"));
+        }
+    }
+
+    @Test
     void theIntegrityJobFindsCorruptAndMissingObjects() throws Exception {
         byte[] corrupt = random(10_000);
         byte[] missing = random(10_000);
@@ -520,6 +588,10 @@ class ArtifactApiTest {
         String key = objectKey(digest);
         s3.putObject(b -> b.bucket(bucket.bucket()).key(key), AsyncRequestBody.fromBytes("not what was stored".getBytes(StandardCharsets.UTF_8))).get();
         Files.deleteIfExists(config.dataDir().resolve("blobs").resolve(digest.substring(0, 2)).resolve(digest));
+    }
+
+    private Path localCopy(String digest) {
+        return config.dataDir().resolve("blobs").resolve(digest.substring(0, 2)).resolve(digest);
     }
 
     private String objectKey(String digest) {

@@ -23,7 +23,9 @@ import org.jboss.logging.Logger;
  * Turns an {@code Authorization} header into a {@link Grant}. Bearer tokens for clients that send
  * them (Turborepo, curl), and HTTP Basic with the token as password (any user name) for clients
  * that only speak Basic (Gradle, ccache, Bazel). The gateway decides; its answers are cached in
- * Redis by the token's sha256 (never the token), unknown tokens are not cached.
+ * Redis by the token's sha256 (never the token), signed for that key with the service's
+ * {@code reprise.redis-cache.signing-secret}: a grant in Redis that this deployment did not sign for
+ * this token is a miss, and the gateway is asked. Unknown tokens are not cached.
  */
 @ApplicationScoped
 public class TokenVerifier {
@@ -31,8 +33,11 @@ public class TokenVerifier {
     private static final Logger LOG = Logger.getLogger(TokenVerifier.class);
     private static final Pattern TOKEN = Pattern.compile("rpr_[A-Za-z0-9_-]{43}");
 
-    /** Grants seen in the last seconds, so a busy build does not ask Redis for every blob. */
-    private static final Duration RECENT_TTL = Duration.ofSeconds(5);
+    /**
+     * Grants seen in the last second, so a busy build does not ask Redis for every blob; short, so a
+     * revoked token stops working within seconds (with the Redis entry's few seconds).
+     */
+    private static final Duration RECENT_TTL = Duration.ofSeconds(1);
     private static final int RECENT_MAX = 10_000;
 
     private record Recent(Grant grant, long until) {

@@ -5,10 +5,12 @@ import io.smallrye.config.WithDefault;
 import io.smallrye.config.WithName;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The Redis cache layer's settings ({@code reprise.redis-cache.*}): on or off, how long Redis
- * may take before a lookup goes to the source, per-cache TTLs and the largest value cached.
+ * may take before a lookup goes to the source, per-cache TTLs, the largest value cached and the
+ * secret its values are signed with.
  */
 @ConfigMapping(prefix = "reprise.redis-cache")
 public interface CacheSettings {
@@ -16,6 +18,14 @@ public interface CacheSettings {
     /** Off: every lookup goes to the source and Redis is never called ({@code CACHE_ENABLED}). */
     @WithDefault("true")
     boolean enabled();
+
+    /**
+     * The secret every cached value is signed with ({@link CacheSigner}: HMAC-SHA256 over its key and
+     * bytes), 16+ characters, the same on every service sharing the Redis (they read each other's
+     * token grants). Unset: a random key per process, so a value is trusted only by the process that
+     * wrote it and the cache works only within that process's lifetime.
+     */
+    Optional<String> signingSecret();
 
     /** Key prefix shared by all caches of the deployment. */
     @WithDefault("reprise")

@@ -9,11 +9,13 @@ import io.smallrye.mutiny.Uni;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -31,16 +33,20 @@ import org.jboss.logging.Logger;
  *   <li>{@link #invalidate} after every write to the source of truth: a short tombstone replaces the
  *       value so a load that started before the write cannot store its old value after it; the TTL
  *       is the safety net.</li>
+ *   <li>Values are signed for their key ({@link CacheSigner}); one that is unsigned, badly signed,
+ *       signed for another key or unreadable is refused: counted, logged, dropped, and a miss.</li>
  * </ul>
  */
 public final class RedisCache<T> {
 
     private static final Logger LOG = Logger.getLogger(RedisCache.class);
     private static final Duration POLL = Duration.ofMillis(20);
+    private static final long WARN_EVERY_NANOS = Duration.ofSeconds(10).toNanos();
+    private static final List<String> REFUSALS = List.of("unsigned", "malformed", "bad-mac", "unreadable");
 
     /** What the cache did since start (this instance). */
     public record Stats(String name, long hits, long misses, long errors, long loads, double loadMsAverage,
-            long tooLarge, long invalidations, double hitRate, long ttlSeconds) {
+            long tooLarge, long invalidations, double hitRate, long ttlSeconds, long refused) {
     }
 
     private final RedisCaches redis;
@@ -56,6 +62,10 @@ public final class RedisCache<T> {
     private final LongAdder loadNanos = new LongAdder();
     private final LongAdder tooLarge = new LongAdder();
     private final LongAdder invalidations = new LongAdder();
+    private final LongAdder refused = new LongAdder();
+    private final AtomicLong nextRefusalWarning = new AtomicLong(System.nanoTime());
+    private final LongAdder refusedSinceWarning = new LongAdder();
+    private final Map<String, Counter> refusedCounters = new ConcurrentHashMap<>();
     private final Counter hitCounter;
     private final Counter missCounter;
     private final Counter errorCounter;
@@ -72,6 +82,12 @@ public final class RedisCache<T> {
         this.errorCounter = redis.metrics().counter("reprise.redis.cache.requests", "cache", name, "result", "error");
         this.loadTimer = Timer.builder("reprise.redis.cache.load").tag("cache", name)
                 .description("Time the source took to answer a cache miss").register(redis.metrics());
+        // Registered at zero so an alert on forged or foreign values sees the series before the first one.
+        for (String reason : REFUSALS) {
+            refusedCounters.put(reason, Counter.builder("reprise.redis.cache.refused").tag("cache", name).tag("reason", reason)
+                    .description("Values read from Redis and not trusted (unsigned, malformed, bad MAC, unreadable)")
+                    .register(redis.metrics()));
+        }
     }
 
     public String name() {
@@ -156,7 +172,7 @@ public final class RedisCache<T> {
         long e = errors.sum();
         long l = loads.sum();
         return new Stats(name, h, m, e, l, l == 0 ? 0 : loadNanos.sum() / 1e6 / l, tooLarge.sum(), invalidations.sum(),
-                h + m + e == 0 ? 0 : (double) h / (h + m + e), ttl.toSeconds());
+                h + m + e == 0 ? 0 : (double) h / (h + m + e), ttl.toSeconds(), refused.sum());
     }
 
     // --- the lookup ---
@@ -252,7 +268,8 @@ public final class RedisCache<T> {
             tooLarge.increment();
             return Uni.createFrom().item(false);
         }
-        return redis.set(full, new String(encoded, StandardCharsets.UTF_8), ttl, onlyIfAbsent)
+        String sealed = redis.signer().seal(full, new String(encoded, StandardCharsets.UTF_8));
+        return redis.set(full, sealed, ttl, onlyIfAbsent)
                 .onFailure().recoverWithItem(e -> {
                     error(e);
                     return false;
@@ -263,18 +280,45 @@ public final class RedisCache<T> {
         return redis.get(full).map(raw -> decode(full, raw));
     }
 
-    /** The value, or null for absent, a tombstone or an unreadable value (which is dropped). */
+    /**
+     * The value, or null for absent, a tombstone or a value that is refused (not signed by this
+     * deployment for this key, or unreadable), which is dropped: the caller then asks the source.
+     */
     private T decode(String full, String raw) {
         if (raw == null || RedisCaches.TOMBSTONE.equals(raw)) {
             return null;
         }
-        try {
-            return redis.json().readValue(raw, type);
-        } catch (JsonProcessingException e) {
-            LOG.warnf("Cache %s: dropped an unreadable value (%s)", name, e.getOriginalMessage());
-            redis.delete(full).subscribe().with(ignored -> { }, ignored -> { });
+        CacheSigner.Opened opened = redis.signer().open(full, raw);
+        if (!opened.valid()) {
+            refuse(full, opened.refusal(), null);
             return null;
         }
+        try {
+            return redis.json().readValue(opened.json(), type);
+        } catch (JsonProcessingException e) {
+            refuse(full, "unreadable", e.getOriginalMessage());
+            return null;
+        }
+    }
+
+    /**
+     * Counts, reports and drops a value that must not be used. The key is not logged: for token
+     * grants it is derived from the token. Warnings are at most one per 10 s per cache, with the count.
+     */
+    private void refuse(String full, String reason, String detail) {
+        refused.increment();
+        refusedCounters.get(reason).increment();
+        refusedSinceWarning.increment();
+        long now = System.nanoTime();
+        long next = nextRefusalWarning.get();
+        if (now - next >= 0 && nextRefusalWarning.compareAndSet(next, now + WARN_EVERY_NANOS)) {
+            LOG.warnf("Cache %s: refused %d value(s) read from Redis (latest: %s%s) and asked the source instead;"
+                    + " a value not signed for its key is forged or was written with another reprise.redis-cache.signing-secret",
+                    name, refusedSinceWarning.sumThenReset(), reason, detail == null ? "" : ", " + detail);
+        } else {
+            LOG.debugf("Cache %s: refused a value read from Redis (%s)", name, reason);
+        }
+        redis.delete(full).subscribe().with(ignored -> { }, ignored -> { });
     }
 
     private void hit() {

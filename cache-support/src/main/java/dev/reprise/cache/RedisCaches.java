@@ -25,7 +25,9 @@ import org.jboss.logging.Logger;
  * The Redis side shared by every {@link RedisCache} of a service: one connection pool, one
  * circuit breaker, bounded timeouts, and the invalidations that could not reach Redis. Redis can
  * only make lookups faster: any error or timeout is a miss, and a write whose invalidation did
- * not reach Redis keeps this instance off Redis until that invalidation has been replayed.
+ * not reach Redis keeps this instance off Redis until that invalidation has been replayed. Every
+ * value is signed ({@link CacheSigner}): one read from Redis grants nothing unless this deployment
+ * wrote it under that key.
  */
 @Singleton
 public class RedisCaches {
@@ -49,6 +51,8 @@ public class RedisCaches {
     private final ReactiveValueCommands<String, String> values;
     private final ReactiveKeyCommands<String> keys;
     private final CircuitBreaker breaker;
+    private final CacheSigner signer;
+    private final AtomicBoolean ephemeralKeyLogged = new AtomicBoolean();
     private final Map<String, RedisCache<?>> caches = new ConcurrentHashMap<>();
     private final Set<String> pendingInvalidations = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean pendingOverflow = new AtomicBoolean();
@@ -63,6 +67,7 @@ public class RedisCaches {
         this.values = redis.value(String.class, String.class);
         this.keys = redis.key(String.class);
         this.breaker = new CircuitBreaker(settings.breakerFailures(), settings.breakerOpen());
+        this.signer = settings.signingSecret().map(CacheSigner::fromSecret).orElseGet(CacheSigner::ephemeral);
     }
 
     /** The cache named {@code name} holding {@code type} values (one instance per name). */
@@ -78,6 +83,11 @@ public class RedisCaches {
     private <T> RedisCache<T> cache(String name, JavaType type) {
         if (!name.matches("[a-z0-9][a-z0-9-]{0,40}")) {
             throw new IllegalArgumentException("cache names are lower-case letters, digits and dashes: " + name);
+        }
+        if (signer.isEphemeral() && settings.enabled() && ephemeralKeyLogged.compareAndSet(false, true)) {
+            LOG.warn("reprise.redis-cache.signing-secret is not set: cached values are signed with a key of this process,"
+                    + " so other instances cannot use them and they are lost on restart; set it (REPRISE_CACHE_SIGNING_SECRET)"
+                    + " to the same value on every service sharing the Redis");
         }
         RedisCache<?> cache = caches.computeIfAbsent(name, n -> new RedisCache<T>(this, n, type, ttlOf(n)));
         if (!cache.type().equals(type)) {
@@ -114,6 +124,10 @@ public class RedisCaches {
 
     MeterRegistry metrics() {
         return metrics;
+    }
+
+    CacheSigner signer() {
+        return signer;
     }
 
     String namespace(String cacheName) {

@@ -69,7 +69,7 @@ class RedisCacheTest {
         assertThat(first).isEqualTo(new Item("a", 1));
         assertThat(second).as("served from Redis").isEqualTo(first);
         assertThat(loads).hasValue(1);
-        assertThat(raw("test:cache:items:a")).isEqualTo("{\"id\":\"a\",\"version\":1}");
+        assertThat(raw("test:cache:items:a")).as("signed for its key").matches("s1:[A-Za-z0-9_-]{43}:\\{\"id\":\"a\",\"version\":1}");
         assertThat(ttlMs("test:cache:items:a")).isBetween(1L, 60_000L);
         assertThat(cache.stats().hits()).isEqualTo(1);
         assertThat(cache.stats().misses()).isEqualTo(1);
@@ -188,7 +188,7 @@ class RedisCacheTest {
             assertThat(cache.getOrLoad("k", () -> Uni.createFrom().item(source.get())).await().atMost(WAIT).version()).isEqualTo(2);
             assertThat(caches.pendingInvalidations()).isZero();
         });
-        assertThat(raw("test:cache:items:k")).isNotEqualTo("{\"id\":\"k\",\"version\":1}");
+        assertThat(raw("test:cache:items:k")).doesNotEndWith("{\"id\":\"k\",\"version\":1}");
     }
 
     @Test
@@ -205,7 +205,7 @@ class RedisCacheTest {
 
         await().atMost(WAIT).untilAsserted(() -> {
             for (String key : hot) {
-                assertThat(raw("test:cache:items:" + key)).isEqualTo("{\"id\":\"" + key + "\",\"version\":1}");
+                assertThat(raw("test:cache:items:" + key)).endsWith(":{\"id\":\"" + key + "\",\"version\":1}");
             }
         });
         for (String key : hot) {
@@ -280,6 +280,71 @@ class RedisCacheTest {
                 .as("no PING waited long behind the invalidation (µs)").isLessThan(250_000);
     }
 
+    @Test
+    void aValueWrittenStraightIntoRedisIsNotTrustedButAskedOfTheSource() {
+        RedisCache<Item> cache = caches(settings()).cache("items", Item.class);
+        AtomicInteger loads = new AtomicInteger();
+        String wellFormedButForged = "s1:" + "A".repeat(43) + ":{\"id\":\"c\",\"version\":99}";
+        Map<String, String> forged = Map.of("a", "{\"id\":\"a\",\"version\":99}", "b", "s1:short:{}", "c", wellFormedButForged);
+        forged.forEach((key, value) -> admin.execute("SET", "test:cache:items:" + key, value).await().atMost(WAIT));
+
+        for (String key : forged.keySet()) {
+            assertThat(cache.getOrLoad(key, () -> load(loads, new Item(key, 1))).await().atMost(WAIT))
+                    .as("the source's value, not the forged one").isEqualTo(new Item(key, 1));
+            assertThat(cache.get(key).await().atMost(WAIT).filter(new Item(key, 99)::equals)).isEmpty();
+        }
+        assertThat(loads).hasValue(3);
+        assertThat(cache.stats().refused()).isGreaterThanOrEqualTo(3);
+        await().atMost(WAIT).untilAsserted(() -> {
+            for (String key : forged.keySet()) {
+                assertThat(raw("test:cache:items:" + key)).as("the forged value is gone").isNotEqualTo(forged.get(key));
+            }
+        });
+    }
+
+    @Test
+    void aSignedValueCopiedToAnotherKeyIsRefused() {
+        RedisCache<Item> cache = caches(settings()).cache("items", Item.class);
+        AtomicInteger loads = new AtomicInteger();
+        cache.getOrLoad("admin-grant", () -> load(loads, new Item("admin", 1))).await().atMost(WAIT);
+        admin.execute("SET", "test:cache:items:other", raw("test:cache:items:admin-grant")).await().atMost(WAIT);
+        admin.execute("SET", "test:cache:elsewhere:admin-grant", raw("test:cache:items:admin-grant")).await().atMost(WAIT);
+
+        assertThat(cache.getOrLoad("other", () -> Uni.createFrom().nullItem()).await().atMost(WAIT))
+                .as("another key's grant grants nothing here").isNull();
+        RedisCache<Item> elsewhere = caches(settings()).cache("elsewhere", Item.class);
+        assertThat(elsewhere.getOrLoad("admin-grant", () -> Uni.createFrom().nullItem()).await().atMost(WAIT))
+                .as("nor in another cache").isNull();
+        assertThat(cache.stats().refused()).isEqualTo(1);
+        assertThat(elsewhere.stats().refused()).isEqualTo(1);
+        assertThat(cache.getOrLoad("admin-grant", () -> load(loads, new Item("admin", 2))).await().atMost(WAIT))
+                .as("the original is still a hit").isEqualTo(new Item("admin", 1));
+        assertThat(loads).hasValue(1);
+    }
+
+    @Test
+    void instancesWithTheSameSecretShareValuesAndOthersRefuseThem() {
+        RedisCache<Item> writer = caches(settings()).cache("items", Item.class);
+        RedisCache<Item> sameSecret = caches(settings()).cache("items", Item.class);
+        RedisCache<Item> otherSecret = caches(settings(Optional.of("another-secret-of-16-chars"))).cache("items", Item.class);
+        RedisCache<Item> noSecret = caches(settings(Optional.empty())).cache("items", Item.class);
+        AtomicInteger loads = new AtomicInteger();
+        writer.getOrLoad("k", () -> load(loads, new Item("k", 1))).await().atMost(WAIT);
+
+        assertThat(sameSecret.getOrLoad("k", () -> load(loads, new Item("k", 2))).await().atMost(WAIT)).isEqualTo(new Item("k", 1));
+        assertThat(loads).as("the same secret reads the other instance's value").hasValue(1);
+        assertThat(otherSecret.getOrLoad("k", () -> load(loads, new Item("k", 3))).await().atMost(WAIT)).isEqualTo(new Item("k", 3));
+        assertThat(otherSecret.stats().refused()).isEqualTo(1);
+
+        // Without a secret a process trusts only what it wrote itself.
+        RedisCaches processKey = caches(settings(Optional.empty()));
+        RedisCache<Item> own = processKey.cache("items", Item.class);
+        own.getOrLoad("p", () -> load(loads, new Item("p", 1))).await().atMost(WAIT);
+        assertThat(own.getOrLoad("p", () -> load(loads, new Item("p", 2))).await().atMost(WAIT)).isEqualTo(new Item("p", 1));
+        assertThat(noSecret.getOrLoad("p", () -> load(loads, new Item("p", 4))).await().atMost(WAIT)).isEqualTo(new Item("p", 4));
+        assertThat(noSecret.stats().refused()).isEqualTo(1);
+    }
+
     // --- helpers ---
 
     record Item(String id, int version) {
@@ -312,8 +377,14 @@ class RedisCacheTest {
         return new RedisCaches(dataSource(), settings, new ObjectMapper(), new SimpleMeterRegistry());
     }
 
+    private static final Optional<String> SECRET = Optional.of("test-signing-secret-0123456789");
+
     private static CacheSettings settings() {
         return settings(true, 524_288, Duration.ofMinutes(1));
+    }
+
+    private static CacheSettings settings(Optional<String> secret) {
+        return settings(true, 524_288, Duration.ofMinutes(1), Duration.ofMillis(50), secret);
     }
 
     private static CacheSettings settings(boolean enabled, int maxValueBytes, Duration ttl) {
@@ -321,9 +392,18 @@ class RedisCacheTest {
     }
 
     private static CacheSettings settings(boolean enabled, int maxValueBytes, Duration ttl, Duration timeout) {
+        return settings(enabled, maxValueBytes, ttl, timeout, SECRET);
+    }
+
+    private static CacheSettings settings(boolean enabled, int maxValueBytes, Duration ttl, Duration timeout,
+            Optional<String> secret) {
         return new CacheSettings() {
             public boolean enabled() {
                 return enabled;
+            }
+
+            public Optional<String> signingSecret() {
+                return secret;
             }
 
             public String prefix() {

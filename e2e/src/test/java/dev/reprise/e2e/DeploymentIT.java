@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
@@ -86,7 +87,13 @@ class DeploymentIT {
 
     @Test
     void composeAndPrometheusFilesValidateWithTheirOwnTools() throws Exception {
-        Run compose = run("docker-compose", "-f", ROOT.resolve("docker-compose.yml").toString(), "config", "-q");
+        // No default passwords: without the store credentials the file refuses to render, with them it validates.
+        Run missing = run(Map.of("PG_PASSWORD", "", "REDIS_PASSWORD", "", "S3_SECRET_KEY", ""),
+                "docker-compose", "-f", ROOT.resolve("docker-compose.yml").toString(), "config", "-q");
+        assertThat(missing.exitCode()).as(missing.output()).isNotZero();
+        assertThat(missing.output()).contains("PG_PASSWORD");
+        Run compose = run(Map.of("PG_PASSWORD", "p", "REDIS_PASSWORD", "r", "S3_SECRET_KEY", "s"),
+                "docker-compose", "-f", ROOT.resolve("docker-compose.yml").toString(), "config", "-q");
         assertThat(compose.exitCode()).as(compose.output()).isZero();
         Run rules = run("promtool", "check", "rules", ROOT.resolve("deploy/prometheus/rules/reprise.yml").toString());
         assertThat(rules.exitCode()).as(rules.output()).isZero();
@@ -120,9 +127,21 @@ class DeploymentIT {
     }
 
     private static Run run(String... command) throws Exception {
+        return run(Map.of(), command);
+    }
+
+    /** With variables set (an empty value unsets one). */
+    private static Run run(Map<String, String> env, String... command) throws Exception {
         Path err = Files.createTempFile("reprise-run-", ".err");
-        Process process = new ProcessBuilder(command).redirectError(err.toFile())
-                .redirectInput(new File("/dev/null")).start();
+        ProcessBuilder builder = new ProcessBuilder(command).redirectError(err.toFile()).redirectInput(new File("/dev/null"));
+        env.forEach((name, value) -> {
+            if (value.isEmpty()) {
+                builder.environment().remove(name);
+            } else {
+                builder.environment().put(name, value);
+            }
+        });
+        Process process = builder.start();
         String stdout = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         boolean done = process.waitFor(120, TimeUnit.SECONDS);
         String stderr = Files.readString(err);

@@ -201,6 +201,16 @@ class BuildApiTest {
                 .post("/api/v1/builds").then().statusCode(413);
     }
 
+    @Test
+    void envThatWouldRunCodeAroundTheBuildIsA400NamingTheVariable() {
+        expect400("{\"repository\":\"file://" + repo + "\",\"tool\":\"make\",\"env\":{\"LD_PRELOAD\":\"x\"}}", "env.LD_PRELOAD",
+                "env.LD_PRELOAD: variables that change how programs are loaded or started cannot be set");
+        expect400("{\"repository\":\"file://" + repo + "\",\"tool\":\"make\",\"env\":{\"N\":\"1\",\"GIT_SSH_COMMAND\":\"x\"}}",
+                "env.GIT_SSH_COMMAND", "configure git");
+        given().auth().oauth2(token).get("/api/v1/builds").then().statusCode(200).body("$", hasSize(0));
+        submit("{\"repository\":\"file://" + repo + "\",\"tool\":\"make\",\"env\":{\"MALLOC_ARENA_MAX\":\"2\"}}");
+    }
+
     // --- helpers ---
 
     private Response submit(String body) {

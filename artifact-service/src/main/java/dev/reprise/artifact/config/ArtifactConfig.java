@@ -35,8 +35,12 @@ public interface ArtifactConfig {
     @WithDefault("2147483648")
     long localCacheBytes();
 
-    /** Blobs up to this size are verified against their digest in memory before a byte is sent. */
-    @WithDefault("8388608")
+    /**
+     * Blobs up to this size are read whole and verified against their digest before a byte is sent
+     * (from memory, once per request in flight: keep it small); larger ones are hashed as they are
+     * sent, their last bytes held back until the digest matches.
+     */
+    @WithDefault("262144")
     long verifyInMemoryBytes();
 
     /** The branch whose entries every other branch may restore from (actions/cache scoping). */

@@ -44,16 +44,18 @@ public class Exchange {
     private static final String PROBLEM_JSON = "application/problem+json";
     /** An unread request body up to this size is drained before an error answer, keeping the connection. */
     private static final long DRAIN_LIMIT = 1 << 20;
-    /** Blobs up to this size are sent from memory rather than with sendfile. */
-    private static final long SMALL_FILE = 256 * 1024;
+    /** Read size of a blob file as it is sent (and hashed). */
+    private static final int SEND_CHUNK = 64 * 1024;
 
     private final TokenVerifier verifier;
     private final LocalBlobs local;
+    private final Cas cas;
     private final Vertx vertx;
 
-    public Exchange(TokenVerifier verifier, LocalBlobs local, Vertx vertx) {
+    public Exchange(TokenVerifier verifier, LocalBlobs local, Cas cas, Vertx vertx) {
         this.verifier = verifier;
         this.local = local;
+        this.cas = cas;
         this.vertx = vertx;
     }
 
@@ -182,7 +184,10 @@ public class Exchange {
         }
     }
 
-    /** Sends a verified local file (or only its headers, for HEAD). */
+    /**
+     * Sends a blob's bytes (or only its headers, for HEAD): verified bytes from memory, or a file
+     * hashed as it is sent ({@link VerifiedSend}).
+     */
     public void sendFile(RoutingContext ctx, Cas.BlobFile file, long size, Map<String, String> headers) {
         HttpServerResponse response = ctx.response();
         headers.forEach(response::putHeader);
@@ -191,24 +196,125 @@ public class Exchange {
             response.putHeader(HttpHeaders.CONTENT_LENGTH, Long.toString(size)).end();
             return;
         }
-        if (size <= SMALL_FILE && !file.temporary()) {
-            // Small blobs: one read from the page cache beats sendfile's asynchronous open.
-            try {
-                response.end(Buffer.buffer(java.nio.file.Files.readAllBytes(file.path())));
+        if (file.bytes() != null) {
+            response.end(Buffer.buffer(file.bytes()));
+            return;
+        }
+        vertx.fileSystem().open(file.path().toString(), new OpenOptions().setRead(true).setWrite(false).setCreate(false))
+                .onFailure(e -> {
+                    // E.g. the copy was trimmed from the cache a moment ago: the client retries.
+                    LOG.warnf("Opening %s failed (%s)", file.path(), e.toString());
+                    removeIfTemporary(file);
+                    response.putHeader("Retry-After", "1");
+                    problem(ctx, 503, "blob-unavailable", "the blob could not be read just now; retry");
+                })
+                .onSuccess(in -> new VerifiedSend(ctx, in, file).start());
+    }
+
+    /**
+     * A blob file on its way to the client, hashed as it is read. The last chunk is held back until
+     * the whole file has been read and matched its size and digest, so a file that was changed on
+     * disk never completes a response: the stream is reset (the client sees a broken transfer, not a
+     * blob), the copy is dropped and counted, and the next request gets the blob from S3.
+     */
+    private final class VerifiedSend {
+        private final RoutingContext ctx;
+        private final HttpServerResponse response;
+        private final AsyncFile in;
+        private final Cas.BlobFile file;
+        private final MessageDigest digest = LocalBlobs.newSha256();
+        private long read;
+        private Buffer held;
+        private boolean done;
+
+        VerifiedSend(RoutingContext ctx, AsyncFile in, Cas.BlobFile file) {
+            this.ctx = ctx;
+            this.response = ctx.response();
+            this.in = in;
+            this.file = file;
+        }
+
+        void start() {
+            response.putHeader(HttpHeaders.CONTENT_LENGTH, Long.toString(file.size()));
+            in.setReadBufferSize(SEND_CHUNK);
+            in.exceptionHandler(e -> stop(() -> {
+                LOG.warnf("Reading %s failed (%s)", file.path(), e.toString());
+                abort();
+            }));
+            in.endHandler(v -> stop(this::finish));
+            // Ended, closed or reset by the client: the file is closed either way (a paused read would wait forever).
+            ctx.addEndHandler(ended -> stop(() -> { }));
+            in.handler(this::chunk);
+        }
+
+        private void chunk(Buffer chunk) {
+            if (done) {
                 return;
-            } catch (java.io.IOException e) {
-                LOG.debugf("Reading %s failed (%s); trying sendfile", file.path(), e);
+            }
+            read += chunk.length();
+            if (read > file.size()) {
+                stop(() -> mismatch("size"));
+                return;
+            }
+            digest.update(chunk.getByteBuf().nioBuffer());
+            if (held != null) {
+                response.write(held);
+            }
+            held = chunk;
+            if (response.writeQueueFull()) {
+                in.pause();
+                response.drainHandler(v -> in.resume());
             }
         }
-        response.sendFile(file.path().toString()).onComplete(sent -> {
-            if (sent.failed()) {
-                LOG.warnf("Sending %s failed (%s)", file.path(), sent.cause().toString());
-                ctx.request().connection().close();
+
+        private void finish() {
+            if (read != file.size()) {
+                mismatch("size");
+            } else if (!HexFormat.of().formatHex(digest.digest()).equals(file.digest())) {
+                mismatch("digest");
+            } else {
+                response.end(held == null ? Buffer.buffer() : held);
             }
-            if (file.temporary()) {
-                vertx.executeBlocking(() -> LocalBlobs.deleteQuietly(file.path()), false);
+        }
+
+        private void mismatch(String what) {
+            vertx.executeBlocking(() -> {
+                cas.localCopyRejected(file.digest(), what, file.temporary());
+                return null;
+            }, false);
+            abort();
+        }
+
+        /** Ends the transfer unfinished: a clean 503 if nothing was sent yet, else a reset stream. */
+        private void abort() {
+            if (!response.headWritten()) {
+                response.headers().remove(HttpHeaders.CONTENT_LENGTH);
+                response.putHeader("Retry-After", "1");
+                problem(ctx, 503, "blob-unavailable", "the blob's bytes could not be verified just now; retry");
+            } else {
+                response.reset();
             }
-        });
+        }
+
+        /** Runs {@code last} once: closes the file and removes a temporary one, whatever ended the transfer. */
+        private void stop(Runnable last) {
+            if (done) {
+                return;
+            }
+            done = true;
+            in.close();
+            try {
+                last.run();
+            } finally {
+                removeIfTemporary(file);
+            }
+        }
+    }
+
+    private void removeIfTemporary(Cas.BlobFile file) {
+        if (file.temporary()) {
+            vertx.executeBlocking(() -> LocalBlobs.deleteQuietly(file.path()), false);
+        }
     }
 
     /** Answers with a status and an empty body (or a HEAD's length). */

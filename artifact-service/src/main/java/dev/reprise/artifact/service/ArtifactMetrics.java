@@ -43,6 +43,9 @@ public class ArtifactMetrics {
         for (String reason : List.of("corrupt", "missing")) {
             quarantinedCounter(reason);
         }
+        for (String mismatch : List.of("size", "digest")) {
+            localCopyRejectedCounter(mismatch);
+        }
         transferred("in", 0);
         transferred("out", 0);
         registry.gauge("reprise_cache_stored_bytes", io.micrometer.core.instrument.Tags.of("store", STORE), storedBytes);
@@ -74,6 +77,11 @@ public class ArtifactMetrics {
         quarantinedCounter(reason).increment();
     }
 
+    /** A local (disk cache) copy that did not match its blob's size or digest and was dropped. */
+    public void localCopyRejected(String mismatch) {
+        localCopyRejectedCounter(mismatch).increment();
+    }
+
     public void transferred(String direction, long bytes) {
         Counter.builder("reprise_artifact_transfer_bytes_total").description("Blob bytes received (in) and sent (out)")
                 .tag("direction", direction).register(registry).increment(bytes);
@@ -88,6 +96,12 @@ public class ArtifactMetrics {
     private Counter quarantinedCounter(String reason) {
         return Counter.builder("reprise_artifact_quarantined_total").description("Blobs taken out of service, by reason")
                 .tag("reason", reason).register(registry);
+    }
+
+    private Counter localCopyRejectedCounter(String mismatch) {
+        return Counter.builder("reprise_artifact_local_copy_rejected_total")
+                .description("Local disk-cache copies that did not match their blob's size or digest, dropped unserved")
+                .tag("mismatch", mismatch).register(registry);
     }
 
     private Counter requests(String protocol, String result) {

@@ -22,13 +22,16 @@ import java.nio.file.Path;
 import java.time.OffsetDateTime;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.function.Supplier;
 import org.jboss.logging.Logger;
 
 /**
  * The content-addressed store: saving an uploaded, hashed spool file under a protocol key, and
- * opening a hit as a local file whose content was verified against its digest. Corrupt or missing
- * bytes are never served: the blob is quarantined and the request is a miss.
+ * opening a hit as bytes verified against its digest. Corrupt or missing bytes in S3 are never
+ * served: the blob is quarantined and the request is a miss. A local copy is checked every time it
+ * is served (it is only a cache, on a disk others may reach): one that no longer matches is dropped
+ * and counted, and the blob comes from S3 again.
  */
 @ApplicationScoped
 public class Cas {
@@ -39,9 +42,25 @@ public class Cas {
     public record Upload(Path file, String digest, long size) {
     }
 
-    /** Verified bytes to send; a {@code temporary} file (too large for the local cache) is deleted once sent. */
-    public record BlobFile(Path path, boolean temporary) {
+    /**
+     * Bytes to send: {@code bytes}, already checked against the digest in memory (small blobs), or
+     * the file at {@code path}, which must be {@code size} bytes hashing to {@code digest} as it is
+     * sent (a mismatch aborts the response before it completes). A {@code temporary} file (too
+     * large for the local cache) is deleted once sent.
+     */
+    public record BlobFile(byte[] bytes, Path path, boolean temporary, String digest, long size) {
+
+        public static BlobFile inMemory(byte[] bytes, String digest) {
+            return new BlobFile(bytes, null, false, digest, bytes.length);
+        }
+
+        public static BlobFile onDisk(Path path, boolean temporary, String digest, long size) {
+            return new BlobFile(null, path, temporary, digest, size);
+        }
     }
+
+    /** Blobs up to this size are read and hashed on the calling thread; larger ones on a worker. */
+    private static final long INLINE_CHECK_BYTES = 64 * 1024;
 
     private final ArtifactIndex index;
     private final BlobObjects objects;
@@ -151,12 +170,12 @@ public class Cas {
     }
 
     /**
-     * The hit's bytes as a verified local file, or empty when they cannot be served (the blob is
-     * then quarantined). Counts the hit or miss and records the access.
+     * The hit's bytes, verified (or to be verified as they are sent), or empty when they cannot be
+     * served (the blob is then quarantined). Counts the hit or miss and records the access.
      */
     public Uni<Optional<BlobFile>> open(String tenantId, String protocol, Hit hit) {
-        Optional<BlobFile> cached = local.cached(hit.digest()).map(path -> new BlobFile(path, false));
-        return (cached.isPresent() ? Uni.createFrom().item(cached) : fetch(hit))
+        return fromLocalCopy(hit)
+                .chain(copy -> copy.isPresent() ? Uni.createFrom().item(copy) : fetch(hit))
                 .invoke(path -> {
                     if (path.isPresent()) {
                         metrics.hit(tenantId, protocol);
@@ -181,13 +200,75 @@ public class Cas {
         }
     }
 
+    /**
+     * The local copy, if there is one that still matches: a small blob is read whole and hashed
+     * now; a larger one is size-checked now and hashed as it is sent. A copy that does not match is
+     * dropped (then the blob is fetched from S3).
+     */
+    private Uni<Optional<BlobFile>> fromLocalCopy(Hit hit) {
+        Optional<Path> cached = local.cached(hit.digest());
+        if (cached.isEmpty()) {
+            return Uni.createFrom().item(Optional.empty());
+        }
+        ThrowingSupplier<Optional<BlobFile>> check = () -> {
+            if (hit.size() <= config.verifyInMemoryBytes()) {
+                LocalBlobs.Verified copy = local.readVerified(hit.digest(), hit.size());
+                if (copy.mismatch() != null) {
+                    localCopyRejected(hit.digest(), copy.mismatch(), false);
+                }
+                return Optional.ofNullable(copy.bytes()).map(bytes -> BlobFile.inMemory(bytes, hit.digest()));
+            }
+            OptionalLong size = local.cachedSize(hit.digest());
+            if (size.isPresent() && size.getAsLong() != hit.size()) {
+                localCopyRejected(hit.digest(), "size", false);
+            }
+            return size.isPresent() && size.getAsLong() == hit.size()
+                    ? Optional.of(BlobFile.onDisk(cached.get(), false, hit.digest(), hit.size()))
+                    : Optional.empty();
+        };
+        return hit.size() <= INLINE_CHECK_BYTES ? now(check) : blocking(check);
+    }
+
+    /**
+     * Counts and reports a local copy that did not match its blob's {@code size} or {@code digest}
+     * (overwritten, or a failing disk) and drops it, unless it was a {@code temporary} file of one
+     * request. S3 still has the blob: the next request fetches it again.
+     */
+    public void localCopyRejected(String digest, String mismatch, boolean temporary) {
+        metrics.localCopyRejected(mismatch);
+        LOG.errorf("The local copy of blob %s did not match its %s: dropped, no response carries it whole;"
+                + " the blob is fetched from S3 again", digest, mismatch);
+        if (!temporary) {
+            local.forget(digest);
+        }
+    }
+
     private Uni<Optional<BlobFile>> fetch(Hit hit) {
         Path target = local.newSpoolFile();
-        return download(hit.digest(), hit.objectKey(), hit.size(), target)
-                .chain(verdict -> verdict == Verdict.INTACT
-                        ? blocking(() -> Optional.of(local.admit(target, hit.digest(), hit.size())
-                                .map(path -> new BlobFile(path, false)).orElse(new BlobFile(target, true))))
-                        : quarantine(hit.digest(), hit.objectKey(), verdict.reason()).replaceWith(Optional.<BlobFile>empty()))
+        Uni<Optional<BlobFile>> fetched;
+        if (hit.size() <= config.verifyInMemoryBytes()) {
+            // Small: hashed in memory, and those very bytes are sent.
+            fetched = objects.download(hit.objectKey(), target)
+                    .chain(found -> found ? blocking(() -> LocalBlobs.readChecked(target, hit.digest(), hit.size()))
+                            : Uni.createFrom().item((LocalBlobs.Verified) null))
+                    .chain(copy -> copy != null && copy.bytes() != null
+                            ? blocking(() -> {
+                                if (local.admit(target, hit.digest(), hit.size()).isEmpty()) {
+                                    LocalBlobs.deleteQuietly(target);
+                                }
+                                return Optional.of(BlobFile.inMemory(copy.bytes(), hit.digest()));
+                            })
+                            : quarantine(hit.digest(), hit.objectKey(), (copy == null ? Verdict.MISSING : Verdict.CORRUPT).reason())
+                                    .replaceWith(Optional.<BlobFile>empty()));
+        } else {
+            fetched = download(hit.digest(), hit.objectKey(), hit.size(), target)
+                    .chain(verdict -> verdict == Verdict.INTACT
+                            ? blocking(() -> Optional.of(local.admit(target, hit.digest(), hit.size())
+                                    .map(path -> BlobFile.onDisk(path, false, hit.digest(), hit.size()))
+                                    .orElse(BlobFile.onDisk(target, true, hit.digest(), hit.size()))))
+                            : quarantine(hit.digest(), hit.objectKey(), verdict.reason()).replaceWith(Optional.<BlobFile>empty()));
+        }
+        return fetched
                 .onFailure().call(() -> blocking(() -> LocalBlobs.deleteQuietly(target)))
                 .invoke(file -> {
                     if (file.isEmpty()) {
@@ -239,6 +320,11 @@ public class Cas {
 
     /** Runs file work on a worker thread. */
     public static <T> Uni<T> blocking(ThrowingSupplier<T> work) {
+        return now(work).runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
+    }
+
+    /** Runs short file work (a page-cache read of a few KiB) on the subscribing thread. */
+    private static <T> Uni<T> now(ThrowingSupplier<T> work) {
         return Uni.createFrom().item((Supplier<T>) () -> {
             try {
                 return work.get();
@@ -247,7 +333,7 @@ public class Cas {
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
-        }).runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
+        });
     }
 
     /** A supplier that may throw (file I/O). */

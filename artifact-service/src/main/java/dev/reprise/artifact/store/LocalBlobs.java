@@ -14,6 +14,8 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -21,6 +23,8 @@ import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
@@ -28,9 +32,11 @@ import org.jboss.logging.Logger;
 
 /**
  * The service's local disk: a spool where uploads land while they are hashed, and a cache of
- * blobs verified against their digest, served with sendfile. Blobs are immutable, so a cached copy
- * is never stale; least recently served copies go first when the cache is over its size. Every
- * method does file I/O: call it off the event loop.
+ * blobs verified against their digest. Blobs are immutable, so a cached copy is never stale; least
+ * recently served copies go first when the cache is over its size. The directories are the
+ * service user's alone (mode 700), and a cached copy is still never trusted as it is: it is
+ * checked against its size and digest every time it is served ({@link #readVerified}, or as it is
+ * sent), and dropped when it does not match. Every method does file I/O: call it off the event loop.
  */
 @ApplicationScoped
 public class LocalBlobs {
@@ -49,8 +55,13 @@ public class LocalBlobs {
     }
 
     void onStart(@Observes StartupEvent event) throws IOException {
-        Files.createDirectories(spool);
-        Files.createDirectories(cache);
+        Path dataDir = spool.getParent();
+        if (dataDir.getParent() != null) {
+            Files.createDirectories(dataDir.getParent());
+        }
+        ownerOnly(dataDir);
+        ownerOnly(spool);
+        ownerOnly(cache);
         // Spool files of a previous process are uploads that never finished: nothing refers to them.
         try (Stream<Path> leftovers = Files.list(spool)) {
             leftovers.forEach(LocalBlobs::deleteQuietly);
@@ -83,6 +94,54 @@ public class LocalBlobs {
         } catch (IOException e) {
             LOG.debugf("Cannot touch %s: %s", path, e);
             return Files.exists(path) ? Optional.of(path) : Optional.empty();
+        }
+    }
+
+    /**
+     * The cached copy's bytes when it is exactly {@code size} bytes hashing to {@code digest}
+     * (read whole: for small blobs, which are then sent from memory, so the bytes checked are the
+     * bytes sent). Both empty when there is no copy; for a copy that does not match, why
+     * ({@code size} or {@code digest}): the caller drops it ({@link #forget}).
+     */
+    public Verified readVerified(String digest, long size) {
+        Verified verified;
+        try {
+            verified = readChecked(cachePath(digest), digest, size);
+        } catch (NoSuchFileException e) {
+            return Verified.ABSENT;
+        } catch (IOException e) {
+            LOG.debugf("Cannot read the copy of %s: %s", digest, e);
+            return Verified.ABSENT;
+        }
+        return verified;
+    }
+
+    /** A small file read whole and checked against its size and digest (the bytes, or the mismatch). */
+    public static Verified readChecked(Path file, String digest, long size) throws IOException {
+        if (size > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("too large to read whole: " + size);
+        }
+        byte[] bytes;
+        try (InputStream in = Files.newInputStream(file)) {
+            // Never more than one byte past the size: a copy grown huge must not fill the heap.
+            bytes = in.readNBytes((int) size + 1);
+        }
+        String bad = bytes.length != size ? "size"
+                : HexFormat.of().formatHex(newSha256().digest(bytes)).equals(digest) ? null : "digest";
+        return bad == null ? new Verified(bytes, null) : new Verified(null, bad);
+    }
+
+    /** A copy read and checked: its {@code bytes}, or the {@code mismatch} found ({@code size}, {@code digest}); both null: no copy. */
+    public record Verified(byte[] bytes, String mismatch) {
+        static final Verified ABSENT = new Verified(null, null);
+    }
+
+    /** The size of the cached copy of {@code digest}; empty when there is none (any more). */
+    public OptionalLong cachedSize(String digest) {
+        try {
+            return OptionalLong.of(Files.size(cachePath(digest)));
+        } catch (IOException e) {
+            return OptionalLong.empty();
         }
     }
 
@@ -157,6 +216,49 @@ public class LocalBlobs {
             if (deleteQuietly(file)) {
                 cachedBytes.addAndGet(-size);
             }
+        }
+    }
+
+    /**
+     * Makes {@code dir} (creating it if needed) a directory only this process's user can enter:
+     * anyone else who could write into it could replace a cached blob. A directory of another user
+     * is refused (it may have been created in a shared /tmp by someone else first).
+     */
+    static void ownerOnly(Path dir) throws IOException {
+        try {
+            Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
+        } catch (FileAlreadyExistsException e) {
+            // checked below
+        } catch (UnsupportedOperationException e) {
+            Files.createDirectories(dir); // not a POSIX file system: no modes to set
+            return;
+        }
+        if (!Files.isDirectory(dir)) {
+            throw new IllegalStateException(dir + " is not a directory: set reprise.artifact.data-dir (REPRISE_ARTIFACT_DATA_DIR)"
+                    + " to a directory of this service's own");
+        }
+        int me = ownUid();
+        int owner = uidOf(dir);
+        if (me >= 0 && owner >= 0 && owner != me) {
+            throw new IllegalStateException(dir + " belongs to another user (uid " + owner + ", this service runs as uid " + me
+                    + "), who could replace the blobs it serves: remove it, or set reprise.artifact.data-dir"
+                    + " (REPRISE_ARTIFACT_DATA_DIR) to a directory of this service's own");
+        }
+        Files.setPosixFilePermissions(dir, OWNER_ONLY);
+    }
+
+    private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rwx------");
+
+    /** The uid this process runs as (Linux: the owner of /proc/self), or -1 where it cannot be told. */
+    private static int ownUid() {
+        return uidOf(Path.of("/proc/self"));
+    }
+
+    private static int uidOf(Path path) {
+        try {
+            return (Integer) Files.getAttribute(path, "unix:uid");
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException | ClassCastException e) {
+            return -1;
         }
     }
 

@@ -149,6 +149,15 @@ public final class BuildExecutor {
             if (!Identifiers.isCommitSha(request.commitSha())) {
                 return fail(null, "commit must be a 40-character lowercase hex SHA, was: " + request.commitSha());
             }
+            if (request.env() != null) {
+                // The gateway refuses these; a request that reached the queue another way is refused here too.
+                for (String name : request.env().keySet()) {
+                    java.util.Optional<String> refused = dev.reprise.events.BuildEnv.refusedReason(name);
+                    if (refused.isPresent()) {
+                        return fail(null, "env." + name + ": " + refused.get());
+                    }
+                }
+            }
             String command = ToolPresets.commandFor(request.tool(), request.command()).orElse(null);
             if (command == null) {
                 return fail(null, "tool '" + request.tool() + "' has no preset; send a command");
@@ -459,7 +468,8 @@ public final class BuildExecutor {
          * (the builds' uids own nothing) git's ownership check waived for this one command.
          */
         private Map<String, String> checkoutEnvironment() {
-            Map<String, String> checkout = new HashMap<>(env);
+            // None of the request's variables: the checkout is the runner's step, not the tenant's.
+            Map<String, String> checkout = baseEnvironment();
             if (request.repository().startsWith("file:")) {
                 checkout.put("GIT_CONFIG_GLOBAL", sandbox.localCheckoutGitConfig().toString());
             }
@@ -467,6 +477,27 @@ public final class BuildExecutor {
         }
 
         private Map<String, String> environment() {
+            Map<String, String> result = baseEnvironment();
+            if (request.env() != null) {
+                result.putAll(request.env());
+            }
+            result.putAll(perBuild());
+            return result;
+        }
+
+        /** What the runner sets for every step, over anything of the request's. */
+        private Map<String, String> perBuild() {
+            Map<String, String> result = new HashMap<>();
+            result.put("HOME", workspace.toString());
+            result.put("CI", "true");
+            result.put("GIT_TERMINAL_PROMPT", "0");
+            result.put("REPRISE_BUILD_ID", request.buildId());
+            // Part of the step cache's key: one tenant's step outputs are never another's hit.
+            result.put("REPRISE_TENANT", request.tenantId() == null ? "" : request.tenantId());
+            return result;
+        }
+
+        private Map<String, String> baseEnvironment() {
             Map<String, String> result = new HashMap<>();
             for (String name : config.envAllowList()) {
                 String value = System.getenv(name);
@@ -476,15 +507,7 @@ public final class BuildExecutor {
             }
             result.putIfAbsent("PATH", "/usr/local/bin:/usr/bin:/bin");
             result.putIfAbsent("LANG", "C.UTF-8");
-            if (request.env() != null) {
-                result.putAll(request.env());
-            }
-            result.put("HOME", workspace.toString());
-            result.put("CI", "true");
-            result.put("GIT_TERMINAL_PROMPT", "0");
-            result.put("REPRISE_BUILD_ID", request.buildId());
-            // Part of the step cache's key: one tenant's step outputs are never another's hit.
-            result.put("REPRISE_TENANT", request.tenantId() == null ? "" : request.tenantId());
+            result.putAll(perBuild());
             return result;
         }
 

@@ -1,5 +1,6 @@
 package dev.reprise.gateway.service;
 
+import dev.reprise.events.BuildEnv;
 import dev.reprise.events.RepositoryUrl;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -109,6 +110,10 @@ public class BuildRequestParser {
                 throw new InvalidRequestException("env", "name '" + e.getKey()
                         + "' must match [A-Z_][A-Z0-9_]* (at most 128 characters)");
             }
+            // The runner's checkout and step wrappers run with the build's environment.
+            BuildEnv.refusedReason(e.getKey()).ifPresent(why -> {
+                throw new InvalidRequestException("env." + e.getKey(), why);
+            });
             if (e.getValue() == null || e.getValue().length() > MAX_ENV_VALUE || e.getValue().indexOf('\0') >= 0) {
                 throw new InvalidRequestException("env", "value of " + e.getKey() + " must be a string of at most "
                         + MAX_ENV_VALUE + " characters, without NUL");

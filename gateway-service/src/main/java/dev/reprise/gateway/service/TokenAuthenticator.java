@@ -34,8 +34,10 @@ public class TokenAuthenticator {
             return Uni.createFrom().failure(new UnauthorizedException(
                     "malformed token: a Reprise token starts with 'rpr_' followed by 43 base64url characters"));
         }
-        // Grants are cached by token hash (never the token) for reprise.redis-cache.caches.token.ttl;
-        // unknown tokens are not cached. Revoking a token must invalidate its hash here.
+        // Grants are cached by token hash (never the token) for reprise.redis-cache.caches.token.ttl,
+        // signed for that key (cache-support): a grant written into Redis by anyone else, or copied from
+        // another token's key, is a miss and PostgreSQL answers. Unknown tokens are not cached.
+        // Revoking a token must invalidate its hash here.
         String hash = ApiTokens.hash(token);
         return grants.getOrLoad(hash, () -> tenants.findActiveToken(hash).map(grant -> grant.orElse(null)))
                 .map(grant -> {

@@ -63,6 +63,23 @@ class BuildRequestParserTest {
                 .hasMessageStartingWith("env: is 20010 bytes; at most 16384");
     }
 
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "LD_PRELOAD      | how programs are loaded or started",
+            "BASH_ENV        | a shell run code",
+            "GIT_SSH_COMMAND | configure git",
+            "PATH            | the runner sets this variable",
+            "REPRISE_TENANT  | reserved for the platform"
+    })
+    void envThatRunsCodeAroundTheBuildIsRefusedNamingTheVariable(String name, String why) {
+        assertThatThrownBy(() -> parse("{\"repository\":\"https://x.org/a\",\"tool\":\"make\",\"env\":{\"OK\":\"1\",\""
+                + name.strip() + "\":\"x\"}}"))
+                .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.field()).isEqualTo("env." + name.strip()))
+                .hasMessageStartingWith("env." + name.strip() + ": ").hasMessageContaining(why.strip());
+        assertThat(parse("{\"repository\":\"https://x.org/a\",\"tool\":\"make\",\"env\":{\"NO_CACHE\":\"1\",\"MAVEN_OPTS\":\"-Xmx1g\"}}")
+                .env()).containsKeys("NO_CACHE", "MAVEN_OPTS");
+    }
+
     @Test
     void anEmptyBodyIsRefused() {
         assertThatThrownBy(() -> parser.parse(new byte[0])).hasMessageStartingWith("body: is empty");

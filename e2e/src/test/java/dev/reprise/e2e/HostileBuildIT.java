@@ -1,0 +1,280 @@
+package dev.reprise.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.reprise.testing.TestGitRepo;
+import java.net.Inet4Address;
+import java.net.NetworkInterface;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collections;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A second tenant, B, attacks the platform through its builds, as a hostile tenant would: one build
+ * probes everything a build must not reach (the platform's secrets and data, other workspaces and
+ * processes, every store, service and the container engine on loopback and on the node's address,
+ * mounts and namespaces), others try a fork bomb, a step-cache poisoning of tenant A's next build
+ * and variables that run code around the build; B also forges a token grant in Redis and keeps
+ * using a revoked token. Each attack must fail, and A's build, recording and next build output must
+ * be what A built. Prints a table: attack | result | what stopped it.
+ */
+class HostileBuildIT {
+
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private static final Map<String, String[]> TABLE = Collections.synchronizedMap(new LinkedHashMap<>());
+    private static String tenantB;
+    private static String tokenB;
+
+    @BeforeAll
+    static void secondTenant() throws Exception {
+        tenantB = "hostile-" + UUID.randomUUID().toString().substring(0, 8);
+        Services.sql("INSERT INTO gateway.tenants (id, name) VALUES ('" + tenantB + "', 'Hostile B')");
+        tokenB = newToken(tenantB, "read-write");
+    }
+
+    @AfterAll
+    static void printTable() {
+        StringBuilder table = new StringBuilder("\nHostile builds (tenant B against the platform and tenant A)\n");
+        table.append(String.format("%-44s | %-8s | %s%n", "attack", "result", "what stopped it"));
+        table.append("-".repeat(44)).append("-|-").append("-".repeat(8)).append("-|-").append("-".repeat(60)).append('\n');
+        TABLE.forEach((attack, row) -> table.append(String.format("%-44s | %-8s | %s%n", attack, row[0], row[1])));
+        System.out.println(table);
+    }
+
+    @Test
+    void aBuildReachesNothingButItsOwnWorkspace() throws Exception {
+        Path home = Services.home();
+        // Tenant A's build is running (and holds a workspace) while B's probes run.
+        String markerA = "tenant-a-running-" + UUID.randomUUID();
+        String repoA = TestGitRepo.withBuildScript("echo " + markerA + "; echo secret-source > a-secret.txt; sleep 20").url();
+        JsonNode a = Builds.live(repoA, "./build.sh", Map.of());
+        await().atMost(Builds.BUILD_TIMEOUT).pollInterval(Duration.ofMillis(200)).until(() -> "RUNNING".equals(
+                Services.getAuthorized("gateway", "/api/v1/builds/" + a.path("buildId").asText()).body().path("status").asText()));
+
+        List<String[]> probes = new ArrayList<>();
+        probes.add(new String[] {"read the development token", "grep -q . " + home.resolve("token"), "hidden by the sandbox's view"});
+        probes.add(new String[] {"read the stream secret", "grep -q . " + home.resolve("stream-secret"), "hidden by the sandbox's view"});
+        probes.add(new String[] {"list the stack's stored data", "ls -A " + home.resolve("data") + " | grep -q .", "hidden by the sandbox's view"});
+        probes.add(new String[] {"umount the hiding of the token", "umount " + home.resolve("token"), "no capabilities; seccomp refuses mount/umount"});
+        probes.add(new String[] {"mount a file system", "mount -t tmpfs none /mnt", "no capabilities; seccomp refuses mount"});
+        probes.add(new String[] {"new user namespace (root inside)", "unshare -Urm true", "--disable-userns; seccomp refuses unshare and clone flags"});
+        probes.add(new String[] {"write to the host", "touch /usr/local/reprise-pwned-" + tenantB, "read-only view of the host; build uid owns nothing"});
+        probes.add(new String[] {"be root", "test \"$(id -u)\" = 0", "runs as a uid of its own (setpriv), not root"});
+        probes.add(new String[] {"see other builds' workspaces", "ls -A /tmp/reprise-workspaces | grep -vx \"$REPRISE_BUILD_ID\" | grep -q .",
+                "workspace root is empty but for its own; private /tmp"});
+        probes.add(new String[] {"read tenant A's running workspace", "cat /tmp/reprise-workspaces/" + a.path("buildId").asText() + "/a-secret.txt",
+                "hidden; workspace dirs are 700 and owned by A's build uid"});
+        probes.add(new String[] {"see tenant A's processes", "grep -l " + markerA + " /proc/[0-9]*/cmdline 2>/dev/null | grep -q .",
+                "own PID namespace"});
+        probes.add(new String[] {"ptrace (PTRACE_TRACEME)", "perl -e 'exit(syscall(101, 0, 0, 0, 0) == -1 ? 1 : 0)'", "seccomp filter"});
+        probes.add(new String[] {"read the task cache", "ls -A /tmp/reprise-task-cache | grep -q .", "hidden; private /tmp"});
+        probes.add(new String[] {"the container engine's socket", "curl -s --max-time 3 --unix-socket " + home.resolve("run/podman.sock")
+                + " http://d/_ping | grep -q OK", "hidden by the sandbox's view; root-only socket"});
+        for (Map.Entry<String, Integer> store : stores().entrySet()) {
+            probes.add(new String[] {"connect to " + store.getKey(), "timeout 3 bash -c 'exec 3<>/dev/tcp/" + store.getKey().replaceAll(".* on ", "")
+                    + "/" + store.getValue() + "'", "egress firewall (owner match on build uids): no loopback, node or private ranges"});
+        }
+        StringBuilder script = new StringBuilder("probe() { if bash -c \"$2\" >/dev/null 2>&1; then echo \"PROBE $1=OPEN\"; else echo \"PROBE $1=closed\"; fi; }\n");
+        for (int i = 0; i < probes.size(); i++) {
+            script.append("probe ").append(i).append(" ").append(quote(probes.get(i)[1])).append('\n');
+        }
+        script.append("timeout 10 bash -c 'exec 3<>/dev/tcp/registry.npmjs.org/443' && echo 'PROBE internet=OPEN' || echo 'PROBE internet=closed'\n");
+        String output = buildAsB(script.toString(), Map.of()).output();
+
+        List<String> open = new ArrayList<>();
+        for (int i = 0; i < probes.size(); i++) {
+            String[] probe = probes.get(i);
+            boolean closed = output.contains("PROBE " + i + "=closed");
+            assertThat(closed || output.contains("PROBE " + i + "=OPEN")).as("probe " + probe[0] + " ran: " + output).isTrue();
+            TABLE.put(probe[0], new String[] {closed ? "refused" : "OPEN", probe[2]});
+            if (!closed) {
+                open.add(probe[0]);
+            }
+        }
+        assertThat(open).as("what a build reached").isEmpty();
+        assertThat(output).as("egress to the internet still works (package registries)").contains("PROBE internet=OPEN");
+        assertThat(Path.of("/usr/local/reprise-pwned-" + tenantB)).doesNotExist();
+
+        JsonNode doneA = Builds.awaitFinal(a.path("buildId").asText());
+        assertThat(doneA.path("status").asText()).as("tenant A's build, run beside the probes").isEqualTo("SUCCESS");
+        assertThat(String.join("\n", Builds.awaitRecording(a.path("cacheKey").asText(), a.path("buildId").asText()))).contains(markerA);
+    }
+
+    @Test
+    void aForkBombIsHeldAndTheNextBuildRuns() throws Exception {
+        Result bomb = buildAsB("perl -e '$0 = \"fork-bomb-" + tenantB + "\"; my $n = 0; for (1 .. 100000) { my $p = fork();"
+                + " last unless defined $p; if ($p == 0) { sleep 600; exit 0 } $n++ } print \"forked $n\\n\"'", Map.of());
+        int forked = Integer.parseInt(bomb.output().replaceAll("(?s).*forked (\\d+).*", "$1"));
+        assertThat(forked).as("processes the bomb got").isLessThanOrEqualTo(4096);
+        assertThat(ProcessHandle.allProcesses().filter(p -> p.info().commandLine().orElse("").contains("fork-bomb-" + tenantB)).count())
+                .as("nothing of it outlives the build").isZero();
+        String marker = "after-the-bomb-" + UUID.randomUUID();
+        Builds.Recorded next = Builds.recorded(TestGitRepo.withBuildScript("echo " + marker).url(), "./build.sh", Map.of());
+        assertThat(String.join("\n", next.messages())).contains(marker);
+        TABLE.put("fork bomb", new String[] {"held", "pids limit (cgroup, " + forked + " forks) and the build's processes killed with it"});
+    }
+
+    @Test
+    void stepCacheEntriesArePerTenantAndCannotBePoisoned() throws Exception {
+        // One tree, built by A, then by B (who plants poison where the runner's cache is), then by A again.
+        String stamp = UUID.randomUUID().toString();
+        String script = "if [ \"$REPRISE_TENANT\" != dev ]; then for d in /tmp/reprise-task-cache " + Path.of(System.getProperty("java.io.tmpdir"))
+                .resolve("reprise-task-cache") + "; do mkdir -p $d/poison 2>/dev/null || true; echo POISONED 2>/dev/null > $d/poison/log || true; done;"
+                + " echo 'POISONED output'; fi; echo \"built " + stamp + " for $REPRISE_TENANT\"; echo out > out.txt";
+        TestGitRepo repo = TestGitRepo.withBuildScript(script);
+        Builds.Recorded first = Builds.recorded(repo.url(), "./build.sh", Map.of());
+        assertThat(stepCache(first.messages())).contains("\"result\":\"miss\"");
+
+        Result b = buildAsB(script, Map.of(), repo);
+        assertThat(b.stepCache()).as("B never gets A's step outputs").contains("\"result\":\"miss\"").doesNotContain("\"result\":\"hit\"");
+        assertThat(b.output()).contains("for " + tenantB);
+
+        assertThat(Services.delete("gateway", "/api/v1/cache/" + first.cacheKey()).status()).isEqualTo(200);
+        Builds.Recorded again = Builds.recorded(repo.url(), "./build.sh", Map.of());
+        String output = String.join("\n", again.messages());
+        assertThat(stepCache(again.messages())).as("A's own entry").contains("\"result\":\"hit\"");
+        assertThat(output).contains("built " + stamp + " for dev").doesNotContain("POISONED");
+        TABLE.put("read another tenant's step-cache entry", new String[] {"refused", "step-cache key includes the tenant (B missed)"});
+        TABLE.put("poison tenant A's next step-cache hit", new String[] {"refused", "task cache hidden from builds; A's hit is A's own output"});
+    }
+
+    @Test
+    void variablesThatRunCodeAroundTheBuildAreRefused() throws Exception {
+        for (String name : List.of("LD_PRELOAD", "BASH_ENV", "GIT_CONFIG_COUNT", "GIT_SSH_COMMAND")) {
+            HttpResponse<String> refused = as(tokenB, "POST", 8080, "/api/v1/builds",
+                    Builds.body(TestGitRepo.withBuildScript("true").url(), "./build.sh", Map.of("env", "{\"" + name + "\":\"/tmp/x\"}")));
+            assertThat(refused.statusCode()).as(name + ": " + refused.body()).isEqualTo(400);
+            assertThat(refused.body()).contains(name);
+        }
+        TABLE.put("env injection (LD_PRELOAD, BASH_ENV, GIT_*)", new String[] {"refused", "400 naming the variable; the root wrapper runs with an empty environment"});
+    }
+
+    @Test
+    void aGrantForgedInRedisGrantsNothing() throws Exception {
+        String forged = "rpr_" + Base64.getUrlEncoder().withoutPadding().encodeToString(new byte[32]).replace('A', 'f');
+        String hash = sha256(forged);
+        String grant = "{\"tenantId\":\"dev\",\"tenantName\":\"Development\",\"tokenName\":\"forged\",\"scope\":\"admin\"}";
+        Services.Run set = Services.run(Services.ROOT, Map.of(), Duration.ofSeconds(10), "redis-cli", "-h", "127.0.0.1", "-p",
+                System.getenv().getOrDefault("REDIS_PORT", "6379"), "SET", "reprise:cache:token:" + hash, grant, "EX", "300");
+        assertThat(set.output()).as("the forgery is in Redis").contains("OK");
+        assertThat(as(forged, "GET", 8080, "/api/v1/whoami", null).statusCode()).as("gateway").isEqualTo(401);
+        assertThat(as(forged, "GET", Services.PORTS.get("artifact"), "/v8/artifacts/" + "0".repeat(32), null).statusCode()).as("artifact")
+                .isEqualTo(401);
+        TABLE.put("forge an admin grant in Redis", new String[] {"refused", "cached grants are HMAC-signed for their key; unsigned is a miss"});
+    }
+
+    @Test
+    void aRevokedTokenStopsWorkingEverywhereWithinFiveSeconds() throws Exception {
+        String token = newToken(tenantB, "read-write");
+        assertThat(as(token, "GET", 8080, "/api/v1/whoami", null).statusCode()).isEqualTo(200);
+        assertThat(as(token, "GET", Services.PORTS.get("artifact"), "/v8/artifacts/" + "1".repeat(32), null).statusCode()).isEqualTo(404);
+        Services.sql("UPDATE gateway.api_tokens SET revoked_at = now() WHERE token_hash = '" + sha256(token) + "'");
+        long revoked = System.nanoTime();
+        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(200)).until(() ->
+                as(token, "GET", 8080, "/api/v1/whoami", null).statusCode() == 401
+                        && as(token, "GET", Services.PORTS.get("artifact"), "/v8/artifacts/" + "1".repeat(32), null).statusCode() == 401);
+        TABLE.put("use a revoked token", new String[] {"refused", "grants cached at most 5 s; refused after "
+                + (System.nanoTime() - revoked) / 1_000_000 + " ms"});
+    }
+
+    /** Every store and service of the local stack, on loopback and on the node's own address. */
+    private static Map<String, Integer> stores() throws Exception {
+        Map<String, Integer> stores = new LinkedHashMap<>();
+        stores.put("PostgreSQL on 127.0.0.1", Integer.parseInt(System.getenv().getOrDefault("PG_PORT", "5432")));
+        stores.put("Redis on 127.0.0.1", Integer.parseInt(System.getenv().getOrDefault("REDIS_PORT", "6379")));
+        stores.put("Kafka on 127.0.0.1", Integer.parseInt(System.getenv().getOrDefault("KAFKA_PORT", "9092")));
+        stores.put("S3 on 127.0.0.1", Integer.parseInt(System.getenv().getOrDefault("S3_PORT", "9000")));
+        stores.put("the registry on 127.0.0.1", Integer.parseInt(System.getenv().getOrDefault("REGISTRY_PORT", "5000")));
+        Services.PORTS.forEach((service, port) -> stores.put(service + " on 127.0.0.1", port));
+        stores.put("Redis on ::1", Integer.parseInt(System.getenv().getOrDefault("REDIS_PORT", "6379")));
+        for (NetworkInterface nic : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+            for (var address : Collections.list(nic.getInetAddresses())) {
+                if (address instanceof Inet4Address && !address.isLoopbackAddress()) {
+                    stores.put("gateway on " + address.getHostAddress(), Services.PORTS.get("gateway"));
+                }
+            }
+        }
+        return stores;
+    }
+
+    /** What one of B's builds printed, and its step-cache result message. */
+    record Result(String output, String stepCache) {
+    }
+
+    private static Result buildAsB(String script, Map<String, Object> extra) throws Exception {
+        return buildAsB(script, extra, TestGitRepo.withBuildScript(script));
+    }
+
+    private static Result buildAsB(String script, Map<String, Object> extra, TestGitRepo repo) throws Exception {
+        HttpResponse<String> started = as(tokenB, "POST", 8080, "/api/v1/builds", Builds.body(repo.url(), "./build.sh", extra));
+        assertThat(started.statusCode()).as(started.body()).isEqualTo(202);
+        JsonNode build = Services.JSON.readTree(started.body());
+        String id = build.path("buildId").asText();
+        await().atMost(Builds.BUILD_TIMEOUT).pollInterval(Duration.ofMillis(300)).until(() -> {
+            String status = Services.JSON.readTree(as(tokenB, "GET", 8080, "/api/v1/builds/" + id, null).body()).path("status").asText();
+            return !status.equals("QUEUED") && !status.equals("RUNNING");
+        });
+        List<String> messages = Builds.awaitRecording(build.path("cacheKey").asText(), id);
+        StringBuilder output = new StringBuilder();
+        for (String message : messages) {
+            JsonNode node = Services.JSON.readTree(message);
+            if (node.path("type").asText().equals("dev.reprise.build.output.v1")) {
+                output.append(node.path("data").path("chunk").asText());
+            }
+        }
+        return new Result(output.toString(), messages.stream().filter(m -> m.contains("dev.reprise.build.step-cache.v1")).findFirst().orElse(""));
+    }
+
+    private static String stepCache(List<String> messages) {
+        return messages.stream().filter(m -> m.contains("\"type\":\"dev.reprise.build.step-cache.v1\"")).findFirst().orElseThrow();
+    }
+
+    private static String newToken(String tenant, String scope) throws Exception {
+        byte[] secret = new byte[32];
+        new SecureRandom().nextBytes(secret);
+        String token = "rpr_" + Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
+        Services.sql("INSERT INTO gateway.api_tokens (token_hash, tenant_id, name, scope) VALUES ('" + sha256(token) + "', '" + tenant
+                + "', 'hostile-" + UUID.randomUUID() + "', '" + scope + "')");
+        return token;
+    }
+
+    private static String sha256(String text) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    private static String quote(String text) {
+        return "'" + text.replace("'", "'\\''") + "'";
+    }
+
+    private static HttpResponse<String> as(String token, String method, int port, String path, String json) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(30))
+                .method(method, json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json));
+        if (json != null) {
+            request.header("Content-Type", "application/json");
+        }
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+}
