@@ -56,6 +56,7 @@ public final class BuildCgroups {
                 Files.createDirectories(parent);
                 parents.add(parent);
             }
+            parents.forEach(BuildCgroups::removeLeftovers);
             return Optional.of(new BuildCgroups(false, parents, memoryBytes, pids, cpus));
         } catch (IOException | RuntimeException e) {
             LOG.debugf("No cgroups for build limits: %s", e.toString());
@@ -90,6 +91,20 @@ public final class BuildCgroups {
         } catch (IOException | RuntimeException e) {
             new Group(dirs).close();
             throw e instanceof IOException io ? io : new IOException(e);
+        }
+    }
+
+    /**
+     * Groups of builds a runner left behind when it was killed (their processes died with it, see
+     * bubblewrap's --die-with-parent): removed, or, if one still holds a process, emptied first.
+     * Only groups of builds that are not running here: a fresh runner runs none yet.
+     */
+    private static void removeLeftovers(Path parent) {
+        try (var children = Files.list(parent)) {
+            children.filter(p -> p.getFileName().toString().startsWith("build-") && Files.isDirectory(p))
+                    .forEach(dir -> new Group(List.of(dir)).close());
+        } catch (IOException e) {
+            LOG.debugf("Could not list %s: %s", parent, e.getMessage());
         }
     }
 

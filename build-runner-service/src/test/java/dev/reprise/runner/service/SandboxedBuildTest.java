@@ -112,15 +112,38 @@ class SandboxedBuildTest {
     }
 
     @Test
-    void variablesThatWouldRunCodeInThePrivilegedWrapperOnlyReachTheBuild() throws Exception {
-        Path marker = tmp.resolve("bash-env-ran-as-root");
+    void aBuildOverItsMemoryLimitIsKilledNotTheNode() throws Exception {
+        // 2 GiB allowed (TestRunnerConfig); the build asks for 3 GiB in one piece.
+        events.clear();
+        TestGitRepo repo = TestGitRepo.withBuildScript("perl -e 'my $x = \"a\" x (3 * 1024 * 1024 * 1024); print \"survived\\n\"'");
+        RunnerConfig config = new TestRunnerConfig(workspaces, 120).withSandbox(List.of());
+        String id = "b-" + UUID.randomUUID();
+        BuildOutcome outcome = new BuildExecutor(config, "test-runner").run(new BuildRequested(id, "tenant-b", "k".repeat(64), repo.url(), "main",
+                repo.head(), "custom", "./build.sh", null, false, Instant.now(), 120), events::add, new RunningBuild(id, Duration.ofSeconds(1)));
+
+        assertThat(outcome.status()).isEqualTo(BuildStatus.FAILURE);
+        assertThat(outcome.reason()).as("killed by the kernel (SIGKILL: 128 + 9)").isEqualTo("command exited with 137");
+        assertThat(TestRunnerConfig.output(events, OutputStream.STDOUT)).doesNotContain("survived");
+    }
+
+    @Test
+    void variablesThatWouldRunCodeAroundTheBuildAreRefusedByTheRunnerToo() throws Exception {
+        // The gateway refuses them with a 400; a request that reaches the queue some other way fails here, unrun.
+        Path marker = tmp.resolve("bash-env-ran");
         Path script = Files.writeString(tmp.resolve("evil.sh"), "touch " + marker + "\n");
         Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
+        events.clear();
+        TestGitRepo repo = TestGitRepo.withBuildScript("echo ran");
+        RunnerConfig config = new TestRunnerConfig(workspaces, 120).withSandbox(List.of());
+        String id = "b-" + UUID.randomUUID();
+        BuildOutcome outcome = new BuildExecutor(config, "test-runner").run(new BuildRequested(id, "tenant-b", "k".repeat(64), repo.url(),
+                "main", repo.head(), "custom", "./build.sh", java.util.Map.of("BASH_ENV", script.toString()), false, Instant.now(), 120),
+                events::add, new RunningBuild(id, Duration.ofSeconds(1)));
 
-        String out = build("echo done", java.util.Map.of("BASH_ENV", script.toString()));
-
-        assertThat(out).contains("done");
-        assertThat(marker).as("the root wrapper never sources the tenant's BASH_ENV").doesNotExist();
+        assertThat(outcome.status()).isEqualTo(BuildStatus.FAILURE);
+        assertThat(outcome.reason()).startsWith("env.BASH_ENV: ");
+        assertThat(TestRunnerConfig.output(events, OutputStream.STDOUT)).doesNotContain("ran");
+        assertThat(marker).doesNotExist();
     }
 
     private String build(String script) throws Exception {
