@@ -78,7 +78,7 @@ spec:
             - secretRef: {{name: reprise-credentials}}
           volumeMounts:
             - {{name: config, mountPath: /app/config, readOnly: true}}
-            - {{name: tmp, mountPath: /tmp}}
+            - {{name: tmp, mountPath: /tmp}}{extra_mounts}
           startupProbe:
             httpGet: {{path: /q/health/started, port: http}}
             periodSeconds: 2
@@ -99,7 +99,7 @@ spec:
         - name: config
           configMap: {{name: {name}-config}}
         - name: tmp
-          emptyDir: {{}}
+          emptyDir: {{}}{extra_volumes}
 ---
 apiVersion: v1
 kind: Service
@@ -147,23 +147,29 @@ CONTAINER_SECURITY = """          securityContext:
 
 # The runner contains hostile builds itself (README, "Security model"): it is root only inside a
 # user namespace of its own (hostUsers: false, Kubernetes 1.33+, or 1.30+ with the
-# UserNamespacesSupport gate), so its root is an unprivileged uid on the node; it needs to switch
-# to the build uids (SETUID/SETGID), own and remove their workspaces (CHOWN, FOWNER, DAC_OVERRIDE),
-# stop them (KILL) and install the pod-local egress firewall (NET_ADMIN). Builds create user
-# namespaces (bubblewrap), which the runtime's default seccomp profile and AppArmor refuse: the
-# runner's container is unconfined by them and applies Reprise's own seccomp filter to every build.
+# UserNamespacesSupport gate), so its root and its capabilities are the pod's, not the node's. It
+# switches to the build uids (SETUID/SETGID), owns and removes their workspaces (CHOWN, FOWNER,
+# DAC_OVERRIDE), stops them (KILL), gives each build a network namespace (SYS_ADMIN, for
+# `ip netns`, on /run) routed through the pod with the pod-local firewall (NET_ADMIN; forwarding on
+# by the pod's namespaced sysctl, which the kubelet must allow: --allowed-unsafe-sysctls
+# net.ipv4.ip_forward). Builds create user namespaces (bubblewrap), which the runtime's default
+# seccomp profile and AppArmor refuse: the runner's container is unconfined by them and applies
+# Reprise's own seccomp filter, no_new_privs and no capabilities to every build.
 RUNNER_POD_SECURITY = """      hostUsers: false
       securityContext:
         runAsUser: 0
         runAsNonRoot: false
-        seccompProfile: {type: Unconfined}"""
+        seccompProfile: {type: Unconfined}
+        sysctls:
+          - {name: net.ipv4.ip_forward, value: "1"}"""
 
 RUNNER_CONTAINER_SECURITY = """          securityContext:
-            allowPrivilegeEscalation: false
+            # SYS_ADMIN (namespaced) needs it; every build still runs with no_new_privs.
+            allowPrivilegeEscalation: true
             readOnlyRootFilesystem: true
             capabilities:
               drop: [ALL]
-              add: [CHOWN, DAC_OVERRIDE, FOWNER, KILL, SETUID, SETGID, NET_ADMIN]
+              add: [CHOWN, DAC_OVERRIDE, FOWNER, KILL, SETUID, SETGID, NET_ADMIN, SYS_ADMIN]
             seccompProfile: {type: Unconfined}
             appArmorProfile: {type: Unconfined}"""
 
@@ -179,7 +185,9 @@ def main():
             cpu_request="500m" if runner else "250m", cpu_limit="2" if runner else "1",
             memory="6Gi" if runner else "512Mi",
             pod_security=RUNNER_POD_SECURITY if runner else POD_SECURITY,
-            container_security=RUNNER_CONTAINER_SECURITY if runner else CONTAINER_SECURITY))
+            container_security=RUNNER_CONTAINER_SECURITY if runner else CONTAINER_SECURITY,
+            extra_mounts="\n            - {name: run, mountPath: /run}" if runner else "",
+            extra_volumes="\n        - name: run\n          emptyDir: {medium: Memory}" if runner else ""))
 
 
 if __name__ == "__main__":

@@ -45,7 +45,13 @@ class DeploymentIT {
             if (kind.equals("Deployment") && SERVICES.contains(name)) {
                 deployed.add(name);
                 JsonNode pod = object.path("spec").path("template").path("spec");
-                assertThat(pod.path("securityContext").path("runAsNonRoot").asBoolean()).as(name + " runs as non-root").isTrue();
+                boolean runner = name.equals("build-runner");
+                if (runner) {
+                    // Root to contain builds, but only inside a user namespace of its own (README, "Security model").
+                    assertThat(pod.path("hostUsers").asBoolean(true)).as("the runner's root is not the node's").isFalse();
+                } else {
+                    assertThat(pod.path("securityContext").path("runAsNonRoot").asBoolean()).as(name + " runs as non-root").isTrue();
+                }
                 for (JsonNode container : pod.path("containers")) {
                     assertThat(container.path("livenessProbe").path("httpGet").path("path").asText()).isEqualTo("/q/health/live");
                     assertThat(container.path("readinessProbe").path("httpGet").path("path").asText()).isEqualTo("/q/health/ready");
@@ -53,7 +59,8 @@ class DeploymentIT {
                         assertThat(container.path("resources").path(bound).has("cpu")).as(name + " cpu " + bound).isTrue();
                         assertThat(container.path("resources").path(bound).has("memory")).as(name + " memory " + bound).isTrue();
                     }
-                    assertThat(container.path("securityContext").path("allowPrivilegeEscalation").asBoolean(true)).isFalse();
+                    assertThat(container.path("securityContext").path("allowPrivilegeEscalation").asBoolean(true)).isEqualTo(runner);
+                    assertThat(container.path("securityContext").path("capabilities").path("drop").toString()).contains("ALL");
                 }
             }
             if (kind.equals("ConfigMap") && name.endsWith("-config") && SERVICES.contains(name.replace("-config", ""))) {
@@ -71,6 +78,9 @@ class DeploymentIT {
             }
         }
         assertThat(deployed).isEqualTo(SERVICES);
+        assertThat(objects).as("a NetworkPolicy walls in the runner's pods (its builds)").anyMatch(o -> o.path("kind").asText()
+                .equals("NetworkPolicy") && o.path("spec").path("podSelector").path("matchLabels").path("app.kubernetes.io/name")
+                .asText().equals("build-runner"));
         assertThat(objects.stream().filter(o -> o.path("kind").asText().equals("HorizontalPodAutoscaler")).count()).isEqualTo(5);
         assertThat(objects.stream().filter(o -> o.path("kind").asText().equals("PodDisruptionBudget")).count()).isEqualTo(5);
         assertThat(objects.stream().filter(o -> o.path("kind").asText().equals("KafkaTopic")).count()).isEqualTo(6);

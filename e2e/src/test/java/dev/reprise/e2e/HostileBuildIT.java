@@ -90,15 +90,24 @@ class HostileBuildIT {
         probes.add(new String[] {"read the task cache", "ls -A /tmp/reprise-task-cache | grep -q .", "hidden; private /tmp"});
         probes.add(new String[] {"the container engine's socket", "curl -s --max-time 3 --unix-socket " + home.resolve("run/podman.sock")
                 + " http://d/_ping | grep -q OK", "hidden by the sandbox's view; root-only socket"});
+        probes.add(new String[] {"PostgreSQL's unix socket (trust auth)", "perl -MIO::Socket::UNIX -e"
+                + " 'IO::Socket::UNIX->new(Peer => \"/run/postgresql/.s.PGSQL.5432\") or exit 1'", "/run hidden from builds"});
+        probes.add(new String[] {"cloud metadata (169.254.169.254)", "timeout 3 bash -c 'exec 3<>/dev/tcp/169.254.169.254/80'",
+                "firewall: link-local rejected"});
         for (Map.Entry<String, Integer> store : stores().entrySet()) {
             probes.add(new String[] {"connect to " + store.getKey(), "timeout 3 bash -c 'exec 3<>/dev/tcp/" + store.getKey().replaceAll(".* on ", "")
-                    + "/" + store.getValue() + "'", "egress firewall (owner match on build uids): no loopback, node or private ranges"});
+                    + "/" + store.getValue() + "'", store.getKey().contains(" on 127.") || store.getKey().contains(" on ::1")
+                    ? "own network namespace: the node's loopback is not there" : "firewall: the node rejects its builds"});
         }
         StringBuilder script = new StringBuilder("probe() { if bash -c \"$2\" >/dev/null 2>&1; then echo \"PROBE $1=OPEN\"; else echo \"PROBE $1=closed\"; fi; }\n");
         for (int i = 0; i < probes.size(); i++) {
             script.append("probe ").append(i).append(" ").append(quote(probes.get(i)[1])).append('\n');
         }
         script.append("timeout 10 bash -c 'exec 3<>/dev/tcp/registry.npmjs.org/443' && echo 'PROBE internet=OPEN' || echo 'PROBE internet=closed'\n");
+        // The build's own loopback works (test servers, Gradle's daemon): isolation is not the absence of a network.
+        script.append("perl -MIO::Socket::INET -e '$s = IO::Socket::INET->new(LocalAddr => \"127.0.0.1:18081\", Listen => 1, ReuseAddr => 1)"
+                + " or die; if (fork() == 0) { IO::Socket::INET->new(\"127.0.0.1:18081\") or die; exit 0 } $s->accept or die'"
+                + " && echo 'PROBE own-loopback=OPEN' || echo 'PROBE own-loopback=closed'\n");
         String output = buildAsB(script.toString(), Map.of()).output();
 
         List<String> open = new ArrayList<>();
@@ -113,6 +122,7 @@ class HostileBuildIT {
         }
         assertThat(open).as("what a build reached").isEmpty();
         assertThat(output).as("egress to the internet still works (package registries)").contains("PROBE internet=OPEN");
+        assertThat(output).as("the build's own loopback works").contains("PROBE own-loopback=OPEN");
         assertThat(Path.of("/usr/local/reprise-pwned-" + tenantB)).doesNotExist();
 
         JsonNode doneA = Builds.awaitFinal(a.path("buildId").asText());

@@ -65,6 +65,13 @@ public interface RunnerConfig {
         @WithDefault("1000")
         int uidCount();
 
+        /**
+         * The IPv4 pool builds' network namespaces take a /30 each from (one per uid of the range);
+         * inside a carrier-grade range builds may not reach anyway.
+         */
+        @WithDefault("100.127.0.0/16")
+        String network();
+
         /** Address ranges (CIDR) builds may reach although private: an internal package mirror, say. */
         Optional<List<String>> egressAllow();
 

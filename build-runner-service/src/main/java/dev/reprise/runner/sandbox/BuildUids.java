@@ -1,27 +1,38 @@
 package dev.reprise.runner.sandbox;
 
-import java.util.BitSet;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * The uids builds run as: a range of its own (no account on the node owns them), one uid per
- * running build, so a build's processes, files and process limit are its own and the firewall can
- * tell builds from the runner by owner. Taken at random among the free ones, so runners sharing a
- * node rarely hand out the same uid at once (and when they do, namespaces still separate them).
+ * The slots builds run in: slot {@code n} is uid {@code first + n} (owned by no account on the
+ * node) and the {@code n}-th subnet of the builds' network. One slot per running build, so a
+ * build's processes, files, process limit and network are its own. A slot is held with a file
+ * lock, so runners sharing a node never hand out the same slot, and a slot whose runner died
+ * (killed, its lock gone with it) is free again: whoever takes it next clears what was left.
  */
 public final class BuildUids {
 
     private final int first;
     private final int count;
-    private final BitSet taken;
+    private final Path locks;
+    private final Map<Integer, FileLock> held = new ConcurrentHashMap<>();
 
-    public BuildUids(int first, int count) {
+    public BuildUids(int first, int count, Path locks) {
         if (first < 1000 || count < 1) {
             throw new IllegalArgumentException("build uids must be a non-empty range above the system accounts, was " + first + "+" + count);
         }
         this.first = first;
         this.count = count;
-        this.taken = new BitSet(count);
+        this.locks = locks;
     }
 
     public int first() {
@@ -32,23 +43,44 @@ public final class BuildUids {
         return first + count - 1;
     }
 
-    /** A free uid, marked taken until {@link #release}. */
-    public synchronized int take() {
-        if (taken.cardinality() >= count) {
-            throw new IllegalStateException("all " + count + " build uids are in use; raise reprise.runner.sandbox.uid-count");
-        }
-        int start = ThreadLocalRandom.current().nextInt(count);
-        int free = taken.nextClearBit(start);
-        if (free >= count) {
-            free = taken.nextClearBit(0);
-        }
-        taken.set(free);
-        return first + free;
+    public int slotOf(int uid) {
+        return uid - first;
     }
 
-    public synchronized void release(int uid) {
-        if (uid >= first && uid <= last()) {
-            taken.clear(uid - first);
+    /** A free uid, held until {@link #release}. */
+    public int take() throws IOException {
+        Files.createDirectories(locks, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        int start = ThreadLocalRandom.current().nextInt(count);
+        for (int i = 0; i < count; i++) {
+            int slot = (start + i) % count;
+            if (held.containsKey(slot)) {
+                continue;
+            }
+            FileChannel channel = FileChannel.open(locks.resolve("slot-" + slot + ".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            try {
+                FileLock lock = channel.tryLock();
+                if (lock != null && held.putIfAbsent(slot, lock) == null) {
+                    return first + slot;
+                }
+                if (lock != null) {
+                    lock.release();
+                }
+            } catch (OverlappingFileLockException e) {
+                // held by another thread of this runner
+            }
+            channel.close();
+        }
+        throw new IllegalStateException("all " + count + " build slots are in use; raise reprise.runner.sandbox.uid-count");
+    }
+
+    public void release(int uid) {
+        FileLock lock = held.remove(uid - first);
+        if (lock != null) {
+            try {
+                lock.channel().close();
+            } catch (IOException e) {
+                // the lock goes with the channel either way
+            }
         }
     }
 }

@@ -24,8 +24,9 @@ import org.jboss.logging.Logger;
  * <li>on a read-only view of the host where only its workspace (also its HOME) and a private
  * {@code /tmp} are writable; other workspaces, the task cache and the configured hidden paths
  * (the service's secrets, the local stack's data) are empty;</li>
- * <li>with egress to the internet but not to loopback, the node or private ranges
- * ({@link EgressFirewall}; where the firewall cannot be installed the build gets no network);</li>
+ * <li>in a network namespace of its own, with its own loopback, and egress to DNS and the
+ * internet but not to the node, other builds, private or link-local ranges ({@link BuildNetwork};
+ * where that cannot be set up the build gets no network at all);</li>
  * <li>within its memory, process and CPU limits ({@link BuildCgroups}; at least a process limit
  * per uid where control groups are not writable);</li>
  * <li>with the build's variables and nothing of the runner's: the wrapper that starts it runs as
@@ -37,6 +38,8 @@ import org.jboss.logging.Logger;
 public final class Sandbox {
 
     private static final Logger LOG = Logger.getLogger(Sandbox.class);
+    private static final Path RESOLV_CONF = Path.of("/etc/resolv.conf");
+    private static final Path SYSTEMD_RESOLV_CONF = Path.of("/run/systemd/resolve/resolv.conf");
     /** The wrapper's own environment: nothing of the tenant's reaches the privileged part. */
     public static final Map<String, String> LAUNCH_ENV = Map.of("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
     /**
@@ -57,7 +60,7 @@ public final class Sandbox {
     private final RunnerConfig.Sandbox config;
     private final boolean namespaces;
     private final boolean root;
-    private final boolean egress;
+    private final Optional<BuildNetwork> network;
     private final Optional<Path> seccomp;
     private final Optional<BuildCgroups> cgroups;
     private final BuildUids uids;
@@ -66,19 +69,20 @@ public final class Sandbox {
     private final Isolation isolation;
     private final Path files;
 
-    private Sandbox(RunnerConfig config, boolean namespaces, boolean root, boolean egress, Optional<Path> seccomp,
+    private Sandbox(RunnerConfig config, boolean namespaces, boolean root, Optional<BuildNetwork> network, Optional<Path> seccomp,
             Optional<BuildCgroups> cgroups, List<Path> hidden, List<String> gaps, Path files) {
         this.files = files;
         this.config = config.sandbox();
         this.namespaces = namespaces;
         this.root = root;
-        this.egress = egress;
+        this.network = network;
         this.seccomp = seccomp;
         this.cgroups = cgroups;
-        this.uids = new BuildUids(config.sandbox().uidBase(), config.sandbox().uidCount());
+        this.uids = new BuildUids(config.sandbox().uidBase(), config.sandbox().uidCount(),
+                Path.of(System.getProperty("java.io.tmpdir"), "reprise-build-slots"));
         this.workspaceRoot = Path.of(config.workspaceRoot()).toAbsolutePath().normalize();
         this.hidden = hidden;
-        this.isolation = new Isolation(namespaces, namespaces && root, !namespaces ? "host" : egress ? "internet only" : "none",
+        this.isolation = new Isolation(namespaces, namespaces && root, !namespaces ? "host" : network.isPresent() ? "own namespace, internet only" : "none",
                 seccomp.isPresent(), cgroups.isPresent() ? "memory, pids, cpu" : root ? "pids per uid" : "none", List.copyOf(gaps));
     }
 
@@ -88,6 +92,8 @@ public final class Sandbox {
         Path root = Path.of(config.workspaceRoot()).toAbsolutePath().normalize();
         Set<Path> hidden = new LinkedHashSet<>();
         hidden.add(root);
+        // Sockets of the node's daemons (PostgreSQL's, MariaDB's, D-Bus…): a read-only mount does not stop a connect().
+        hidden.add(Path.of("/run"));
         if (config.taskCache().enabled()) {
             hidden.add(Path.of(config.taskCache().dir()).toAbsolutePath().normalize());
         }
@@ -97,7 +103,7 @@ public final class Sandbox {
             LOG.warn("reprise.runner.sandbox.mode=off: builds run as the runner itself, with its files and network."
                     + " Never do this where builds are not your own");
             try {
-                return new Sandbox(config, false, false, false, Optional.empty(), Optional.empty(), List.of(),
+                return new Sandbox(config, false, false, Optional.empty(), Optional.empty(), Optional.empty(), List.of(),
                         List.of("sandbox switched off"), writeFiles(Optional.empty()));
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
@@ -113,13 +119,20 @@ public final class Sandbox {
         if (namespaces && !isRoot) {
             gaps.add("the runner is not root, so builds cannot run as uids of their own; they get no network");
         }
-        boolean egress = false;
+        Optional<BuildNetwork> network = Optional.empty();
         if (namespaces && isRoot) {
+            List<String> resolvers = BuildNetwork.resolvers(RESOLV_CONF);
+            if (resolvers.isEmpty()) {
+                resolvers = BuildNetwork.resolvers(SYSTEMD_RESOLV_CONF);
+            }
             try {
-                EgressFirewall.install(sandbox.uidBase(), sandbox.uidBase() + sandbox.uidCount() - 1, sandbox.egressAllow().orElse(List.of()));
-                egress = true;
-            } catch (IOException e) {
-                gaps.add("the egress firewall could not be installed (" + e.getMessage() + "; apt-get install iptables,"
+                if (resolvers.isEmpty()) {
+                    throw new IOException("no name server a build could reach in " + RESOLV_CONF + " or " + SYSTEMD_RESOLV_CONF);
+                }
+                network = Optional.of(BuildNetwork.install(sandbox.network(), sandbox.uidCount(), resolvers,
+                        sandbox.egressAllow().orElse(List.of())));
+            } catch (IOException | RuntimeException e) {
+                gaps.add("the builds' network could not be set up (" + e.getMessage() + "; apt-get install iptables iproute2,"
                         + " CAP_NET_ADMIN), so builds get no network");
             }
         }
@@ -143,7 +156,7 @@ public final class Sandbox {
             throw new IllegalStateException("reprise.runner.sandbox.mode=on, but builds cannot be contained here: " + String.join("; ", gaps)
                     + ". Fix that, or set RUNNER_SANDBOX=auto to run them less contained");
         }
-        Sandbox result = new Sandbox(config, namespaces, isRoot, egress, seccomp, cgroups, List.copyOf(hidden), gaps, files);
+        Sandbox result = new Sandbox(config, namespaces, isRoot, network, seccomp, cgroups, List.copyOf(hidden), gaps, files);
         if (gaps.isEmpty()) {
             LOG.infof("Build sandbox: %s", result.isolation());
         } else {
@@ -161,11 +174,13 @@ public final class Sandbox {
     public final class Lease implements AutoCloseable {
         private final int uid;
         private final Optional<BuildCgroups.Group> group;
+        private final Optional<BuildNetwork.Namespace> net;
         private boolean closed;
 
-        private Lease(int uid, Optional<BuildCgroups.Group> group) {
+        private Lease(int uid, Optional<BuildCgroups.Group> group, Optional<BuildNetwork.Namespace> net) {
             this.uid = uid;
             this.group = group;
+            this.net = net;
         }
 
         /** The uid the build runs as (-1: the runner's own). */
@@ -181,6 +196,7 @@ public final class Sandbox {
             }
             closed = true;
             group.ifPresent(BuildCgroups.Group::close);
+            net.ifPresent(n -> network.orElseThrow().remove(n));
             if (uid >= 0) {
                 uids.release(uid);
             }
@@ -190,12 +206,15 @@ public final class Sandbox {
     /** Takes a uid and a control group for a build. */
     public Lease lease(String buildId) throws IOException {
         if (!namespaces || !root) {
-            return new Lease(-1, Optional.empty());
+            return new Lease(-1, Optional.empty(), Optional.empty());
         }
         int uid = uids.take();
+        Optional<BuildNetwork.Namespace> net = Optional.empty();
         try {
-            return new Lease(uid, cgroups.isPresent() ? Optional.of(cgroups.get().create(buildId)) : Optional.empty());
+            net = network.isPresent() ? Optional.of(network.get().create(uids.slotOf(uid))) : Optional.empty();
+            return new Lease(uid, cgroups.isPresent() ? Optional.of(cgroups.get().create(buildId)) : Optional.empty(), net);
         } catch (IOException | RuntimeException e) {
+            net.ifPresent(n -> network.orElseThrow().remove(n));
             uids.release(uid);
             throw e;
         }
@@ -231,6 +250,7 @@ public final class Sandbox {
         line.add(Integer.toString(procs.size()));
         procs.forEach(p -> line.add(p.toString()));
         line.add("setsid");
+        lease.net.ifPresent(n -> line.addAll(List.of("nsenter", "--net=" + n.path())));
         if (contained && lease.uid() >= 0) {
             String uid = Integer.toString(lease.uid());
             line.addAll(List.of("prlimit", "--nproc=" + config.pids(), "--core=0", "--",
@@ -241,7 +261,7 @@ public final class Sandbox {
             line.addAll(List.of("bwrap", "--die-with-parent", "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
                     "--unshare-cgroup-try", "--disable-userns", "--hostname", "reprise-build", "--ro-bind", "/", "/", "--dev", "/dev",
                     "--proc", "/proc", "--size", Long.toString(config.tmpBytes()), "--tmpfs", "/tmp"));
-            if (!egress) {
+            if (lease.net.isEmpty()) {
                 line.add("--unshare-net");
             }
             List<String> readOnlyAfterwards = new ArrayList<>();

@@ -99,6 +99,25 @@ class SandboxedBuildTest {
     }
 
     @Test
+    void theNodeAndOtherPrivateAddressesAreUnreachableButTheBuildsOwnLoopbackWorks() throws Exception {
+        String node = java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces()).stream()
+                .flatMap(nic -> java.util.Collections.list(nic.getInetAddresses()).stream())
+                .filter(a -> a instanceof java.net.Inet4Address && !a.isLoopbackAddress()).map(java.net.InetAddress::getHostAddress)
+                .findFirst().orElseThrow();
+        try (ServerSocket service = new ServerSocket(0, 50, java.net.InetAddress.getByName("0.0.0.0"))) {
+            // A service of the node listening on every address, the way an HTTP service does.
+            String out = build("timeout 5 bash -c 'exec 3<>/dev/tcp/" + node + "/" + service.getLocalPort() + "' 2>/dev/null"
+                    + " && echo 'REACHED the node' || echo 'node refused';"
+                    + " timeout 5 bash -c 'exec 3<>/dev/tcp/169.254.169.254/80' 2>/dev/null && echo 'REACHED metadata' || echo 'metadata refused';"
+                    + " perl -MIO::Socket::INET -e '$s = IO::Socket::INET->new(LocalAddr => \"127.0.0.1:18080\", Listen => 1, ReuseAddr => 1) or die;"
+                    + " if (fork() == 0) { $c = IO::Socket::INET->new(\"127.0.0.1:18080\") or die; print $c \"own loopback\\n\"; exit 0 }"
+                    + " $a = $s->accept; print scalar <$a>'");
+
+            assertThat(out).contains("node refused").contains("metadata refused").contains("own loopback").doesNotContain("REACHED");
+        }
+    }
+
+    @Test
     void aForkBombIsHeldAtTheProcessLimitAndDiesWithTheBuild() throws Exception {
         // 512 processes allowed (TestRunnerConfig); the bomb forks until the kernel says no, leaves its children
         // sleeping and exits: they must not outlive the build.

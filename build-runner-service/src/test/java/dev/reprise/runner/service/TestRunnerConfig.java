@@ -67,6 +67,10 @@ public record TestRunnerConfig(Path workspaces, int timeoutSeconds, long outputC
                 return 1000;
             }
 
+            public String network() {
+                return "100.127.0.0/16";
+            }
+
             public Optional<List<String>> egressAllow() {
                 return Optional.empty();
             }
