@@ -3,6 +3,7 @@ package dev.reprise.gateway.api;
 import dev.reprise.gateway.service.BuildService.BuildFinishedException;
 import dev.reprise.gateway.service.BuildService.QueueUnavailableException;
 import dev.reprise.gateway.service.InvalidRequestException;
+import dev.reprise.gateway.service.ResolutionSlots.BusyException;
 import dev.reprise.gateway.service.TokenAuthenticator.ForbiddenException;
 import dev.reprise.gateway.service.TokenAuthenticator.UnauthorizedException;
 import io.smallrye.mutiny.TimeoutException;
@@ -36,6 +37,13 @@ public class ProblemMappers {
     @ServerExceptionMapper
     public Response queueDown(QueueUnavailableException e) {
         return Problem.response(Response.Status.SERVICE_UNAVAILABLE, "queue-unavailable", e.getMessage());
+    }
+
+    /** Too many ref resolutions running for the tenant or the gateway: 429 and when a slot is free at the latest. */
+    @ServerExceptionMapper
+    public Response busy(BusyException e) {
+        Response problem = Problem.response(Response.Status.TOO_MANY_REQUESTS, "too-many-ref-resolutions", e.getMessage());
+        return Response.fromResponse(problem).header(HttpHeaders.RETRY_AFTER, e.retryAfterSeconds()).build();
     }
 
     /** PostgreSQL restarting, a connection refused or timed out: 503 and when to retry, never a 500. */

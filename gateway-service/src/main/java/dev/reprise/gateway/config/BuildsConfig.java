@@ -2,8 +2,11 @@ package dev.reprise.gateway.config;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
+import io.quarkus.runtime.configuration.MemorySize;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /** How the gateway accepts builds and keys them. */
 @ConfigMapping(prefix = "reprise.builds")
@@ -45,7 +48,36 @@ public interface BuildsConfig {
     @WithDefault("2s")
     Duration lookupTimeout();
 
-    /** How long resolving a ref against the repository may take. */
+    /**
+     * Repository hosts on private networks (loopback, RFC 1918, link-local and cloud metadata, CGNAT,
+     * IPv6 unique-local …) the gateway may still contact: host names, {@code *.domain}, CIDR blocks.
+     * Every other private host is a 400; where file:// repositories are allowed, all are.
+     */
+    Optional<List<String>> privateHostsAllowed();
+
+    /** How long resolving a ref (git ls-remote) may take; then git and all it started are killed. */
     @WithDefault("20s")
     Duration refResolutionTimeout();
+
+    /** The most git ls-remote may print; a remote answering with more is refused. */
+    @WithDefault("1M")
+    MemorySize refResolutionMaxOutput();
+
+    /** Address space each process of a ref resolution (git, its remote helper, ssh) may use. */
+    @WithDefault("256M")
+    MemorySize refResolutionMaxMemory();
+
+    /** Ref resolutions one tenant may have running at once; more are 429. */
+    @WithDefault("4")
+    int refResolutionsPerTenant();
+
+    /** Ref resolutions the gateway runs at once over all tenants; more are 429. */
+    @WithDefault("32")
+    int refResolutionsTotal();
+
+    /**
+     * known_hosts file ssh:// repositories' host keys are checked against when resolving refs; unset,
+     * any key is accepted (the gateway only learns a commit id; the runners' checkout is separate).
+     */
+    Optional<String> sshKnownHosts();
 }

@@ -15,7 +15,6 @@ import dev.reprise.gateway.store.BuildStore.NewBuild;
 import dev.reprise.events.Identifiers;
 import dev.reprise.events.StreamTickets;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;
@@ -34,16 +33,20 @@ public class BuildService {
 
     private final BuildsConfig config;
     private final RefResolver refs;
+    private final RepositoryHosts hosts;
+    private final ResolutionSlots resolutions;
     private final BuildStore builds;
     private final BuildRequestPublisher publisher;
     private final ReplayClient replay;
     private final MeterRegistry metrics;
     private final StreamTickets tickets;
 
-    public BuildService(BuildsConfig config, RefResolver refs, BuildStore builds, BuildRequestPublisher publisher,
-            ReplayClient replay, MeterRegistry metrics) {
+    public BuildService(BuildsConfig config, RefResolver refs, RepositoryHosts hosts, ResolutionSlots resolutions,
+            BuildStore builds, BuildRequestPublisher publisher, ReplayClient replay, MeterRegistry metrics) {
         this.config = config;
         this.refs = refs;
+        this.hosts = hosts;
+        this.resolutions = resolutions;
         this.builds = builds;
         this.publisher = publisher;
         this.replay = replay;
@@ -52,18 +55,24 @@ public class BuildService {
     }
 
     /**
-     * A request naming a commit never leaves the event loop; a branch, tag or HEAD is resolved with
-     * git on a worker thread first.
+     * A request naming a commit never leaves the event loop, and the gateway never contacts its
+     * repository (a host that is literally a private address is refused all the same); a branch,
+     * tag or HEAD is resolved first, on a worker thread within the tenant's share of resolutions,
+     * where a host name is resolved and checked too.
      */
     public Uni<BuildView> submit(String tenantId, ValidRequest request) {
         if (request.repository().normalized().startsWith("file:") && !config.allowFileRepositories()) {
             return Uni.createFrom().failure(new InvalidRequestException("repository", "file:// repositories are turned off on this"
                     + " gateway (they read its own disk); use https:// or ssh://"));
         }
+        try {
+            hosts.checkAddress(request.repository());
+        } catch (InvalidRequestException e) {
+            return Uni.createFrom().failure(e);
+        }
         Uni<String> commit = Identifiers.isCommitSha(request.ref())
                 ? Uni.createFrom().item(request.ref())
-                : Uni.createFrom().item(() -> refs.resolve(request.repository(), request.ref()))
-                        .runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
+                : resolutions.run(tenantId, () -> refs.resolve(request.repository(), request.ref()));
         return commit.flatMap(sha -> submit(tenantId, request, sha));
     }
 
