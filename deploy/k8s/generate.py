@@ -17,8 +17,12 @@ SERVICES = [
         "reprise.runner.sandbox.uid-base": "50000",
         # Two builds (RUNNER_CONCURRENCY) and the runner fit the pod's 6Gi.
         "reprise.runner.sandbox.memory-bytes": "2684354560",
+        # Operator tokens on /api/v1/admin are checked with the gateway (every service but the gateway).
+        "quarkus.rest-client.gateway.url": "http://gateway:8080",
     }, True),
-    ("replay", 8082, {}, True),
+    ("replay", 8082, {
+        "quarkus.rest-client.gateway.url": "http://gateway:8080",
+    }, True),
     ("artifact", 8083, {
         "quarkus.rest-client.gateway.url": "http://gateway:8080",
     }, True),

@@ -45,4 +45,10 @@ class AnonymousReadTest {
         // A wrong token is still refused, never downgraded to anonymous.
         given().auth().oauth2("rpr_" + "y".repeat(43)).get("/ccache/anon/entry").then().statusCode(401);
     }
+
+    @Test
+    void anonymousRequestsAreNeverAnOperator() {
+        given().get("/api/v1/admin/caches").then().statusCode(401).body("detail", containsString("send an operator token"));
+        given().queryParam("maxBytes", Long.MAX_VALUE).post("/api/v1/artifacts/prune").then().statusCode(401);
+    }
 }

@@ -1,6 +1,10 @@
 package dev.reprise.auth;
 
-/** Credentials refused (401) or not checkable just now (503): the status, a problem type and a message that says what to do. */
+import io.vertx.core.json.JsonObject;
+import jakarta.ws.rs.core.HttpHeaders;
+import jakarta.ws.rs.core.Response;
+
+/** Credentials refused (401), not enough (403) or not checkable just now (503): the status, a problem type and a message that says what to do. */
 public class AuthException extends RuntimeException {
 
     private final int status;
@@ -18,6 +22,18 @@ public class AuthException extends RuntimeException {
 
     public String type() {
         return type;
+    }
+
+    /** The refusal as a problem-details response; a 401 says which scheme to use. */
+    public Response toResponse() {
+        Response.Status reason = Response.Status.fromStatusCode(status);
+        String body = new JsonObject().put("type", "https://reprise.dev/problems/" + type)
+                .put("title", reason == null ? "Error" : reason.getReasonPhrase()).put("status", status).put("detail", getMessage()).encode();
+        Response.ResponseBuilder response = Response.status(status).type("application/problem+json").entity(body);
+        if (status == 401) {
+            response.header(HttpHeaders.WWW_AUTHENTICATE, "Bearer realm=\"reprise\"");
+        }
+        return response.build();
     }
 
     public static AuthException unauthorized(String detail) {

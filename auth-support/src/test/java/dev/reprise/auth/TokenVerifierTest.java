@@ -33,7 +33,16 @@ class TokenVerifierTest {
         assertThat(new Grant("t", "read", false).canWrite()).isFalse();
         assertThat(new Grant("t", "read-write", false).canWrite()).isTrue();
         assertThat(new Grant("t", "admin", false).canWrite()).isTrue();
-        assertThat(new Grant("t", "read-write", false).isAdmin()).isFalse();
+        assertThat(new Grant("t", "operator", false).canWrite()).isTrue();
+    }
+
+    @Test
+    void onlyAnOperatorTokenIsAnOperator() {
+        assertThat(new Grant("t", "operator", false).isOperator()).isTrue();
+        for (String scope : new String[] {"read", "read-write", "admin", "Operator", "operator "}) {
+            assertThat(new Grant("t", scope, false).isOperator()).as(scope).isFalse();
+        }
+        assertThat(new Grant("t", "operator", true).isOperator()).as("never without credentials").isFalse();
     }
 
     private static String basic(String credentials) {

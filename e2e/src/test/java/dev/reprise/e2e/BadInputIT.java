@@ -101,11 +101,14 @@ class BadInputIT {
     private static final List<SlowLoris> LORISES = new ArrayList<>();
 
     private static String token;
+    /** Store-wide endpoints (artifact prune and integrity, image prune and invalidate) check an operator's input only. */
+    private static String operatorToken;
     private static long started;
 
     @BeforeAll
     static void setUp() throws IOException {
         token = Services.token();
+        operatorToken = Services.operatorToken();
         started = System.nanoTime();
         // The slow bodies wait in the background while the rest of the corpus runs.
         LORISES.add(SlowLoris.start("gateway POST /api/v1/builds", GATEWAY, "POST", "/api/v1/builds", "application/json",
@@ -614,17 +617,20 @@ class BadInputIT {
                     Expect.of(400).problem()));
         }
         for (String query : List.of("", "?maxBytes=-1", "?maxBytes=-9223372036854775808")) {
-            cases.add(new Case("POST /api/v1/artifacts/prune" + query, ARTIFACT, Req.of("POST", "/api/v1/artifacts/prune" + query).auth(),
+            cases.add(new Case("POST /api/v1/artifacts/prune" + query, ARTIFACT, Req.of("POST", "/api/v1/artifacts/prune" + query).operator(),
                     Expect.of(400).problem()));
         }
-        cases.add(new Case("POST /api/v1/artifacts/prune?maxBytes=abc", ARTIFACT, Req.of("POST", "/api/v1/artifacts/prune?maxBytes=abc").auth(),
+        cases.add(new Case("POST /api/v1/artifacts/prune?maxBytes=abc", ARTIFACT, Req.of("POST", "/api/v1/artifacts/prune?maxBytes=abc").operator(),
                 Expect.of(400, 404)));
         for (String batch : List.of("0", "-1", "100001")) {
             cases.add(new Case("POST /api/v1/artifacts/integrity?batch=" + batch, ARTIFACT,
-                    Req.of("POST", "/api/v1/artifacts/integrity?batch=" + batch).auth(), Expect.of(400).problem()));
+                    Req.of("POST", "/api/v1/artifacts/integrity?batch=" + batch).operator(), Expect.of(400).problem()));
         }
-        cases.add(new Case("POST /api/v1/artifacts/integrity?batch=abc", ARTIFACT, Req.of("POST", "/api/v1/artifacts/integrity?batch=abc").auth(),
+        cases.add(new Case("POST /api/v1/artifacts/integrity?batch=abc", ARTIFACT, Req.of("POST", "/api/v1/artifacts/integrity?batch=abc").operator(),
                 Expect.of(400, 404)));
+        // A tenant's token (the development one) is refused before its input is read.
+        cases.add(new Case("POST /api/v1/artifacts/prune?maxBytes=-1 (a tenant's token)", ARTIFACT,
+                Req.of("POST", "/api/v1/artifacts/prune?maxBytes=-1").auth(), Expect.of(403).problem()));
         return cases;
     }
 
@@ -785,15 +791,21 @@ class BadInputIT {
                 "{\"unusedDays\":\"abc\"}", "{\"unusedDays\":-1,\"bogus\":1}", "{\"maxCount\":2147483648}", "{\"unusedDays\":\"-1\"}",
                 "{\"unusedDays\":-2147483648}", "[]", "{", "null", "{\"unusedDays\":[]}", "{\"maxCount\":{}}")) {
             cases.add(new Case("POST /api/v1/images/prune " + show(text), IMAGES,
-                    Req.of("POST", "/api/v1/images/prune").auth().body("application/json", bytes(text)), Expect.of(400).problem()));
+                    Req.of("POST", "/api/v1/images/prune").operator().body("application/json", bytes(text)), Expect.of(400).problem()));
         }
-        cases.add(new Case("POST /api/v1/images/prune?dryRun=abc {\"unusedDays\":-1}", IMAGES,
-                Req.of("POST", "/api/v1/images/prune?dryRun=abc").auth().body("application/json", bytes("{\"unusedDays\":-1}")), Expect.of(400, 404)));
+        // Query parameters: anything but one dryRun=true|false is refused, so a misspelt dry run never prunes.
+        for (String query : List.of("dryRun=abc", "dryrun=true", "dryRun=true&dryRun=false", "dryRun=", "dryRun=true&force=1", "unusedDays=1")) {
+            cases.add(new Case("POST /api/v1/images/prune?" + query + " {\"unusedDays\":-1}", IMAGES,
+                    Req.of("POST", "/api/v1/images/prune?" + query).operator().body("application/json", bytes("{\"unusedDays\":-1}")),
+                    Expect.of(400).problem()));
+        }
+        cases.add(new Case("POST /api/v1/images/prune {\"unusedDays\":-1} (a tenant's token)", IMAGES,
+                Req.of("POST", "/api/v1/images/prune").auth().body("application/json", bytes("{\"unusedDays\":-1}")), Expect.of(403).problem()));
         // Invalidate: every body is refused.
         for (String text : List.of("{", "[]", "{\"bogus\":1}", "{}", "{\"baseImage\":\"\"}", "{\"baseImage\":null}", "{\"baseImage\":\"../../x\"}",
                 "{\"baseImage\":\"UPPER/Case\"}", "{\"baseImage\":[]}", "null", "")) {
             cases.add(new Case("POST /api/v1/images/invalidate " + show(text), IMAGES,
-                    Req.of("POST", "/api/v1/images/invalidate").auth().body("application/json", bytes(text)), Expect.of(400).problem()));
+                    Req.of("POST", "/api/v1/images/invalidate").operator().body("application/json", bytes(text)), Expect.of(400).problem()));
         }
         // Sizes and media types.
         String big = "{\"dependencies\":[" + SENTINEL_DEP + "],\"baseImage\":\"" + "a".repeat(300 * 1024) + "\"}";
@@ -1268,6 +1280,11 @@ class BadInputIT {
 
         Req auth() {
             return header("Authorization", "Bearer " + token);
+        }
+
+        /** The local operator token: store-wide endpoints refuse any other before looking at the input. */
+        Req operator() {
+            return header("Authorization", "Bearer " + operatorToken);
         }
 
         /** The gateway's service token, as replay-service's internal API needs it (see Services#request). */

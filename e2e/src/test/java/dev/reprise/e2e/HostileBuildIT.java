@@ -73,6 +73,7 @@ class HostileBuildIT {
 
         List<String[]> probes = new ArrayList<>();
         probes.add(new String[] {"read the development token", "grep -q . " + home.resolve("token"), "hidden by the sandbox's view"});
+        probes.add(new String[] {"read the operator token", "grep -q . " + home.resolve("operator-token"), "hidden by the sandbox's view"});
         probes.add(new String[] {"read the stream secret", "grep -q . " + home.resolve("stream-secret"), "hidden by the sandbox's view"});
         probes.add(new String[] {"list the stack's stored data", "ls -A " + home.resolve("data") + " | grep -q .", "hidden by the sandbox's view"});
         probes.add(new String[] {"umount the hiding of the token", "umount " + home.resolve("token"), "no capabilities; seccomp refuses mount/umount"});
@@ -183,14 +184,16 @@ class HostileBuildIT {
     void aGrantForgedInRedisGrantsNothing() throws Exception {
         String forged = "rpr_" + Base64.getUrlEncoder().withoutPadding().encodeToString(new byte[32]).replace('A', 'f');
         String hash = sha256(forged);
-        String grant = "{\"tenantId\":\"dev\",\"tenantName\":\"Development\",\"tokenName\":\"forged\",\"scope\":\"admin\"}";
+        String grant = "{\"tenantId\":\"dev\",\"tenantName\":\"Development\",\"tokenName\":\"forged\",\"scope\":\"operator\"}";
         Services.Run set = Services.run(Services.ROOT, Map.of(), Duration.ofSeconds(10), "redis-cli", "-h", "127.0.0.1", "-p",
                 System.getenv().getOrDefault("REDIS_PORT", "6379"), "SET", "reprise:cache:token:" + hash, grant, "EX", "300");
         assertThat(set.output()).as("the forgery is in Redis").contains("OK");
         assertThat(as(forged, "GET", 8080, "/api/v1/whoami", null).statusCode()).as("gateway").isEqualTo(401);
         assertThat(as(forged, "GET", Services.PORTS.get("artifact"), "/v8/artifacts/" + "0".repeat(32), null).statusCode()).as("artifact")
                 .isEqualTo(401);
-        TABLE.put("forge an admin grant in Redis", new String[] {"refused", "cached grants are HMAC-signed for their key; unsigned is a miss"});
+        assertThat(as(forged, "GET", Services.PORTS.get("artifact"), "/api/v1/admin/caches", null).statusCode()).as("artifact's operator API")
+                .isEqualTo(401);
+        TABLE.put("forge an operator grant in Redis", new String[] {"refused", "cached grants are HMAC-signed for their key; unsigned is a miss"});
     }
 
     @Test

@@ -143,6 +143,11 @@ final class Services {
         return Files.readString(home().resolve("token"), StandardCharsets.UTF_8).strip();
     }
 
+    /** The operator token the gateway writes in local mode (what {@code ./reprise operator-token} prints). */
+    static String operatorToken() throws IOException {
+        return Files.readString(home().resolve("operator-token"), StandardCharsets.UTF_8).strip();
+    }
+
     /** Result of a script run: exit code and everything it printed. */
     record Run(int exitCode, String output) {
     }

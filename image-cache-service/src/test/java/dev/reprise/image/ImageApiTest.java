@@ -45,6 +45,9 @@ class ImageApiTest {
         TestGateway.authorizeRestAssured(TestGateway.token(TestGateway.newTenant(), "read-write"));
     }
 
+    /** Prune and invalidate act on every tenant's images: an operator's token. */
+    private static final String OPERATOR = "Bearer " + TestGateway.token(TestGateway.newTenant(), "operator");
+
     private static final String REGISTRY = "http://127.0.0.1:5000";
     private static final String APT_AND_NPM = """
             {"dependencies":[{"type":"apt","name":"hello"},{"type":"npm","name":"is-number","version":"7.0.0"}]}""";
@@ -174,10 +177,11 @@ class ImageApiTest {
         pool.preparedQuery("UPDATE images SET last_used_at = now() - interval '40 days' WHERE id = $1").execute(Tuple.of(id))
                 .await().atMost(Duration.ofSeconds(10));
 
-        JsonPath pruned = given().contentType(ContentType.JSON).body("{\"unusedDays\":30,\"maxCount\":100000}").post("/api/v1/images/prune")
-                .then().statusCode(200).extract().jsonPath();
+        JsonPath pruned = given().header("Authorization", OPERATOR).contentType(ContentType.JSON).body("{\"unusedDays\":30,\"maxCount\":100000}")
+                .post("/api/v1/images/prune").then().statusCode(200).extract().jsonPath();
 
         assertThat(pruned.getInt("removed")).isGreaterThanOrEqualTo(1);
+        assertThat(pruned.getBoolean("dryRun")).isFalse();
         given().get("/api/v1/images/" + id).then().statusCode(404);
         assertThat(registryDigest(reference)).as("the tag is gone from the registry").isNull();
     }
@@ -193,8 +197,8 @@ class ImageApiTest {
         JsonPath image = given().contentType(ContentType.JSON).body(body).post("/api/v1/images").then().statusCode(201).extract().jsonPath();
         assertThat(given().get("/api/v1/images?baseImage=" + base).then().statusCode(200).extract().jsonPath().getInt("total")).isEqualTo(1);
 
-        given().contentType(ContentType.JSON).body("{\"baseImage\":\"" + base + "\"}").post("/api/v1/images/invalidate")
-                .then().statusCode(200).body("removed", org.hamcrest.Matchers.equalTo(1));
+        given().header("Authorization", OPERATOR).contentType(ContentType.JSON).body("{\"baseImage\":\"" + base + "\"}")
+                .post("/api/v1/images/invalidate").then().statusCode(200).body("removed", org.hamcrest.Matchers.equalTo(1));
 
         given().get("/api/v1/images/" + image.getString("image.id")).then().statusCode(404);
         assertThat(registryDigest(image.getString("image.reference"))).isNull();
@@ -239,6 +243,8 @@ class ImageApiTest {
 
     @Test
     void everyImageCallNeedsATokenAndChangesNeedAReadWriteOne() {
+        // The empty set is built (or found) first, so a read token's resolve below is a hit: a read token starts no build.
+        given().contentType(ContentType.JSON).body("{\"dependencies\":[]}").post("/api/v1/images").then().statusCode(org.hamcrest.Matchers.oneOf(200, 201));
         String resolve = "{\"dependencies\":[]}";
         Response anonymous = given().noFilters().contentType(ContentType.JSON).body(resolve).post("/api/v1/images/resolve");
         problem(anonymous, 401, "missing credentials");
@@ -250,11 +256,11 @@ class ImageApiTest {
         String reader = "Bearer " + TestGateway.token(TestGateway.newTenant(), "read");
         given().noFilters().header("Authorization", reader).get("/api/v1/images/stats").then().statusCode(200);
         given().noFilters().header("Authorization", reader).contentType(ContentType.JSON).body(resolve).post("/api/v1/images/resolve")
-                .then().statusCode(org.hamcrest.Matchers.oneOf(200, 202));
+                .then().statusCode(200).body("result", org.hamcrest.Matchers.equalTo("hit"));
         problem(given().noFilters().header("Authorization", reader).contentType(ContentType.JSON).body(resolve).post("/api/v1/images"),
                 403, "needs a token with scope read-write");
         problem(given().noFilters().header("Authorization", reader).contentType(ContentType.JSON).body("{\"unusedDays\":30}")
-                .post("/api/v1/images/prune"), 403, "needs a token with scope read-write");
+                .post("/api/v1/images/prune"), 403, "needs a token with scope operator");
         problem(given().noFilters().header("Authorization", reader).delete("/api/v1/images/" + UUID.randomUUID()), 403,
                 "needs a token with scope read-write");
         given().noFilters().get("/q/health/ready").then().statusCode(200);

@@ -10,6 +10,7 @@ import dev.reprise.artifact.store.ArtifactIndex.Scope;
 import dev.reprise.artifact.store.ArtifactIndex;
 import dev.reprise.artifact.store.LocalBlobs;
 import dev.reprise.auth.Grant;
+import dev.reprise.auth.OperatorOnly;
 import dev.reprise.auth.TokenVerifier;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.json.JsonObject;
@@ -28,7 +29,9 @@ import java.util.Map;
 
 /**
  * The store's admin API. A tenant's own entries: stats, describe (with provenance), invalidate.
- * Operator actions over the whole store (prune, collect, integrity) need an admin token.
+ * Actions over the whole store, every tenant's data (prune, collect, integrity, the store's
+ * totals), are an operator's: {@link OperatorOnly} (auth-support's guard lets nothing less
+ * through; a tenant's admin token is a tenant's token).
  */
 @Path("/api/v1/artifacts")
 @Produces(MediaType.APPLICATION_JSON)
@@ -56,7 +59,7 @@ public class AdminResource {
     /**
      * The tenant's entries and bytes, this instance's hit and miss counts for it, and its entries
      * removed (evicted) in the last days by reason (expired, pruned, invalidated, replaced); store
-     * totals for admins.
+     * totals for operators.
      */
     @GET
     @Path("/stats")
@@ -69,7 +72,7 @@ public class AdminResource {
             Map<String, Object> mine = Map.of("tenantId", grant.tenantId(), "entries", tenant.entries(), "bytes", tenant.bytes(),
                     "hits", counts.hits(), "misses", counts.misses(), "hitRate", lookups == 0 ? 0.0 : (double) counts.hits() / lookups,
                     "removed", found.getValue());
-            if (!grant.isAdmin()) {
+            if (!grant.isOperator()) {
                 return Uni.createFrom().item(Map.<String, Object>of("tenant", mine));
             }
             return index.storeTotals().map(store -> Map.<String, Object>of("tenant", mine, "store", Map.of("blobs", store.entries(),
@@ -115,47 +118,41 @@ public class AdminResource {
                 .map(count -> Map.of("scope", scope.name().toLowerCase(java.util.Locale.ROOT), "value", value, "removed", count));
     }
 
-    /** Prunes least recently used entries until the store fits {@code maxBytes} (admin). */
+    /** Prunes least recently used entries until the store fits {@code maxBytes} (operator). */
     @POST
     @Path("/prune")
-    public Uni<Lifecycle.Pruned> prune(@HeaderParam(HttpHeaders.AUTHORIZATION) String authorization, @QueryParam("maxBytes") Long maxBytes) {
+    @OperatorOnly
+    public Uni<Lifecycle.Pruned> prune(@QueryParam("maxBytes") Long maxBytes) {
         if (maxBytes == null || maxBytes < 0) {
             throw ArtifactException.badRequest("maxBytes is required: the size in bytes to prune the store to");
         }
-        return admin(authorization).chain(grant -> lifecycle.prune(maxBytes));
+        return lifecycle.prune(maxBytes);
     }
 
-    /** Expires entries and frees the space of unreferenced blobs now (admin). */
+    /** Expires entries and frees the space of unreferenced blobs now (operator). */
     @POST
     @Path("/collect")
-    public Uni<Lifecycle.Collected> collect(@HeaderParam(HttpHeaders.AUTHORIZATION) String authorization) {
-        return admin(authorization).chain(grant -> lifecycle.expire()).chain(() -> lifecycle.collect(Duration.ZERO));
+    @OperatorOnly
+    public Uni<Lifecycle.Collected> collect() {
+        return lifecycle.expire().chain(() -> lifecycle.collect(Duration.ZERO));
     }
 
-    /** Re-hashes up to {@code batch} blobs now, quarantining any that no longer match (admin). */
+    /** Re-hashes up to {@code batch} blobs now, quarantining any that no longer match (operator). */
     @POST
     @Path("/integrity")
-    public Uni<IntegrityCheck.Report> integrity(@HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
-            @QueryParam("batch") Integer batch) {
+    @OperatorOnly
+    public Uni<IntegrityCheck.Report> integrity(@QueryParam("batch") Integer batch) {
         int size = batch == null ? 200 : batch;
         if (size < 1 || size > 100_000) {
             throw ArtifactException.badRequest("batch must be between 1 and 100000");
         }
-        return admin(authorization).chain(grant -> integrity.run(size));
+        return integrity.run(size);
     }
 
     private Uni<Grant> writer(String authorization) {
         return verifier.verify(authorization).invoke(grant -> {
             if (!grant.canWrite()) {
                 throw ArtifactException.forbidden("this token is read-only: use a read-write token to invalidate entries");
-            }
-        });
-    }
-
-    private Uni<Grant> admin(String authorization) {
-        return verifier.verify(authorization).invoke(grant -> {
-            if (!grant.isAdmin()) {
-                throw ArtifactException.forbidden("this acts on every tenant's data: it needs an admin token");
             }
         });
     }

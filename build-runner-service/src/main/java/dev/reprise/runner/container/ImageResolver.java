@@ -144,6 +144,11 @@ public final class ImageResolver {
         if (response.statusCode() == 400) {
             throw new ImageException(config.specFile() + " is not a valid image spec: " + JSON.readTree(response.body()).path("detail").asText());
         }
+        if (response.statusCode() == 403) {
+            // A read-only token resolves only images that exist; the runner's must be read-write.
+            throw new ImageException("the image-cache service refused: " + JSON.readTree(response.body()).path("detail").asText()
+                    + " (give the runner a read-write IMAGE_CACHE_TOKEN, or request again with NO_CACHE=1)");
+        }
         if (response.statusCode() >= 300) {
             throw new IOException("answered " + response.statusCode() + ": " + response.body());
         }

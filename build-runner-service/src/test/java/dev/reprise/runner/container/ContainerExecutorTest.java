@@ -141,6 +141,20 @@ class ContainerExecutorTest {
     }
 
     @Test
+    void aRefusedResolveFailsTheBuildSayingTheTokenMustBeReadWrite() throws Exception {
+        answer.set("403 {\"status\":403,\"detail\":\"a build of this dependency set needs a read-write token, and this token may only read\"}");
+        String sha = repository("echo never");
+
+        BuildOutcome outcome = run(sha, Map.of(), 60);
+
+        assertThat(outcome.status()).isEqualTo(BuildStatus.FAILURE);
+        assertThat(outcome.reason()).contains("the image-cache service refused").contains("needs a read-write token")
+                .contains("read-write IMAGE_CACHE_TOKEN");
+        assertThat(steps()).containsExactly("start checkout", "finish checkout 0", "start image", "finish image 1");
+        assertThat(output(OutputStream.STDOUT)).doesNotContain("never");
+    }
+
+    @Test
     void noCacheBypassesTheImageCacheAndRunsInTheDefaultImage() throws Exception {
         answer.set("500 {}");
         String sha = repository("echo image=$REPRISE_IMAGE");

@@ -4,7 +4,7 @@ import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.util.Optional;
 
-/** Local (single-machine) mode: a development tenant and its token, for scripts and tests. */
+/** Local (single-machine) mode: a development tenant and its token, and an operator token, for scripts and tests. */
 @ConfigMapping(prefix = "reprise.local")
 public interface LocalModeConfig {
 
@@ -18,6 +18,13 @@ public interface LocalModeConfig {
     /** Where the generated token is written (git-ignored), so scripts and tests can read it. */
     @WithDefault(".reprise/token")
     String tokenFile();
+
+    /** The operator token to use (REPRISE_OPERATOR_TOKEN); when absent one is read from or generated into {@link #operatorTokenFile()}. */
+    Optional<String> operatorToken();
+
+    /** Where the generated operator token is written (git-ignored, mode 600); {@code ./reprise operator-token} prints it. */
+    @WithDefault(".reprise/operator-token")
+    String operatorTokenFile();
 
     /** Id of the development tenant. */
     @WithDefault("dev")

@@ -13,12 +13,14 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.Optional;
 import org.jboss.logging.Logger;
 
 /**
- * In local mode, makes sure the development tenant and its read-write token exist before the
- * gateway accepts requests. The token comes from REPRISE_TOKEN, else from the token file, else it
- * is generated, written to the file (mode 600) and printed this once.
+ * In local mode, makes sure the development tenant, its read-write token and an operator token
+ * (the store-wide admin endpoints) exist before the gateway accepts requests. Each token comes
+ * from its variable (REPRISE_TOKEN, REPRISE_OPERATOR_TOKEN), else from its file, else it is
+ * generated and written to the file (mode 600). Tokens are never logged, only where they are.
  */
 @ApplicationScoped
 public class LocalTenantBootstrap {
@@ -38,17 +40,26 @@ public class LocalTenantBootstrap {
         if (!config.enabled()) {
             return;
         }
-        String token = resolveToken();
+        String token = resolveToken(config.token(), config.tokenFile(), "Development token for tenant '" + config.tenantId() + "'",
+                "./reprise token");
+        String operator = resolveToken(config.operatorToken(), config.operatorTokenFile(), "Operator token", "./reprise operator-token");
+        if (operator.equals(token)) {
+            throw new IllegalStateException("the operator token must differ from the development token: set another REPRISE_OPERATOR_TOKEN"
+                    + " or delete " + config.operatorTokenFile());
+        }
+        // The operator token belongs to the development tenant (every token has one); its scope is what makes it an operator's.
         tenants.ensureTenant(config.tenantId(), "Development")
                 .chain(() -> tenants.ensureToken(config.tenantId(), ApiTokens.hash(token), "local", "read-write"))
+                .chain(() -> tenants.ensureToken(config.tenantId(), ApiTokens.hash(operator), "local-operator", TokenAuthenticator.OPERATOR))
                 .await().atMost(STARTUP_TIMEOUT);
     }
 
-    String resolveToken() {
-        if (config.token().isPresent() && !config.token().get().isBlank()) {
-            return config.token().get().strip();
+    /** The configured token, else the file's, else a new one written to the file. */
+    static String resolveToken(Optional<String> configured, String tokenFile, String what, String printedBy) {
+        if (configured.isPresent() && !configured.get().isBlank()) {
+            return configured.get().strip();
         }
-        Path file = Path.of(config.tokenFile());
+        Path file = Path.of(tokenFile);
         try {
             if (Files.isRegularFile(file)) {
                 String stored = Files.readString(file, StandardCharsets.UTF_8).strip();
@@ -60,11 +71,10 @@ public class LocalTenantBootstrap {
             String token = ApiTokens.generate();
             writeAtomically(file, token + "\n");
             // Never the token itself: logs are collected and kept where secrets must not be.
-            LOG.infof("Development token for tenant '%s' written to %s (mode 600; ./reprise token prints it)", config.tenantId(),
-                    file.toAbsolutePath());
+            LOG.infof("%s written to %s (mode 600; %s prints it)", what, file.toAbsolutePath(), printedBy);
             return token;
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read or write the development token file " + file, e);
+            throw new UncheckedIOException("cannot read or write the token file " + file, e);
         }
     }
 

@@ -11,6 +11,9 @@ import jakarta.enterprise.context.ApplicationScoped;
 @ApplicationScoped
 public class TokenAuthenticator {
 
+    /** The scope of who runs the installation (local mode writes one to .reprise/operator-token). */
+    public static final String OPERATOR = "operator";
+
     private final TenantStore tenants;
     private final RedisCache<TokenGrant> grants;
 
@@ -48,11 +51,24 @@ public class TokenAuthenticator {
                 });
     }
 
-    /** Authenticates and requires a token that may write (read-write or admin). */
+    /** Authenticates and requires a token that may write (read-write, admin or operator). */
     public Uni<TokenGrant> authenticateWriter(String authorization) {
         return authenticate(authorization).invoke(grant -> {
             if ("read".equals(grant.scope())) {
                 throw new ForbiddenException("this token is read-only; use a read-write token to start or cancel builds");
+            }
+        });
+    }
+
+    /**
+     * Authenticates and requires an operator token: store-wide actions, never a tenant's token
+     * (a tenant's admin included).
+     */
+    public Uni<TokenGrant> authenticateOperator(String authorization, String what) {
+        return authenticate(authorization).invoke(grant -> {
+            if (!OPERATOR.equals(grant.scope())) {
+                throw new ForbiddenException(what + " acts on the whole store, every tenant's data: it needs a token with scope "
+                        + OPERATOR + "; this one is " + grant.scope());
             }
         });
     }

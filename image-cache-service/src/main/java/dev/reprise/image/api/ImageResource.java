@@ -1,5 +1,7 @@
 package dev.reprise.image.api;
 
+import dev.reprise.auth.OperatorOnly;
+import dev.reprise.auth.TokenVerifier;
 import dev.reprise.image.api.ImageRequests.InvalidateRequest;
 import dev.reprise.image.api.ImageRequests.PruneRequest;
 import dev.reprise.image.api.ImageRequests.SetRequest;
@@ -12,15 +14,23 @@ import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.MultivaluedMap;
 import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.UriInfo;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.regex.Pattern;
 
 /** Images pre-built per dependency set: list, get, build (waiting or in the background), resolve, delete, invalidate, prune, stats. */
@@ -31,12 +41,16 @@ public class ImageResource {
     private static final Pattern ID = Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
     private static final int MAX_PAGE_SIZE = 200;
 
+    private static final Set<String> PRUNE_PARAMETERS = Set.of("dryRun");
+
     private final ImageCache images;
     private final ImageStore store;
+    private final TokenVerifier verifier;
 
-    public ImageResource(ImageCache images, ImageStore store) {
+    public ImageResource(ImageCache images, ImageStore store, TokenVerifier verifier) {
         this.images = images;
         this.store = store;
+        this.verifier = verifier;
     }
 
     /** A page of images, newest first, optionally only those built on {@code baseImage}. */
@@ -97,19 +111,25 @@ public class ImageResource {
                     case "disabled" -> 409;
                     default -> 200;
                 }, true))
-                : images.resolve(set, true).map(r -> answer(r, r.result().equals("hit") ? 200 : r.result().equals("disabled") ? 409 : 202,
+                : images.resolve(set, true, true).map(r -> answer(r, r.result().equals("hit") ? 200 : r.result().equals("disabled") ? 409 : 202,
                         false)));
     }
 
-    /** The cached image for the set (200, result hit), or a build started (202, result building). */
+    /**
+     * The cached image for the set (200, result hit), or a build started or running (202, result
+     * building). Any token reads what exists; one that may only read never has a build started or
+     * resubmitted: where that would be needed it gets 403 (the filter already checked the token,
+     * so asking again is answered from the verifier's memory).
+     */
     @POST
     @Path("/resolve")
     @Consumes(MediaType.APPLICATION_JSON)
-    public Uni<Response> resolve(String body) {
+    public Uni<Response> resolve(String body, @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization) {
         SetRequest request = ImageRequests.read(body, SetRequest.class);
         boolean retry = Boolean.TRUE.equals(request.retryFailed());
-        return images.dependencySet(request.baseImage(), request.dependencies())
-                .flatMap(set -> images.resolve(set, retry).map(r -> answer(r, r.result().equals("building") ? 202 : 200, false)));
+        return verifier.verify(authorization).flatMap(grant -> images.dependencySet(request.baseImage(), request.dependencies())
+                .flatMap(set -> images.resolve(set, retry, grant.canWrite()))
+                .map(r -> answer(r, r.result().equals("building") ? 202 : 200, false)));
     }
 
     @DELETE
@@ -124,9 +144,10 @@ public class ImageResource {
         });
     }
 
-    /** Removes every image built on a base image (e.g. after the base was rebuilt). */
+    /** Removes every image built on a base image (e.g. after the base was rebuilt): every tenant's, so an operator's. */
     @POST
     @Path("/invalidate")
+    @OperatorOnly
     @Consumes(MediaType.APPLICATION_JSON)
     public Uni<Map<String, Object>> invalidate(String body) {
         InvalidateRequest request = ImageRequests.read(body, InvalidateRequest.class);
@@ -136,18 +157,57 @@ public class ImageResource {
         return images.invalidateBase(request.baseImage()).map(n -> Map.<String, Object>of("removed", n));
     }
 
-    /** Removes images unused for {@code unusedDays} and the least used above {@code maxCount} (defaults: configured). */
+    /**
+     * Removes images unused for {@code unusedDays} and the least used above {@code maxCount}
+     * (defaults: configured); every tenant's, so an operator's. {@code dryRun=true} lists what
+     * would go and removes nothing.
+     */
     @POST
     @Path("/prune")
     @Consumes(MediaType.APPLICATION_JSON)
-    public Uni<Map<String, Object>> prune(String body, @QueryParam("dryRun") @DefaultValue("false") boolean dryRun) {
+    @OperatorOnly
+    public Uni<Map<String, Object>> prune(String body, @Context UriInfo uri) {
+        boolean dryRun = dryRun(uri.getQueryParameters());
         PruneRequest request = body == null || body.isBlank() ? new PruneRequest(null, null) : ImageRequests.read(body, PruneRequest.class);
         int days = request.unusedDays() == null ? images.defaultPruneDays() : request.unusedDays();
         int max = request.maxCount() == null ? images.defaultMaxImages() : request.maxCount();
         if (days < 0 || max < 0) {
             throw new InvalidDependencyException("unusedDays and maxCount must be ≥ 0");
         }
-        return images.prune(days, max).map(n -> Map.<String, Object>of("removed", n, "unusedDays", days, "maxCount", max));
+        if (dryRun) {
+            return images.pruneCandidates(days, max).map(rows -> {
+                Map<String, Object> answer = new LinkedHashMap<>();
+                answer.put("dryRun", true);
+                answer.put("removed", 0);
+                answer.put("wouldRemove", rows.size());
+                answer.put("images", rows.stream().map(row -> ImageView.of(row, false)).toList());
+                answer.put("unusedDays", days);
+                answer.put("maxCount", max);
+                return answer;
+            });
+        }
+        return images.prune(days, max).map(n -> Map.<String, Object>of("dryRun", false, "removed", n, "unusedDays", days, "maxCount", max));
+    }
+
+    /**
+     * {@code dryRun} exactly once, {@code true} or {@code false}; any other query parameter is a
+     * 400 naming it. A misspelt or doubled dryRun must never be read as "remove them".
+     */
+    static boolean dryRun(MultivaluedMap<String, String> query) {
+        Set<String> unknown = new TreeSet<>(query.keySet());
+        unknown.removeAll(PRUNE_PARAMETERS);
+        if (!unknown.isEmpty()) {
+            throw new InvalidDependencyException("unknown query parameter" + (unknown.size() == 1 ? " " : "s ") + String.join(", ", unknown)
+                    + " on prune; the only one is dryRun=true|false (unusedDays and maxCount go in the JSON body)");
+        }
+        List<String> values = query.get("dryRun");
+        if (values == null) {
+            return false;
+        }
+        if (values.size() != 1 || !(values.get(0).equals("true") || values.get(0).equals("false"))) {
+            throw new InvalidDependencyException("dryRun must be given once, as true or false");
+        }
+        return values.get(0).equals("true");
     }
 
     private static Response answer(Resolution resolution, int status, boolean withLog) {

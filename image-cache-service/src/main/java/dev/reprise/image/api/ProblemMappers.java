@@ -1,5 +1,6 @@
 package dev.reprise.image.api;
 
+import dev.reprise.auth.AuthException;
 import dev.reprise.image.deps.InvalidDependencyException;
 import dev.reprise.image.service.ImageCache;
 import io.vertx.core.json.JsonObject;
@@ -12,6 +13,16 @@ public class ProblemMappers {
     @ServerExceptionMapper
     public Response invalid(InvalidDependencyException e) {
         return problem(Response.Status.BAD_REQUEST, "invalid-request", e.getMessage());
+    }
+
+    @ServerExceptionMapper
+    public Response forbidden(ImageCache.ForbiddenException e) {
+        return problem(Response.Status.FORBIDDEN, "forbidden", e.getMessage());
+    }
+
+    @ServerExceptionMapper
+    public Response refused(AuthException e) {
+        return e.toResponse();
     }
 
     @ServerExceptionMapper

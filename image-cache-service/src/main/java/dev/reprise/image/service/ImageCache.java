@@ -97,8 +97,15 @@ public class ImageCache {
         });
     }
 
-    /** The image for the set: a hit, or a build started (or already running), or the failure of the last build. */
-    public Uni<Resolution> resolve(DependencySet set, boolean retryFailed) {
+    /**
+     * The image for the set: a hit, or a build started (or already running), or the failure of the
+     * last build.
+     *
+     * @param mayBuild whether the caller may have a build started or resubmitted (a read-write
+     *        token); without, whatever would need one is a {@link ForbiddenException} and nothing
+     *        is built, deleted or resubmitted
+     */
+    public Uni<Resolution> resolve(DependencySet set, boolean retryFailed, boolean mayBuild) {
         if (!config.enabled()) {
             count("disabled");
             return Uni.createFrom().item(new Resolution("disabled", null, set.baseImage()));
@@ -106,6 +113,9 @@ public class ImageCache {
         return store.findByHash(set.hash()).flatMap(found -> {
             if (found.isEmpty()) {
                 count("miss");
+                if (!mayBuild) {
+                    return refused("no image of this dependency set is built yet");
+                }
                 return startBuild(set).map(row -> new Resolution("building", row, set.baseImage()));
             }
             ImageRow row = found.get();
@@ -113,9 +123,12 @@ public class ImageCache {
                 case ImageRow.COMPLETED -> {
                     return inRegistry(row).flatMap(present -> {
                         if (!present) {
+                            count("miss");
+                            if (!mayBuild) {
+                                return refused("its image " + row.id() + " is gone from the registry and must be rebuilt");
+                            }
                             // Never answer with an image nobody can pull: forget it and build it again.
                             LOG.warnf("Image %s is no longer in the registry (%s); rebuilding it", row.id(), row.pinnedReference());
-                            count("miss");
                             return store.delete(row.id()).flatMap(gone -> startBuild(set))
                                     .map(rebuilt -> new Resolution("building", rebuilt, set.baseImage()));
                         }
@@ -128,19 +141,29 @@ public class ImageCache {
                         count("failed");
                         return Uni.createFrom().item(new Resolution("failed", row, set.baseImage()));
                     }
+                    if (!mayBuild) {
+                        count("failed");
+                        return refused("retrying its failed build " + row.id() + " starts a build");
+                    }
                     builder.submit(row.id(), set);
                     count("building");
                     return Uni.createFrom().item(new Resolution("building", row, set.baseImage()));
                 }
                 default -> {
                     count("building");
-                    if (row.status().equals(ImageRow.PENDING)) {
+                    if (row.status().equals(ImageRow.PENDING) && mayBuild) {
                         builder.submit(row.id(), set); // a PENDING row no builder took (its instance stopped before)
                     }
                     return Uni.createFrom().item(new Resolution("building", row, set.baseImage()));
                 }
             }
         });
+    }
+
+    private static Uni<Resolution> refused(String why) {
+        return Uni.createFrom().failure(new ForbiddenException("a build of this dependency set needs a read-write token, and this token may"
+                + " only read: " + why + ". Resolve it with a read-write token (the build runner's IMAGE_CACHE_TOKEN), then read tokens get"
+                + " the image"));
     }
 
     private Uni<Boolean> inRegistry(ImageRow row) {
@@ -155,7 +178,7 @@ public class ImageCache {
 
     /** Resolves, then waits until the image is built or failed (a synchronous build). */
     public Uni<Resolution> build(DependencySet set) {
-        return resolve(set, true).flatMap(resolution -> {
+        return resolve(set, true, true).flatMap(resolution -> {
             if (!resolution.result().equals("building")) {
                 return Uni.createFrom().item(resolution);
             }
@@ -207,6 +230,11 @@ public class ImageCache {
     /** Removes images unused for {@code unusedDays} (0: none by age) and the least used beyond {@code maxCount}. */
     public Uni<Integer> prune(int unusedDays, int maxCount) {
         return store.pruneCandidates(unusedDays, maxCount).flatMap(this::removeAll);
+    }
+
+    /** What {@link #prune} would remove now, removing nothing. */
+    public Uni<List<ImageRow>> pruneCandidates(int unusedDays, int maxCount) {
+        return store.pruneCandidates(unusedDays, maxCount);
     }
 
     public int defaultPruneDays() {
@@ -284,7 +312,7 @@ public class ImageCache {
         prebuild.apt().orElse(List.of()).forEach(p -> common.add(split("apt", p, "=")));
         prebuild.npm().orElse(List.of()).forEach(p -> common.add(split("npm", p, "@")));
         prebuild.pip().orElse(List.of()).forEach(p -> common.add(split("pip", p, "==")));
-        dependencySet(null, common).flatMap(set -> resolve(set, false)).subscribe().with(
+        dependencySet(null, common).flatMap(set -> resolve(set, false, true)).subscribe().with(
                 r -> LOG.infof("Prebuild of the common configuration: %s", r.result()),
                 e -> LOG.warnf("Prebuild of the common configuration failed: %s", e.getMessage()));
     }
@@ -329,6 +357,13 @@ public class ImageCache {
     /** 404: no such image. */
     public static class NotFoundException extends RuntimeException {
         public NotFoundException(String message) {
+            super(message);
+        }
+    }
+
+    /** 403: the caller's token may not have this done (it would start a build). */
+    public static class ForbiddenException extends RuntimeException {
+        public ForbiddenException(String message) {
             super(message);
         }
     }
