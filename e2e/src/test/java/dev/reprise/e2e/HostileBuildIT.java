@@ -66,7 +66,9 @@ class HostileBuildIT {
         Path home = Services.home();
         // Tenant A's build is running (and holds a workspace) while B's probes run.
         String markerA = "tenant-a-running-" + UUID.randomUUID();
-        String repoA = TestGitRepo.withBuildScript("echo " + markerA + "; echo secret-source > a-secret.txt; sleep 20").url();
+        // A's sleeper is recognisable by its argument (a probe's own command line holds only the pattern, "20[.]…").
+        String sleepA = String.valueOf(System.nanoTime() % 1_000_000_000L);
+        String repoA = TestGitRepo.withBuildScript("echo " + markerA + "; echo secret-source > a-secret.txt; sleep 20." + sleepA).url();
         JsonNode a = Builds.live(repoA, "./build.sh", Map.of());
         await().atMost(Builds.BUILD_TIMEOUT).pollInterval(Duration.ofMillis(200)).until(() -> "RUNNING".equals(
                 Services.getAuthorized("gateway", "/api/v1/builds/" + a.path("buildId").asText()).body().path("status").asText()));
@@ -85,8 +87,8 @@ class HostileBuildIT {
                 "workspace root is empty but for its own; private /tmp"});
         probes.add(new String[] {"read tenant A's running workspace", "cat /tmp/reprise-workspaces/" + a.path("buildId").asText() + "/a-secret.txt",
                 "hidden; workspace dirs are 700 and owned by A's build uid"});
-        probes.add(new String[] {"see tenant A's processes", "grep -l " + markerA + " /proc/[0-9]*/cmdline 2>/dev/null | grep -q .",
-                "own PID namespace"});
+        probes.add(new String[] {"see tenant A's processes", "cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\\0' ' ' | grep -q 'sleep 20[.]"
+                + sleepA + "'", "own PID namespace"});
         probes.add(new String[] {"ptrace (PTRACE_TRACEME)", "perl -e 'exit(syscall(101, 0, 0, 0, 0) == -1 ? 1 : 0)'", "seccomp filter"});
         probes.add(new String[] {"read the task cache", "ls -A /tmp/reprise-task-cache | grep -q .", "hidden; private /tmp"});
         probes.add(new String[] {"the container engine's socket", "curl -s --max-time 3 --unix-socket " + home.resolve("run/podman.sock")
