@@ -244,19 +244,18 @@ public final class Sandbox {
      */
     public List<String> wrap(String command, Path workspace, Map<String, String> env, Lease lease, List<Path> readOnly) {
         List<String> line = new ArrayList<>(List.of("bash", "-c", WRAPPER, "reprise-sandbox"));
-        boolean contained = namespaces;
-        line.add(contained ? seccomp.map(Path::toString).orElse("") : "");
+        line.add(namespaces ? seccomp.map(Path::toString).orElse("") : "");
         List<Path> procs = lease.group.map(BuildCgroups.Group::procsFiles).orElse(List.of());
         line.add(Integer.toString(procs.size()));
         procs.forEach(p -> line.add(p.toString()));
         line.add("setsid");
         lease.net.ifPresent(n -> line.addAll(List.of("nsenter", "--net=" + n.path())));
-        if (contained && lease.uid() >= 0) {
+        if (namespaces && lease.uid() >= 0) {
             String uid = Integer.toString(lease.uid());
             line.addAll(List.of("prlimit", "--nproc=" + config.pids(), "--core=0", "--",
                     "setpriv", "--reuid", uid, "--regid", uid, "--clear-groups", "--"));
         }
-        if (contained) {
+        if (namespaces) {
             Path own = workspace.toAbsolutePath().normalize();
             line.addAll(List.of("bwrap", "--die-with-parent", "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
                     "--unshare-cgroup-try", "--disable-userns", "--hostname", "reprise-build", "--ro-bind", "/", "/", "--dev", "/dev",

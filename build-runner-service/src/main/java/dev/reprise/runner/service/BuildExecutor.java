@@ -95,14 +95,11 @@ public final class BuildExecutor {
         sink.emit(new BuildStarted(request.buildId(), request.cacheKey(), runnerId, Instant.now(),
                 request.tenantId(), request.repository(), request.commitSha(), request.tool()));
         BuildOutcome outcome;
+        // The lease is closed before the catch and finally below run: whatever the build left running dies with its
+        // control group, and its network goes, before its files do.
         try (Sandbox.Lease lease = sandbox.lease(request.buildId())) {
             build.lease = lease;
-            try {
-                outcome = build.run();
-            } finally {
-                // Whatever the build left running dies with its control group before its files go.
-                lease.close();
-            }
+            outcome = build.run();
         } catch (IOException | RuntimeException e) {
             // Whatever went wrong, the build ends reported (failed, with the reason) and the runner goes on.
             LOG.errorf(e, "Build %s: runner error", request.buildId());

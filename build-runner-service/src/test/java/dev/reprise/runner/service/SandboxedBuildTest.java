@@ -133,12 +133,7 @@ class SandboxedBuildTest {
     @Test
     void aBuildOverItsMemoryLimitIsKilledNotTheNode() throws Exception {
         // 2 GiB allowed (TestRunnerConfig); the build asks for 3 GiB in one piece.
-        events.clear();
-        TestGitRepo repo = TestGitRepo.withBuildScript("perl -e 'my $x = \"a\" x (3 * 1024 * 1024 * 1024); print \"survived\\n\"'");
-        RunnerConfig config = new TestRunnerConfig(workspaces, 120).withSandbox(List.of());
-        String id = "b-" + UUID.randomUUID();
-        BuildOutcome outcome = new BuildExecutor(config, "test-runner").run(new BuildRequested(id, "tenant-b", "k".repeat(64), repo.url(), "main",
-                repo.head(), "custom", "./build.sh", null, false, Instant.now(), 120), events::add, new RunningBuild(id, Duration.ofSeconds(1)));
+        BuildOutcome outcome = run("perl -e 'my $x = \"a\" x (3 * 1024 * 1024 * 1024); print \"survived\\n\"'", null);
 
         assertThat(outcome.status()).isEqualTo(BuildStatus.FAILURE);
         assertThat(outcome.reason()).as("killed by the kernel (SIGKILL: 128 + 9)").isEqualTo("command exited with 137");
@@ -151,13 +146,7 @@ class SandboxedBuildTest {
         Path marker = tmp.resolve("bash-env-ran");
         Path script = Files.writeString(tmp.resolve("evil.sh"), "touch " + marker + "\n");
         Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
-        events.clear();
-        TestGitRepo repo = TestGitRepo.withBuildScript("echo ran");
-        RunnerConfig config = new TestRunnerConfig(workspaces, 120).withSandbox(List.of());
-        String id = "b-" + UUID.randomUUID();
-        BuildOutcome outcome = new BuildExecutor(config, "test-runner").run(new BuildRequested(id, "tenant-b", "k".repeat(64), repo.url(),
-                "main", repo.head(), "custom", "./build.sh", java.util.Map.of("BASH_ENV", script.toString()), false, Instant.now(), 120),
-                events::add, new RunningBuild(id, Duration.ofSeconds(1)));
+        BuildOutcome outcome = run("echo ran", java.util.Map.of("BASH_ENV", script.toString()));
 
         assertThat(outcome.status()).isEqualTo(BuildStatus.FAILURE);
         assertThat(outcome.reason()).startsWith("env.BASH_ENV: ");
@@ -170,16 +159,21 @@ class SandboxedBuildTest {
     }
 
     private String build(String script, java.util.Map<String, String> env) throws Exception {
+        BuildOutcome outcome = run(script, env);
+        String out = TestRunnerConfig.output(events, OutputStream.STDOUT);
+        assertThat(outcome.status()).as(outcome.reason() + "\n" + out + TestRunnerConfig.output(events, OutputStream.STDERR))
+                .isEqualTo(BuildStatus.SUCCESS);
+        return out;
+    }
+
+    /** Runs {@code script} as tenant B's build in the required sandbox, the secret's directory hidden; its events in {@link #events}. */
+    private BuildOutcome run(String script, java.util.Map<String, String> env) throws Exception {
         events.clear();
         TestGitRepo repo = TestGitRepo.withBuildScript(script);
-        String sha = repo.head();
         RunnerConfig config = new TestRunnerConfig(workspaces, 120).withSandbox(List.of(secret.getParent().toString()));
         String id = "b-" + UUID.randomUUID();
-        BuildRequested request = new BuildRequested(id, "tenant-b", "k".repeat(64), repo.url(), "main", sha, "custom", "./build.sh", env,
-                false, Instant.now(), 120);
-        BuildOutcome outcome = new BuildExecutor(config, "test-runner").run(request, events::add, new RunningBuild(id, Duration.ofSeconds(1)));
-        String out = TestRunnerConfig.output(events, OutputStream.STDOUT);
-        assertThat(outcome.status()).as(outcome.reason() + "\n" + out + TestRunnerConfig.output(events, OutputStream.STDERR)).isEqualTo(BuildStatus.SUCCESS);
-        return out;
+        BuildRequested request = new BuildRequested(id, "tenant-b", "k".repeat(64), repo.url(), "main", repo.head(), "custom", "./build.sh",
+                env, false, Instant.now(), 120);
+        return new BuildExecutor(config, "test-runner").run(request, events::add, new RunningBuild(id, Duration.ofSeconds(1)));
     }
 }
