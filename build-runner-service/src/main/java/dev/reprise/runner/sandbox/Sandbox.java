@@ -265,6 +265,11 @@ public final class Sandbox {
             }
             List<String> readOnlyAfterwards = new ArrayList<>();
             for (Path path : hidden) {
+                if (!reachableByOthers(path.getParent())) {
+                    // Behind an owner-only directory (a checkout in /root, say): the build's uid cannot reach it
+                    // anyway, and bubblewrap, running as that uid, could not mount over it.
+                    continue;
+                }
                 if (Files.isDirectory(path)) {
                     line.addAll(List.of("--tmpfs", path.toString()));
                     if (!path.equals(workspaceRoot)) {
@@ -290,6 +295,20 @@ public final class Sandbox {
         new TreeMap<>(env).forEach((name, value) -> line.add(name + "=" + value));
         line.addAll(List.of("bash", "-c", command));
         return line;
+    }
+
+    /** True when every directory from the root down to {@code dir} lets other users through (o+x). */
+    static boolean reachableByOthers(Path dir) {
+        for (Path at = dir; at != null; at = at.getParent()) {
+            try {
+                if (!Files.getPosixFilePermissions(at).contains(java.nio.file.attribute.PosixFilePermission.OTHERS_EXECUTE)) {
+                    return false;
+                }
+            } catch (IOException | UnsupportedOperationException e) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

@@ -78,6 +78,25 @@ class SandboxedBuildTest {
     }
 
     @Test
+    void aHiddenPathBehindAnOwnerOnlyDirectoryDoesNotStopTheBuild() throws Exception {
+        // A checkout in an owner-only directory (/root, a mktemp clone): its hidden state is out of the build's reach
+        // already, and the sandbox must not fail trying to mount over it.
+        Path closed = Files.createDirectories(tmp.resolve("closed").resolve("home"));
+        Files.writeString(closed.resolve("token"), "rpr_secret");
+        Files.setPosixFilePermissions(closed.getParent(), PosixFilePermissions.fromString("rwx------"));
+        events.clear();
+        TestGitRepo repo = TestGitRepo.withBuildScript("cat " + closed.resolve("token") + " 2>/dev/null || echo unreachable");
+        String id = "b-" + UUID.randomUUID();
+        BuildOutcome outcome = new BuildExecutor(new TestRunnerConfig(workspaces, 120).withSandbox(List.of(closed.toString())), "test-runner")
+                .run(new BuildRequested(id, "tenant-b", "k".repeat(64), repo.url(), "main", repo.head(), "custom", "./build.sh", null,
+                        false, Instant.now(), 120), events::add, new RunningBuild(id, Duration.ofSeconds(1)));
+
+        String out = TestRunnerConfig.output(events, OutputStream.STDOUT);
+        assertThat(outcome.status()).as(outcome.reason() + out).isEqualTo(BuildStatus.SUCCESS);
+        assertThat(out).contains("unreachable").doesNotContain("rpr_secret");
+    }
+
+    @Test
     void theSeccompFilterRefusesKeyringPtraceAndBpf() throws Exception {
         // Without the filter an unprivileged process may use its keyring and PTRACE_TRACEME: EPERM means the filter said no.
         String out = build("perl -e 'my $r = syscall(250, 0, -3, 0); print \"keyctl=$r errno=\" . ($! + 0) . \"\\n\";"
