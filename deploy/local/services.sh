@@ -83,7 +83,7 @@ start_service() {
     # shellcheck disable=SC2086  # JAVA_OPTS is a list of options
     HTTP_PORT=$port REPRISE_LOCAL_MODE=true REPRISE_TOKEN_FILE=$REPRISE_HOME/token REPRISE_STREAM_SECRET=$(stream_secret) \
         REPRISE_OPERATOR_TOKEN_FILE=$REPRISE_HOME/operator-token \
-        RUNNER_SANDBOX_HIDDEN=$REPRISE_HOME \
+        RUNNER_SANDBOX_HIDDEN=$REPRISE_HOME RUNNER_CONCURRENCY=${RUNNER_CONCURRENCY:-3} \
         start_java_daemon "$svc" "$log" $JAVA_OPTS -jar "$jar"
     say "$svc starting on port $port (pid $STARTED_PID, log $(show_path "$log"))"
 }

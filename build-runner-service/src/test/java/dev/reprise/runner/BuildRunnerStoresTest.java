@@ -6,7 +6,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.reprise.events.BuildOutput;
 import dev.reprise.events.OutputStream;
 import dev.reprise.events.Topics;
+import dev.reprise.events.BuildStatus;
 import dev.reprise.runner.messaging.BuildEventPublisher;
+import dev.reprise.runner.store.ExecutionStore;
 import dev.reprise.testing.RepriseInfrastructure;
 import dev.reprise.testing.StoreChecks;
 import dev.reprise.testing.StoreChecks.ExpectedEvent;
@@ -36,6 +38,8 @@ class BuildRunnerStoresTest {
     RedisDataSource redis;
     @Inject
     BuildEventPublisher publisher;
+    @Inject
+    ExecutionStore executions;
     @ConfigProperty(name = "kafka.bootstrap.servers")
     String bootstrap;
 
@@ -54,6 +58,35 @@ class BuildRunnerStoresTest {
                 "DELETE FROM executions WHERE build_id = $1",
                 Tuple.of(id),
                 row -> assertThat(row.getString("status")).isEqualTo("RUNNING")));
+    }
+
+    @Test
+    void aTenantAtItsShareIsNotClaimedForButOthersAndDuplicatesAre() {
+        String tenant = "share-" + UUID.randomUUID();
+        Duration stale = Duration.ofSeconds(30);
+        String first = UUID.randomUUID().toString();
+        String second = UUID.randomUUID().toString();
+        String third = UUID.randomUUID().toString();
+
+        assertThat(executions.claim(first, "a".repeat(64), tenant, "runner-1", stale, Duration.ofMillis(100), 2))
+                .isInstanceOf(ExecutionStore.Claim.Fresh.class);
+        assertThat(executions.claim(second, "b".repeat(64), tenant, "runner-2", stale, Duration.ofMillis(100), 2))
+                .isInstanceOf(ExecutionStore.Claim.Fresh.class);
+        // Two running on the runners together: the third yields, and no row is written for it.
+        assertThat(executions.claim(third, "c".repeat(64), tenant, "runner-1", stale, Duration.ofMillis(100), 2))
+                .isEqualTo(new ExecutionStore.Claim.OverShare(2));
+        assertThat(pool.preparedQuery("SELECT 1 FROM executions WHERE build_id = $1").execute(Tuple.of(third)).await().atMost(TIMEOUT))
+                .isEmpty();
+        // Another tenant is not counted against it; no share (a free slot beyond the last) claims it.
+        assertThat(executions.claim(UUID.randomUUID().toString(), "d".repeat(64), tenant + "-other", "runner-1", stale,
+                Duration.ofMillis(100), 2)).isInstanceOf(ExecutionStore.Claim.Fresh.class);
+        // A finished build frees its place in the share.
+        executions.finish(first, BuildStatus.SUCCESS, 0);
+        assertThat(executions.claim(third, "c".repeat(64), tenant, "runner-1", stale, Duration.ofMillis(100), 2))
+                .isInstanceOf(ExecutionStore.Claim.Fresh.class);
+        // A build finished already is reported as such, whatever the share.
+        assertThat(executions.claim(first, "a".repeat(64), tenant, "runner-1", stale, Duration.ofMillis(100), 2))
+                .isEqualTo(new ExecutionStore.Claim.AlreadyFinished("SUCCESS"));
     }
 
     @Test

@@ -209,7 +209,11 @@ class FaultIT {
             if (fault.name().equals("kill -9 build-runner")) {
                 assertThat(notSucceeded.values()).as(fault.name()).containsOnly("INTERRUPTED");
             } else {
-                assertThat(notSucceeded).as(fault.name() + ": builds that did not succeed").isEmpty();
+                Map<String, String> reasons = new LinkedHashMap<>();
+                for (String id : notSucceeded.keySet()) {
+                    reasons.put(id, Services.getAuthorized("gateway", "/api/v1/builds/" + id).body().toString());
+                }
+                assertThat(notSucceeded).as(fault.name() + ": builds that did not succeed " + reasons).isEmpty();
             }
         }
     }

@@ -5,7 +5,9 @@ import static org.awaitility.Awaitility.await;
 
 import dev.reprise.e2e.Services.Answer;
 import dev.reprise.e2e.Services.Run;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -61,6 +63,23 @@ class FoundationIT {
 
     @Test
     @Order(4)
+    void theDemoMissesThenHitsWithItsRepositoryInTheOwnerOnlyStateDirectory() throws Exception {
+        // .reprise is closed to other users (it holds the secrets), so the build's uid cannot reach the demo's repository
+        // there: the runner copies a local repository for the checkout. A new commit each time, so the first build runs.
+        Path repo = Services.home().resolve("demo-repo");
+        assertThat(java.nio.file.Files.getPosixFilePermissions(Services.home())).doesNotContain(
+                java.nio.file.attribute.PosixFilePermission.OTHERS_EXECUTE, java.nio.file.attribute.PosixFilePermission.OTHERS_READ);
+        Run clean = Services.run(Services.ROOT, Map.of(), Duration.ofSeconds(30), "rm", "-rf", repo.toString());
+        assertThat(clean.exitCode()).as(clean.output()).isZero();
+
+        Run demo = Services.script("./reprise", "demo");
+
+        assertThat(demo.exitCode()).as(demo.output()).isZero();
+        assertThat(demo.output()).contains("cache MISS, running it live").contains("cache HIT").contains("BUILD SUCCESS");
+    }
+
+    @Test
+    @Order(5)
     void withKafkaStoppedEveryServiceIsNotReadyAndRecoversWhenItIsBack() throws Exception {
         Run stop = Services.script("deploy/local/infra.sh", "down", "kafka");
         assertThat(stop.exitCode()).as(stop.output()).isZero();
@@ -68,7 +87,7 @@ class FoundationIT {
             await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() ->
                     Services.PORTS.keySet().forEach(service -> {
                         Answer ready = Services.get(service, "/q/health/ready");
-                        assertThat(ready.status()).as(service + " ready while Kafka is down").isEqualTo(503);
+                        assertThat(ready.status()).as(service + " ready while Kafka is down: " + ready.body()).isEqualTo(503);
                         assertThat(Services.check(ready, KAFKA_CHECK)).as(service).isEqualTo("DOWN");
                         assertThat(Services.get(service, "/q/health/live").status()).as(service + " live").isEqualTo(200);
                     }));

@@ -172,6 +172,48 @@ class HostileBuildIT {
     }
 
     @Test
+    void oneTenantsQueueDoesNotHoldAnotherTenantsBuild() throws Exception {
+        // Local mode runs three builds at once and a tenant's share is two: the development tenant floods the runner,
+        // and the slot kept free goes to B, whose request comes last, instead of the flood's third build.
+        // Unique, so no step-cache entry of an earlier run answers it at once.
+        TestGitRepo slow = TestGitRepo.withBuildScript("sleep 15; echo slow $1 " + UUID.randomUUID());
+        List<String> flood = new java.util.ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            flood.add(Builds.live(slow.url(), "./build.sh " + i, Map.of()).path("buildId").asText());
+        }
+        try {
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(300))
+                    .until(() -> flood.stream().filter(id -> status(id).equals("RUNNING")).count() >= 2);
+            String quick = "quick build of " + tenantB;
+            Result b = buildAsB("echo " + quote(quick), Map.of());
+
+            Map<String, String> floodNow = new LinkedHashMap<>();
+            for (String id : flood) {
+                floodNow.put(id, status(id));
+            }
+            TABLE.put("flood the runner from another tenant", new String[] {floodNow.containsValue("SUCCESS") ? "B WAITED" : "B ran at once",
+                    "tenant share: a runner's last free slot is kept for another tenant (RUNNER_TENANT_SHARE)"});
+            assertThat(b.output()).contains(quick);
+            assertThat(floodNow.values()).as("B's build finished while the flood's first builds still ran: " + floodNow)
+                    .doesNotContain("SUCCESS", "FAILURE");
+            assertThat(floodNow.values().stream().filter("RUNNING"::equals).count()).as(floodNow.toString()).isEqualTo(2);
+        } finally {
+            for (String id : flood) {
+                Services.post("gateway", "/api/v1/builds/" + id + "/cancel", "{}");
+            }
+            flood.forEach(Builds::awaitFinal);
+        }
+    }
+
+    private static String status(String buildId) {
+        try {
+            return Services.getAuthorized("gateway", "/api/v1/builds/" + buildId).body().path("status").asText();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Test
     void variablesThatRunCodeAroundTheBuildAreRefused() throws Exception {
         for (String name : List.of("LD_PRELOAD", "BASH_ENV", "GIT_CONFIG_COUNT", "GIT_SSH_COMMAND")) {
             HttpResponse<String> refused = as(tokenB, "POST", 8080, "/api/v1/builds",

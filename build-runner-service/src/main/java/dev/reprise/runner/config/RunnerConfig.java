@@ -41,6 +41,19 @@ public interface RunnerConfig {
     @WithDefault("2s")
     Duration workspaceCheckInterval();
 
+    /**
+     * A tenant's fair share of the runners: with {@code tenantShare} of its builds running (on all runners together),
+     * a tenant's next request does not take this runner's last free slot; it goes back to the end of the queue
+     * (after {@link #tenantRequeueDelay()}) so another tenant's build waiting behind it gets that slot. Free slots
+     * beyond the last are used by anyone. 0: no share.
+     */
+    @WithDefault("2")
+    int tenantShare();
+
+    /** How long a request over its tenant's share waits before it is queued again (the queue is not spun hot). */
+    @WithDefault("1s")
+    Duration tenantRequeueDelay();
+
     /** Where a build's processes run: unprivileged, contained, and shown only their own workspace (see the README's security model). */
     Sandbox sandbox();
 

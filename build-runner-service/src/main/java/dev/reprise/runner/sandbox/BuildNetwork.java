@@ -119,6 +119,16 @@ public final class BuildNetwork {
         return namespace;
     }
 
+    /** The slots that have a namespace on this node, in use or left by a runner that was killed. */
+    public static List<Integer> slotsWithNamespace() {
+        try (var names = Files.list(NETNS)) {
+            return names.map(p -> p.getFileName().toString()).filter(n -> n.matches("reprise-build-[0-9]{1,6}"))
+                    .map(n -> Integer.parseInt(n.substring("reprise-build-".length()))).sorted().toList();
+        } catch (IOException e) {
+            return List.of();
+        }
+    }
+
     /** Removes a namespace (its veth pair goes with it). */
     public void remove(Namespace namespace) {
         try {

@@ -49,28 +49,43 @@ public final class BuildUids {
 
     /** A free uid, held until {@link #release}. */
     public int take() throws IOException {
-        Files.createDirectories(locks, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         int start = ThreadLocalRandom.current().nextInt(count);
         for (int i = 0; i < count; i++) {
             int slot = (start + i) % count;
-            if (held.containsKey(slot)) {
-                continue;
+            if (hold(slot)) {
+                return first + slot;
             }
-            FileChannel channel = FileChannel.open(locks.resolve("slot-" + slot + ".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-            try {
-                FileLock lock = channel.tryLock();
-                if (lock != null && held.putIfAbsent(slot, lock) == null) {
-                    return first + slot;
-                }
-                if (lock != null) {
-                    lock.release();
-                }
-            } catch (OverlappingFileLockException e) {
-                // held by another thread of this runner
-            }
-            channel.close();
         }
         throw new IllegalStateException("all " + count + " build slots are in use; raise reprise.runner.sandbox.uid-count");
+    }
+
+    /**
+     * Slot {@code slot}'s uid if no runner holds it, held until {@link #release} (to clear what a killed runner left
+     * under it without racing a runner that takes it); empty while it is in use.
+     */
+    public java.util.OptionalInt takeIfFree(int slot) throws IOException {
+        return slot >= 0 && slot < count && hold(slot) ? java.util.OptionalInt.of(first + slot) : java.util.OptionalInt.empty();
+    }
+
+    private boolean hold(int slot) throws IOException {
+        if (held.containsKey(slot)) {
+            return false;
+        }
+        Files.createDirectories(locks, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        FileChannel channel = FileChannel.open(locks.resolve("slot-" + slot + ".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        try {
+            FileLock lock = channel.tryLock();
+            if (lock != null && held.putIfAbsent(slot, lock) == null) {
+                return true;
+            }
+            if (lock != null) {
+                lock.release();
+            }
+        } catch (OverlappingFileLockException e) {
+            // held by another thread of this runner
+        }
+        channel.close();
+        return false;
     }
 
     public void release(int uid) {

@@ -157,6 +157,7 @@ public final class Sandbox {
                     + ". Fix that, or set RUNNER_SANDBOX=auto to run them less contained");
         }
         Sandbox result = new Sandbox(config, namespaces, isRoot, network, seccomp, cgroups, List.copyOf(hidden), gaps, files);
+        result.clearLeftNetworks();
         if (gaps.isEmpty()) {
             LOG.infof("Build sandbox: %s", result.isolation());
         } else {
@@ -168,6 +169,33 @@ public final class Sandbox {
 
     public Isolation isolation() {
         return isolation;
+    }
+
+    /** Removes the network namespaces that runners killed mid-build left under slots nobody holds now. */
+    int clearLeftNetworks() {
+        if (network.isEmpty()) {
+            return 0;
+        }
+        int cleared = 0;
+        for (int slot : BuildNetwork.slotsWithNamespace()) {
+            try {
+                java.util.OptionalInt uid = uids.takeIfFree(slot);
+                if (uid.isPresent()) {
+                    try {
+                        network.get().remove(new BuildNetwork.Namespace("reprise-build-" + slot));
+                        cleared++;
+                    } finally {
+                        uids.release(uid.getAsInt());
+                    }
+                }
+            } catch (IOException e) {
+                LOG.warnf("Could not check build slot %d for a network left behind: %s", slot, e.getMessage());
+            }
+        }
+        if (cleared > 0) {
+            LOG.infof("Removed %d build network namespaces left by a runner that stopped mid-build", cleared);
+        }
+        return cleared;
     }
 
     /** A running build's share of the sandbox: its uid and control group, given back with {@link #close()}. */
@@ -318,6 +346,52 @@ public final class Sandbox {
      */
     public Path localCheckoutGitConfig() {
         return files.resolve("checkout.gitconfig");
+    }
+
+    /** What copying a local repository came to: git's exit code (-1: it ran out of time) and what it printed. */
+    public record Copied(int exitCode, String output) {
+    }
+
+    /**
+     * Copies a local (file://) repository to {@code copy}, as the runner, for a checkout that runs as a build's uid:
+     * that uid may not reach the original (a repository under /root, or a clone in an owner-only directory), and the
+     * build is never shown the directory the original lives in. A bare clone over git's own transport
+     * ({@code --no-local}: no hard links to, and no symbolic links followed in, the original's object store), with
+     * no configuration but the checkout's and no terminal. Local repositories exist in local mode only (the
+     * gateway refuses them elsewhere), where the repository's owner is the node's own user.
+     */
+    public Copied copyLocalRepository(Path repository, Path copy, java.time.Duration timeout) throws IOException {
+        ProcessBuilder git = new ProcessBuilder("git", "clone", "--quiet", "--bare", "--no-local", "--", repository.toString(), copy.toString())
+                .redirectErrorStream(true);
+        git.environment().clear();
+        git.environment().putAll(LAUNCH_ENV);
+        git.environment().putAll(Map.of("HOME", files.toString(), "LANG", "C.UTF-8", "GIT_CONFIG_NOSYSTEM", "1",
+                "GIT_CONFIG_GLOBAL", localCheckoutGitConfig().toString(), "GIT_TERMINAL_PROMPT", "0"));
+        Process process = git.start();
+        process.getOutputStream().close();
+        java.util.concurrent.CompletableFuture<byte[]> output = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try (var in = process.getInputStream()) {
+                byte[] head = in.readNBytes(16 * 1024);
+                in.transferTo(java.io.OutputStream.nullOutputStream());
+                return head;
+            } catch (IOException e) {
+                return new byte[0];
+            }
+        });
+        try {
+            boolean exited = process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            if (!exited) {
+                process.destroyForcibly().waitFor();
+            }
+            String printed = new String(output.get(5, TimeUnit.SECONDS), java.nio.charset.StandardCharsets.UTF_8);
+            return new Copied(exited ? process.exitValue() : -1, printed);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            process.destroyForcibly();
+            throw new IOException("interrupted while copying " + repository, e);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            return new Copied(process.isAlive() ? -1 : process.exitValue(), "");
+        }
     }
 
     /** The runner's own files for its sandboxes: the seccomp program (only it reads it) and the checkout's git configuration. */

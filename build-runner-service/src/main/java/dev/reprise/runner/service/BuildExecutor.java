@@ -106,6 +106,9 @@ public final class BuildExecutor {
             outcome = new BuildOutcome(BuildStatus.FAILURE, null, build.elapsedMs(), "runner error: " + e);
         } finally {
             try {
+                if (build.localCopy != null) {
+                    deleteRecursively(build.localCopy);
+                }
                 deleteRecursively(build.workspace);
             } catch (UncheckedIOException e) {
                 LOG.warnf("Build %s: %s", request.buildId(), e.getMessage());
@@ -132,6 +135,8 @@ public final class BuildExecutor {
         private final Path workspace;
         private final Map<String, String> env;
         private Sandbox.Lease lease;
+        /** The runner's copy of a local repository that the checkout clones from; null: it clones the request's URL. */
+        private Path localCopy;
 
         Build(BuildRequested request, BuildEventSink sink, RunningBuild handle, long deadlineNanos) {
             this.request = request;
@@ -161,8 +166,13 @@ public final class BuildExecutor {
             }
             deleteRecursively(workspace);
             sandbox.createWorkspace(workspace, lease);
+            if (request.repository().startsWith("file:") && lease.uid() >= 0) {
+                localCopy = workspace.resolveSibling(workspace.getFileName() + ".source.git");
+                deleteRecursively(localCopy);
+            }
 
-            StepResult checkout = step(1, "checkout", false, "git clone --quiet --no-checkout -- " + quote(request.repository())
+            String source = localCopy != null ? localCopy.toString() : request.repository();
+            StepResult checkout = step(1, "checkout", false, "git clone --quiet --no-checkout -- " + quote(source)
                     + " . && git -c advice.detachedHead=false checkout --quiet --detach " + request.commitSha());
             if (checkout.outcome != null) {
                 return checkout.outcome;
@@ -189,6 +199,12 @@ public final class BuildExecutor {
         private StepResult step(int number, String name, boolean cacheable, String command) throws IOException {
             long stepStart = System.nanoTime();
             sink.emit(new StepStarted(request.buildId(), number, name, elapsedMs()));
+            if (!cacheable && localCopy != null) {
+                StepResult copied = copyLocalRepository(number, name, stepStart);
+                if (copied != null) {
+                    return copied;
+                }
+            }
             Lookup lookup = cacheable && stepCache.isPresent() ? lookUp(number, name, command, stepStart) : Lookup.NONE;
             if (lookup.hit() != null) {
                 return lookup.hit();
@@ -451,13 +467,33 @@ public final class BuildExecutor {
             }
         }
 
-        /** A local repository (file://, local mode only) is read from the host, even where the build's view hides it. */
+        /** The checkout of a local repository reads the runner's copy of it (and the git configuration that lets it). */
         private java.util.List<Path> readOnlyFor(boolean buildStep) {
-            if (buildStep || !request.repository().startsWith("file:")) {
-                return java.util.List.of();
+            return buildStep || localCopy == null ? java.util.List.of() : java.util.List.of(localCopy, sandbox.localCheckoutGitConfig());
+        }
+
+        /**
+         * Copies a local (file://, local mode only) repository for the checkout, as the runner: the build's uid may
+         * not reach the original (a repository under /root or in an owner-only directory), and the build is never
+         * shown the directory it lives in. Null when copied; else the failed step, git's message as its output.
+         */
+        private StepResult copyLocalRepository(int number, String name, long stepStart) throws IOException {
+            Path repository;
+            try {
+                repository = Path.of(java.net.URI.create(request.repository())).toAbsolutePath().normalize();
+            } catch (IllegalArgumentException e) {
+                emitText(OutputStream.STDERR, "reprise: " + request.repository() + " is not a local repository path: " + e.getMessage() + "\n");
+                return finish(number, name, 128, (System.nanoTime() - stepStart) / 1_000_000, true);
             }
-            Path repository = Path.of(java.net.URI.create(request.repository())).toAbsolutePath().normalize();
-            return Files.isDirectory(repository) ? java.util.List.of(repository, sandbox.localCheckoutGitConfig()) : java.util.List.of();
+            Sandbox.Copied copied = sandbox.copyLocalRepository(repository, localCopy,
+                    Duration.ofNanos(Math.max(0, deadlineNanos - System.nanoTime())));
+            if (copied.exitCode() == 0) {
+                return null;
+            }
+            if (!copied.output().isEmpty()) {
+                emitText(OutputStream.STDERR, copied.output());
+            }
+            return finish(number, name, copied.exitCode(), (System.nanoTime() - stepStart) / 1_000_000, copied.exitCode() >= 0);
         }
 
         /**

@@ -7,6 +7,7 @@ import dev.reprise.events.Identifiers;
 import dev.reprise.runner.config.RunnerConfig;
 import dev.reprise.runner.messaging.BuildEventLog;
 import dev.reprise.runner.messaging.BuildEventPublisher;
+import dev.reprise.runner.messaging.BuildRequestRequeuer;
 import dev.reprise.runner.messaging.KafkaBuildEventSink;
 import dev.reprise.runner.store.ExecutionStore;
 import dev.reprise.runner.store.ExecutionStore.Claim;
@@ -39,13 +40,22 @@ public class BuildRunner {
     private final MeterRegistry metrics;
     private final String runnerId;
     private final BuildExecutor executor;
+    private final BuildRequestRequeuer requeuer;
+    private final int concurrency;
+    /** Requests being handled on this runner (running, claiming or being queued again): its slots in use. */
+    private final java.util.concurrent.atomic.AtomicInteger busy = new java.util.concurrent.atomic.AtomicInteger();
+    private final Object claims = new Object();
     private final Optional<StepCache> stepCache;
     private final Map<String, RunningBuild> running = new ConcurrentHashMap<>();
     private final CancelledBuilds cancelledEarly = new CancelledBuilds(10_000);
 
     public BuildRunner(RunnerConfig config, ExecutionStore executions, BuildEventPublisher publisher,
-            BuildEventLog eventLog, MeterRegistry metrics) {
+            BuildEventLog eventLog, MeterRegistry metrics, BuildRequestRequeuer requeuer,
+            @org.eclipse.microprofile.config.inject.ConfigProperty(name = "smallrye.messaging.worker.builds.max-concurrency",
+                    defaultValue = "2") int concurrency) {
         this.config = config;
+        this.requeuer = requeuer;
+        this.concurrency = concurrency;
         this.executions = executions;
         this.publisher = publisher;
         this.eventLog = eventLog;
@@ -56,6 +66,7 @@ public class BuildRunner {
             metrics.counter("reprise.runner.builds", "status", name);
             metrics.timer("reprise.runner.build.duration", "status", name);
         }
+        metrics.counter("reprise.runner.requeued", "reason", "tenant-share");
         this.runnerId = config.id().orElseGet(BuildRunner::defaultId);
         this.stepCache = config.taskCache().enabled() ? Optional.of(openStepCache(config, metrics)) : Optional.empty();
         Optional<dev.reprise.runner.container.ContainerExecutor> containers = config.container().mode() == RunnerConfig.Container.Mode.NEVER
@@ -94,9 +105,38 @@ public class BuildRunner {
             LOG.warnf("Ignored a build request whose id is not a build id: %s", request.buildId());
             return;
         }
-        Claim claim = executions.claim(request.buildId(), request.cacheKey(), runnerId, config.heartbeatStaleAfter(),
-                config.heartbeatInterval());
-        if (claim instanceof Claim.Interrupted lost) {
+        busy.incrementAndGet();
+        try {
+            handleClaimed(request, claim(request));
+        } finally {
+            busy.decrementAndGet();
+        }
+    }
+
+    /**
+     * A tenant at its share may use free slots, but not this runner's last one: that is kept for whoever is queued
+     * behind. Decided one request at a time, so requests arriving together are counted against each other.
+     */
+    private Claim claim(BuildRequested request) {
+        Optional<Claim> fresh;
+        synchronized (claims) {
+            int share = config.tenantShare() > 0 && busy.get() >= concurrency ? config.tenantShare() : 0;
+            fresh = executions.claimNew(request.buildId(), request.cacheKey(), request.tenantId(), runnerId,
+                    config.heartbeatStaleAfter(), share);
+        }
+        return fresh.orElseGet(() -> executions.claimSeen(request.buildId(), runnerId, config.heartbeatStaleAfter(),
+                config.heartbeatInterval()));
+    }
+
+    private void handleClaimed(BuildRequested request, Claim claim) {
+        if (claim instanceof Claim.OverShare over) {
+            Optional<String> cancelled = cancelledEarly.take(request.buildId());
+            if (cancelled.isPresent()) {
+                reportCancelledBeforeStart(request, cancelled.get());
+            } else {
+                requeue(request, over.running());
+            }
+        } else if (claim instanceof Claim.Interrupted lost) {
             reportInterrupted(request, lost);
         } else if (claim instanceof Claim.AlreadyFinished done) {
             LOG.infof("Build %s already finished (%s); ignoring the duplicate request", request.buildId(), done.status());
@@ -108,6 +148,22 @@ public class BuildRunner {
                 run(request);
             }
         }
+    }
+
+    /**
+     * Sends a request of a tenant over its share to the end of the queue, after a pause (so a queue of nothing else is
+     * not spun hot); its build stays queued. The copy is on the broker before the original is acknowledged.
+     */
+    private void requeue(BuildRequested request, long tenantRunning) {
+        LOG.debugf("Build %s: tenant %s has %d builds running (share %d); queued again behind the others", request.buildId(),
+                request.tenantId(), tenantRunning, config.tenantShare());
+        try {
+            Thread.sleep(config.tenantRequeueDelay().toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        requeuer.requeue(request);
+        metrics.counter("reprise.runner.requeued", "reason", "tenant-share").increment();
     }
 
     /** Stops a build if this runner holds it (true), else remembers the cancel in case it is still queued. */

@@ -37,6 +37,10 @@ public class ExecutionStore {
         record AlreadyFinished(String status) implements Claim {
         }
 
+        /** Not claimed: the tenant already has {@code running} builds running, its share (the request yields). */
+        record OverShare(long running) implements Claim {
+        }
+
         /** A previous attempt was running when its runner stopped. */
         record Interrupted(String runnerId, OffsetDateTime startedAt, int attempt) implements Claim {
         }
@@ -52,14 +56,41 @@ public class ExecutionStore {
      * Claims {@code buildId} for this runner, reporting what an earlier delivery left behind. A
      * build another runner is still running (fresh heartbeat) is waited for: it either finishes
      * (AlreadyFinished) or its heartbeat goes stale, and then it is taken over (Interrupted).
+     * With {@code tenantShare} above 0, a build not seen before is claimed only while its tenant
+     * has fewer running (live heartbeat, all runners) than that (else OverShare). Two runners
+     * claiming at the same moment may both pass: the share is a scheduling aim, not a hard quota.
      */
-    public Claim claim(String buildId, String cacheKey, String runnerId, Duration staleAfter, Duration pollEvery) {
+    public Claim claim(String buildId, String cacheKey, String tenantId, String runnerId, Duration staleAfter, Duration pollEvery,
+            int tenantShare) {
+        return claimNew(buildId, cacheKey, tenantId, runnerId, staleAfter, tenantShare)
+                .orElseGet(() -> claimSeen(buildId, runnerId, staleAfter, pollEvery));
+    }
+
+    /** The first half of {@link #claim}, quick: Fresh or OverShare for a build not seen before; empty when it was seen. */
+    public java.util.Optional<Claim> claimNew(String buildId, String cacheKey, String tenantId, String runnerId, Duration staleAfter,
+            int tenantShare) {
         RowSet<Row> inserted = execute("""
-                        INSERT INTO executions (build_id, cache_key, runner_id, status) VALUES ($1, $2, $3, 'RUNNING')
-                        ON CONFLICT (build_id) DO NOTHING RETURNING build_id""", Tuple.of(buildId, cacheKey, runnerId));
+                        INSERT INTO executions (build_id, cache_key, runner_id, status, tenant_id)
+                        SELECT $1, $2, $3, 'RUNNING', $4
+                        WHERE $5 <= 0 OR (SELECT count(*) FROM executions WHERE tenant_id = $4 AND status = 'RUNNING'
+                                          AND heartbeat_at > now() - make_interval(secs => $6)) < $5
+                        ON CONFLICT (build_id) DO NOTHING RETURNING build_id""",
+                Tuple.from(java.util.Arrays.asList(buildId, cacheKey, runnerId, tenantId, tenantShare,
+                        (double) staleAfter.toMillis() / 1000)));
         if (inserted.size() == 1) {
-            return new Claim.Fresh();
+            return java.util.Optional.of(new Claim.Fresh());
         }
+        if (tenantShare > 0 && execute("SELECT 1 FROM executions WHERE build_id = $1", Tuple.of(buildId)).size() == 0) {
+            return java.util.Optional.of(new Claim.OverShare(execute("""
+                            SELECT count(*) AS running FROM executions WHERE tenant_id = $1 AND status = 'RUNNING'
+                            AND heartbeat_at > now() - make_interval(secs => $2)""",
+                    Tuple.of(tenantId, (double) staleAfter.toMillis() / 1000)).iterator().next().getLong("running")));
+        }
+        return java.util.Optional.empty();
+    }
+
+    /** The second half of {@link #claim}: a build seen before, finished, lost by its runner, or waited for while it runs elsewhere. */
+    public Claim claimSeen(String buildId, String runnerId, Duration staleAfter, Duration pollEvery) {
         while (true) {
             RowSet<Row> taken = execute("""
                             UPDATE executions e SET attempt = e.attempt + 1, runner_id = $2, heartbeat_at = now()

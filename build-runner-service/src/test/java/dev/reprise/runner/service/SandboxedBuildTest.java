@@ -97,6 +97,48 @@ class SandboxedBuildTest {
     }
 
     @Test
+    void aLocalRepositoryInAnOwnerOnlyDirectoryIsCheckedOutButItsDirectoryStaysUnseen() throws Exception {
+        // ./reprise demo's repository lives in .reprise (mode 700), often under /root: the build's uid cannot reach it.
+        Path closed = Files.createDirectories(tmp.resolve("owner-only"));
+        Files.setPosixFilePermissions(closed, PosixFilePermissions.fromString("rwx------"));
+        TestGitRepo origin = TestGitRepo.withBuildScript("echo checked out; cat " + closed.resolve("repo/untracked.txt")
+                + " 2>/dev/null || echo original unreachable; ls -a");
+        String head = origin.head();
+        Path repo = Files.move(origin.dir(), closed.resolve("repo"));
+        Files.writeString(repo.resolve("untracked.txt"), "not-committed-secret");
+
+        BuildOutcome outcome = run("file://" + repo, head, null);
+
+        String out = TestRunnerConfig.output(events, OutputStream.STDOUT);
+        assertThat(outcome.status()).as(outcome.reason() + out + TestRunnerConfig.output(events, OutputStream.STDERR))
+                .isEqualTo(BuildStatus.SUCCESS);
+        assertThat(out).contains("checked out").contains("original unreachable").contains("build.sh")
+                .doesNotContain("not-committed-secret").doesNotContain("untracked.txt");
+        assertThat(workspaces.resolve(((dev.reprise.events.BuildStarted) events.get(0)).buildId() + ".source.git")).doesNotExist();
+    }
+
+    @Test
+    void aLocalRepositoryThatIsNotThereFailsTheCheckoutWithGitsMessage() throws Exception {
+        BuildOutcome outcome = run("file://" + tmp.resolve("no-such-repo"), "a".repeat(40), null);
+
+        assertThat(outcome.status()).isEqualTo(BuildStatus.FAILURE);
+        assertThat(outcome.reason()).contains("checkout");
+        assertThat(TestRunnerConfig.output(events, OutputStream.STDERR)).contains("no-such-repo");
+    }
+
+    @Test
+    void aNetworkThatAKilledRunnerLeftIsRemovedWhenARunnerStarts() throws Exception {
+        Path left = Path.of("/run/netns/reprise-build-997");
+        Process add = new ProcessBuilder("ip", "netns", "add", "reprise-build-997").redirectErrorStream(true).start();
+        assertThat(add.waitFor()).as(new String(add.getInputStream().readAllBytes())).isZero();
+        assertThat(left).exists();
+
+        dev.reprise.runner.sandbox.Sandbox.of(new TestRunnerConfig(workspaces, 120).withSandbox(List.of()));
+
+        assertThat(left).doesNotExist();
+    }
+
+    @Test
     void theSeccompFilterRefusesKeyringPtraceAndBpf() throws Exception {
         // Without the filter an unprivileged process may use its keyring and PTRACE_TRACEME: EPERM means the filter said no.
         String out = build("perl -e 'my $r = syscall(250, 0, -3, 0); print \"keyctl=$r errno=\" . ($! + 0) . \"\\n\";"
@@ -187,11 +229,15 @@ class SandboxedBuildTest {
 
     /** Runs {@code script} as tenant B's build in the required sandbox, the secret's directory hidden; its events in {@link #events}. */
     private BuildOutcome run(String script, java.util.Map<String, String> env) throws Exception {
-        events.clear();
         TestGitRepo repo = TestGitRepo.withBuildScript(script);
+        return run(repo.url(), repo.head(), env);
+    }
+
+    private BuildOutcome run(String repository, String commit, java.util.Map<String, String> env) throws Exception {
+        events.clear();
         RunnerConfig config = new TestRunnerConfig(workspaces, 120).withSandbox(List.of(secret.getParent().toString()));
         String id = "b-" + UUID.randomUUID();
-        BuildRequested request = new BuildRequested(id, "tenant-b", "k".repeat(64), repo.url(), "main", repo.head(), "custom", "./build.sh",
+        BuildRequested request = new BuildRequested(id, "tenant-b", "k".repeat(64), repository, "main", commit, "custom", "./build.sh",
                 env, false, Instant.now(), 120);
         return new BuildExecutor(config, "test-runner").run(request, events::add, new RunningBuild(id, Duration.ofSeconds(1)));
     }

@@ -134,6 +134,16 @@ public record TestRunnerConfig(Path workspaces, int timeoutSeconds, long outputC
     }
 
     @Override
+    public int tenantShare() {
+        return 0;
+    }
+
+    @Override
+    public Duration tenantRequeueDelay() {
+        return Duration.ofSeconds(1);
+    }
+
+    @Override
     public Duration heartbeatStaleAfter() {
         return Duration.ofSeconds(20);
     }
