@@ -282,7 +282,9 @@ public class SocketsBench {
             }
             long heap = 0;
             if (socketUrl != null) {
-                String metrics = socketUrl.replaceFirst("^ws", "http").replaceFirst("/ws/.*$", "/q/metrics");
+                // Metrics are on the management port: the HTTP port + 1000 as ./reprise up starts the services.
+                URI socket = URI.create(socketUrl);
+                String metrics = "http://" + socket.getHost() + ":" + (socket.getPort() + 1000) + "/q/metrics";
                 String body = HTTP.send(HttpRequest.newBuilder(URI.create(metrics)).build(), HttpResponse.BodyHandlers.ofString()).body();
                 Matcher m = Pattern.compile("(?m)^jvm_memory_used_bytes\\{area=\"heap\"[^}]*} ([0-9.E+]+)").matcher(body);
                 while (m.find()) {

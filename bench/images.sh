@@ -14,7 +14,7 @@ N=${BENCH_N:-200}
 STARTS=${BENCH_STARTS:-10}
 OUT=$ROOT/bench/results/images.json
 command -v docker >/dev/null || { echo "bench: needs the docker CLI (apt-get install -y docker.io, client only)" >&2; exit 1; }
-curl -fsS "$API/q/health/ready" >/dev/null || { echo "bench: image-cache-service is not answering at $API; ./reprise up" >&2; exit 1; }
+curl -fsS "http://127.0.0.1:$((${IMAGE_CACHE_PORT:-8084} + 1000))/q/health/ready" >/dev/null || { echo "bench: image-cache-service is not answering at $API; ./reprise up" >&2; exit 1; }
 
 ms() { echo $(( $(date +%s%N) / 1000000 )); }
 percentile() { sort -n | awk -v p="$1" '{a[NR]=$1} END {i=int((NR*p+99)/100); if (i<1) i=1; print a[i]}'; }

@@ -64,7 +64,7 @@ spec:
       labels: {{app.kubernetes.io/name: {name}, app.kubernetes.io/part-of: reprise}}
       annotations:
         prometheus.io/scrape: "true"
-        prometheus.io/port: "{port}"
+        prometheus.io/port: "{management_port}"
         prometheus.io/path: /q/metrics
     spec:
       serviceAccountName: {name}
@@ -75,8 +75,11 @@ spec:
           image: reprise/{name}:latest
           ports:
             - {{name: http, containerPort: {port}}}
+            # /q/* (probes, metrics): not in the Service, never routed by the Ingress
+            - {{name: management, containerPort: {management_port}}}
           env:
             - {{name: HTTP_PORT, value: "{port}"}}
+            - {{name: MANAGEMENT_PORT, value: "{management_port}"}}
           envFrom:
             - configMapRef: {{name: reprise-endpoints}}
             - secretRef: {{name: reprise-credentials}}
@@ -84,15 +87,15 @@ spec:
             - {{name: config, mountPath: /app/config, readOnly: true}}
             - {{name: tmp, mountPath: /tmp}}{extra_mounts}
           startupProbe:
-            httpGet: {{path: /q/health/started, port: http}}
+            httpGet: {{path: /q/health/started, port: management}}
             periodSeconds: 2
             failureThreshold: 60
           livenessProbe:
-            httpGet: {{path: /q/health/live, port: http}}
+            httpGet: {{path: /q/health/live, port: management}}
             periodSeconds: 10
             failureThreshold: 3
           readinessProbe:
-            httpGet: {{path: /q/health/ready, port: http}}
+            httpGet: {{path: /q/health/ready, port: management}}
             periodSeconds: 5
             failureThreshold: 3
           resources:
@@ -185,7 +188,7 @@ def main():
         lines = "\n".join(f"    {k}={v}" for k, v in sorted(props.items()))
         runner = name == "build-runner"
         (BASE / f"{name}.yaml").write_text(TEMPLATE.format(
-            name=name, port=port, properties=lines,
+            name=name, port=port, management_port=port + 1000, properties=lines,
             cpu_request="500m" if runner else "250m", cpu_limit="2" if runner else "1",
             memory="6Gi" if runner else "512Mi",
             pod_security=RUNNER_POD_SECURITY if runner else POD_SECURITY,

@@ -50,7 +50,7 @@ service_pid() {
 
 # HTTP status of /q/health/ready (000 when nothing answers).
 ready_status() {
-    curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$(port_of "$1")/q/health/ready" || true
+    curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$(management_port_of "$1")/q/health/ready" || true
 }
 
 # The secret gateway and replay share for stream tickets: REPRISE_STREAM_SECRET when set, else one
@@ -77,16 +77,21 @@ start_service() {
     jar=$(jar_of "$svc")
     [[ -f $jar ]] || die "$svc is not built ($(show_path "$jar") is missing): run ./reprise up, or mvn -DskipTests install"
     ! port_open "$port" || die "$svc: port $port is taken by another process; set $(port_var "$svc") to move it"
+    ! port_open "$(management_port_of "$svc")" \
+        || die "$svc: its management port $(management_port_of "$svc") is taken by another process; set $(port_var "$svc") to move both"
     log=$LOGS/$svc.log
     # Builds must not see the local stack's state: token, secrets, stored data, sockets, logs (the runner's sandbox
     # hides all of REPRISE_HOME; a local repository a build checks out is shown to it read-only).
     # shellcheck disable=SC2086  # JAVA_OPTS is a list of options
-    HTTP_PORT=$port REPRISE_LOCAL_MODE=true REPRISE_TOKEN_FILE=$REPRISE_HOME/token REPRISE_STREAM_SECRET=$(stream_secret) \
+    HTTP_PORT=$port MANAGEMENT_PORT=$(management_port_of "$svc") REPRISE_LOCAL_MODE=true REPRISE_TOKEN_FILE=$REPRISE_HOME/token REPRISE_STREAM_SECRET=$(stream_secret) \
         REPRISE_OPERATOR_TOKEN_FILE=$REPRISE_HOME/operator-token \
         RUNNER_SANDBOX_HIDDEN=$REPRISE_HOME RUNNER_CONCURRENCY=${RUNNER_CONCURRENCY:-3} \
         start_java_daemon "$svc" "$log" $JAVA_OPTS -jar "$jar"
     say "$svc starting on port $port (pid $STARTED_PID, log $(show_path "$log"))"
 }
+
+# Health and metrics (/q/*) answer on the management port only: the service's port + 1000.
+management_port_of() { printf '%s' "$(($(port_of "$1") + 1000))"; }
 
 port_var() { printf '%s_PORT' "$(tr 'a-z-' 'A-Z_' <<<"$1")"; }
 
@@ -96,7 +101,7 @@ wait_ready() {
     until [[ $(ready_status "$svc") == 200 ]]; do
         pid=$(service_pid "$svc") || fail_with_log "$svc exited while starting" "$LOGS/$svc.log"
         if ((SECONDS >= deadline)); then
-            curl -s --max-time 5 "http://127.0.0.1:$(port_of "$svc")/q/health/ready" >&2 || true
+            curl -s --max-time 5 "http://127.0.0.1:$(management_port_of "$svc")/q/health/ready" >&2 || true
             fail_with_log "$svc (pid $pid) is not ready after ${READY_TIMEOUT}s" "$LOGS/$svc.log"
         fi
         sleep 1

@@ -39,6 +39,8 @@ class DeploymentIT {
                 .readValues(render.stdout()).forEachRemaining(n -> objects.add((JsonNode) n));
 
         Set<String> deployed = new TreeSet<>();
+        Set<Integer> managementPorts = new TreeSet<>();
+        List<JsonNode> services = new java.util.ArrayList<>();
         for (JsonNode object : objects) {
             String kind = object.path("kind").asText();
             String name = object.path("metadata").path("name").asText();
@@ -55,6 +57,20 @@ class DeploymentIT {
                 for (JsonNode container : pod.path("containers")) {
                     assertThat(container.path("livenessProbe").path("httpGet").path("path").asText()).isEqualTo("/q/health/live");
                     assertThat(container.path("readinessProbe").path("httpGet").path("path").asText()).isEqualTo("/q/health/ready");
+                    // Health and metrics on the management port, which no Service or Ingress routes.
+                    for (String probe : List.of("startupProbe", "livenessProbe", "readinessProbe")) {
+                        assertThat(container.path(probe).path("httpGet").path("port").asText()).as(name + " " + probe).isEqualTo("management");
+                    }
+                    JsonNode management = null;
+                    for (JsonNode port : container.path("ports")) {
+                        if (port.path("name").asText().equals("management")) {
+                            management = port;
+                        }
+                    }
+                    assertThat(management).as(name + " declares its management port").isNotNull();
+                    assertThat(object.path("spec").path("template").path("metadata").path("annotations").path("prometheus.io/port").asText())
+                            .as(name + " is scraped on its management port").isEqualTo(management.path("containerPort").asText());
+                    managementPorts.add(management.path("containerPort").asInt());
                     for (String bound : List.of("requests", "limits")) {
                         assertThat(container.path("resources").path(bound).has("cpu")).as(name + " cpu " + bound).isTrue();
                         assertThat(container.path("resources").path(bound).has("memory")).as(name + " memory " + bound).isTrue();
@@ -62,6 +78,9 @@ class DeploymentIT {
                     assertThat(container.path("securityContext").path("allowPrivilegeEscalation").asBoolean(true)).isEqualTo(runner);
                     assertThat(container.path("securityContext").path("capabilities").path("drop").toString()).contains("ALL");
                 }
+            }
+            if (kind.equals("Service")) {
+                services.add(object);
             }
             if (kind.equals("ConfigMap") && name.endsWith("-config") && SERVICES.contains(name.replace("-config", ""))) {
                 Properties set = new Properties();
@@ -78,6 +97,13 @@ class DeploymentIT {
             }
         }
         assertThat(deployed).isEqualTo(SERVICES);
+        assertThat(managementPorts).hasSize(SERVICES.size());
+        for (JsonNode service : services) {
+            for (JsonNode port : service.path("spec").path("ports")) {
+                assertThat(managementPorts).as("Service " + service.path("metadata").path("name").asText() + " routes no management port")
+                        .doesNotContain(port.path("port").asInt(), port.path("targetPort").asInt());
+            }
+        }
         assertThat(objects).as("a NetworkPolicy walls in the runner's pods (its builds)").anyMatch(o -> o.path("kind").asText()
                 .equals("NetworkPolicy") && o.path("spec").path("podSelector").path("matchLabels").path("app.kubernetes.io/name")
                 .asText().equals("build-runner"));

@@ -7,6 +7,7 @@ import dev.reprise.e2e.Services.Answer;
 import dev.reprise.e2e.Services.Run;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -31,7 +32,21 @@ class FoundationIT {
             assertThat(ready.body().path("status").asText()).isEqualTo("UP");
             assertThat(Services.check(ready, KAFKA_CHECK)).as(service).isEqualTo("UP");
             assertThat(Services.get(service, "/q/health/live").status()).as(service + " live").isEqualTo(200);
+            assertThat(Services.get(service, "/q/metrics").status()).as(service + " metrics").isEqualTo(200);
         });
+    }
+
+    @Test
+    @Order(2)
+    void healthAndMetricsAreOnlyOnTheManagementPortNeverOnTheApiPort() throws Exception {
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        for (Map.Entry<String, Integer> service : Services.PORTS.entrySet()) {
+            for (String path : List.of("/q/health/ready", "/q/health/live", "/q/metrics", "/q/openapi", "/q/swagger-ui/")) {
+                int status = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + service.getValue() + path))
+                        .build(), java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode();
+                assertThat(status).as(service.getKey() + " API port " + path).isEqualTo(404);
+            }
+        }
     }
 
     @Test

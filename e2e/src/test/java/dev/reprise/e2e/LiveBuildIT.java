@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Test;
 class LiveBuildIT {
 
     private static final Duration BUILD_TIMEOUT = Duration.ofSeconds(90);
-    private static final int SECOND_REPLAY_PORT = Integer.parseInt(System.getenv().getOrDefault("REPLAY_2_PORT", "8092"));
+    private static final int SECOND_REPLAY_PORT = Integer.parseInt(System.getenv().getOrDefault("REPLAY_2_PORT", "8182"));
     private static Process secondReplay;
 
     @BeforeAll
@@ -40,6 +40,7 @@ class LiveBuildIT {
         ProcessBuilder builder = new ProcessBuilder("java", "-Xmx256m", "-jar", jar.toString())
                 .directory(Services.ROOT.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
         builder.environment().put("HTTP_PORT", String.valueOf(SECOND_REPLAY_PORT));
+        builder.environment().put("MANAGEMENT_PORT", String.valueOf(Services.managementPort(SECOND_REPLAY_PORT)));
         // The same secret as the first instance, so the gateway's tickets open streams on either.
         builder.environment().put("REPRISE_STREAM_SECRET", Services.streamSecret());
         secondReplay = builder.start();

@@ -48,7 +48,7 @@ class ObservabilityIT {
             }
         }
         StringBuilder targets = new StringBuilder();
-        Services.PORTS.forEach((service, port) -> targets.append("- targets: ['127.0.0.1:").append(port)
+        Services.PORTS.forEach((service, port) -> targets.append("- targets: ['127.0.0.1:").append(Services.managementPort(port))
                 .append("']\n  labels: {service: ").append(service).append("}\n"));
         Files.writeString(dir.resolve("targets/local.yml"), targets);
         // The project's config, scraping and evaluating every second for the test.

@@ -99,8 +99,13 @@ final class Services {
         return url + (url.contains("?") ? "&" : "?") + query;
     }
 
+    /**
+     * {@code port}'s service at {@code path}; /q/* (health, metrics) is on the service's management port, the
+     * HTTP port + 1000 in local mode (deploy/local/services.sh).
+     */
     private static HttpRequest.Builder request(int port, String path, String... headers) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+        int to = path.startsWith("/q/") ? managementPort(port) : port;
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + to + path))
                 .timeout(Duration.ofSeconds(30));
         if (headers.length > 0) {
             request.headers(headers);
@@ -187,6 +192,11 @@ final class Services {
     /** The pid of a service started by deploy/local/services.sh. */
     static long pid(String service) throws IOException {
         return Long.parseLong(Files.readString(home().resolve("run").resolve(service + ".pid")).strip());
+    }
+
+    /** The management port (health, metrics) of the service on HTTP port {@code port}, as services.sh starts it. */
+    static int managementPort(int port) {
+        return port + 1000;
     }
 
     static Path home() {
