@@ -6,13 +6,36 @@
 
 # Store credentials are generated per installation (never fixed defaults a build or a neighbour could
 # guess): kept in $REPRISE_HOME/secrets/, mode 600, created on first use. Set the variable to override.
+_reprise_home() { printf '%s' "${REPRISE_HOME:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/.reprise}"; }
 _reprise_secret() {
-    local dir=${REPRISE_HOME:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/.reprise}/secrets
+    local dir
+    dir=$(_reprise_home)/secrets
     if [[ ! -s $dir/$1 ]]; then
         (umask 077 && mkdir -p "$dir" && head -c 32 /dev/urandom | base64 | tr -d '\n/+=' | head -c 40 >"$dir/$1")
     fi
     cat "$dir/$1"
 }
+
+# Which store addresses are this file's defaults rather than the caller's choice, decided at the first
+# sourcing and exported, so scripts that source this file again keep the answer.
+if [[ -z ${REPRISE_DEFAULTED+x} ]]; then
+    REPRISE_DEFAULTED=' '
+    for _reprise_var in PG_PORT REDIS_PORT REDIS_URL; do
+        if [[ -z ${!_reprise_var:-} ]]; then REPRISE_DEFAULTED+="$_reprise_var "; fi
+    done
+    unset _reprise_var
+fi
+# infra.sh never keeps Reprise's data in a machine's PostgreSQL or Redis that does not check passwords:
+# it runs its own beside it and records the port in stores.env (VAR=port lines). Those replace the
+# defaults below, never a value the caller set.
+if [[ -r $(_reprise_home)/stores.env ]]; then
+    while IFS='=' read -r _reprise_var _reprise_value; do
+        if [[ $REPRISE_DEFAULTED == *" $_reprise_var "* && $_reprise_value =~ ^[0-9]+$ ]]; then
+            printf -v "$_reprise_var" '%s' "$_reprise_value"
+        fi
+    done <"$(_reprise_home)/stores.env"
+    unset _reprise_var _reprise_value
+fi
 
 : "${PG_HOST:=127.0.0.1}"
 : "${PG_PORT:=5432}"
@@ -21,9 +44,9 @@ _reprise_secret() {
 : "${PG_DATABASE:=reprise}"
 
 : "${REDIS_PORT:=6379}"
-: "${REDIS_URL:=redis://127.0.0.1:${REDIS_PORT}}"
-# For docker-compose's Redis (requirepass); the local stack's Redis: see README, "Security model".
+# Redis asks for it (requirepass) locally, in docker-compose and in Kubernetes (a Secret).
 : "${REDIS_PASSWORD:=$(_reprise_secret redis-password)}"
+if [[ $REPRISE_DEFAULTED == *" REDIS_URL "* ]]; then REDIS_URL=redis://:${REDIS_PASSWORD}@127.0.0.1:${REDIS_PORT}; fi
 
 : "${KAFKA_PORT:=9092}"
 : "${KAFKA_CONTROLLER_PORT:=9093}"
@@ -47,7 +70,7 @@ _reprise_secret() {
 # Debian bookworm (minbase), built by infra.sh from the apt mirror this machine uses
 : "${REPRISE_BASE_IMAGE:=${REGISTRY_HOST}/reprise/base:bookworm}"
 
-export PG_HOST PG_PORT PG_USER PG_PASSWORD PG_DATABASE \
+export REPRISE_DEFAULTED PG_HOST PG_PORT PG_USER PG_PASSWORD PG_DATABASE \
        REDIS_PORT REDIS_URL REDIS_PASSWORD \
        KAFKA_PORT KAFKA_CONTROLLER_PORT KAFKA_BOOTSTRAP_SERVERS \
        S3_PORT S3_ENDPOINT S3_REGION S3_ACCESS_KEY S3_SECRET_KEY \

@@ -88,6 +88,28 @@ wait_for() {
     done
 }
 
+# move_beside COMP VAR WHY: the store answering on COMP's port is not ours and does not check
+# passwords. Reprise will not keep its data (tokens, builds, the index of every tenant's artifacts)
+# where anyone on the machine can read and change it. When the port is env.sh's default, the store
+# is the machine's to keep: Reprise runs its own on the next free port and records that port in
+# $REPRISE_HOME/stores.env, which env.sh reads from then on. A port the caller chose is refused.
+move_beside() {
+    local comp=$1 var=$2 why=$3 port
+    if [[ ${REPRISE_DEFAULTED:-} != *" $var "* ]]; then
+        die "$comp on $(addr_of "$comp") $why, and $var=${!var} was chosen explicitly: Reprise will not keep its data there. Make it ask for a password (PostgreSQL: scram-sha-256 in pg_hba.conf; Redis: requirepass = REDIS_PASSWORD), or unset $var so that infra.sh runs its own"
+    fi
+    port=${!var}
+    while ((++port < 65536)); do
+        [[ -z $(ss -Hltn "sport = :$port" 2>/dev/null) ]] && ! port_open "$port" && break
+    done
+    say "$comp: the one on $(addr_of "$comp") $why; Reprise runs its own on $HOST:$port instead (recorded in $(show_path "$REPRISE_HOME/stores.env"); env.sh exports it)"
+    (umask 077 && { grep -v "^$var=" "$REPRISE_HOME/stores.env" 2>/dev/null || true; printf '%s=%s\n' "$var" "$port"; } >"$REPRISE_HOME/stores.env.new" \
+        && mv "$REPRISE_HOME/stores.env.new" "$REPRISE_HOME/stores.env")
+    printf -v "$var" '%s' "$port"
+    export "${var?}"
+    PID='' OWNER=''
+}
+
 # maven WHAT ARGS...: quiet Maven run against the tiny pom in deploy/local/kafka/ (never the
 # project's own pom, which someone may be building at the same time), output kept in a log.
 maven() {
@@ -161,15 +183,7 @@ probe_postgres() {
     fi
 }
 
-probe_redis() {
-    if command -v redis-cli >/dev/null; then
-        [[ $(timeout 2 redis-cli -h "$HOST" -p "$REDIS_PORT" ping 2>/dev/null) == PONG ]]
-    else
-        # shellcheck disable=SC2016  # expanded by the inner bash
-        timeout 2 bash -c 'exec 3<>"/dev/tcp/$0/$1" && printf "PING\r\n" >&3 &&
-            IFS= read -r line <&3 && [[ $line == +PONG* ]]' "$HOST" "$REDIS_PORT" 2>/dev/null
-    fi
-}
+probe_redis() { [[ $(redis_plain_ping) =~ ^(PONG|NOAUTH) ]]; }
 
 probe_kafka() { port_open "$KAFKA_PORT"; }
 
@@ -239,17 +253,18 @@ start_own_postgres() {
     bin=$(pg_bin_dir) || die "postgres: no initdb under /usr/lib/postgresql/*/bin"
     mkdir -p "$PG_DATA_DIR" "$PG_SOCKET_DIR"
     chown postgres: "$PG_DATA_DIR" "$PG_SOCKET_DIR"
-    chmod 700 "$PG_DATA_DIR"
+    # The socket dir is the superuser's way in (trust): only postgres (and root) may enter it.
+    chmod 700 "$PG_DATA_DIR" "$PG_SOCKET_DIR"
     touch "$log"
     chown postgres: "$log"
     make_traversable_for_postgres "$PG_DATA_DIR"
     make_traversable_for_postgres "$LOGS"
     if [[ ! -s $PG_DATA_DIR/PG_VERSION ]]; then
         say "postgres: initdb $(show_path "$PG_DATA_DIR")"
-        # trust: a throwaway cluster reachable only over loopback and its own socket dir
-        as_postgres "$bin/initdb" -D "$PG_DATA_DIR" -U postgres --auth=trust -E UTF8 --no-locale \
-            >"$LOGS/postgres-initdb.log" 2>&1 || fail_with_log "postgres: initdb failed" "$LOGS/postgres-initdb.log"
+        as_postgres "$bin/initdb" -D "$PG_DATA_DIR" -U postgres --auth-local=trust --auth-host=scram-sha-256 -E UTF8 \
+            --no-locale >"$LOGS/postgres-initdb.log" 2>&1 || fail_with_log "postgres: initdb failed" "$LOGS/postgres-initdb.log"
     fi
+    write_pg_hba >/dev/null
     say "postgres: starting own cluster on $(addr_of postgres)"
     # Settings go on the command line, not into postgresql.conf, so a changed PG_PORT just works.
     # fsync & co. off: test data, and it makes schema setup several times faster.
@@ -257,6 +272,27 @@ start_own_postgres() {
         -o "-c listen_addresses=$HOST -p $PG_PORT -k $PG_SOCKET_DIR -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
         >/dev/null 2>&1 || fail_with_log "postgres did not start on $(addr_of postgres) within ${PG_START_TIMEOUT}s" "$log"
     head -n 1 "$PG_DATA_DIR/postmaster.pid" >"$(pidfile postgres)"
+}
+
+# Our cluster's access rules, rewritten at every start (a cluster made before passwords were checked
+# trusted everyone): the superuser only through the owner-only socket dir; over TCP, a password
+# (SCRAM) for every role. Prints "changed" when the file was different.
+write_pg_hba() {
+    local hba=$PG_DATA_DIR/pg_hba.conf want
+    want=$(printf '%s\n' '# written by deploy/local/infra.sh at every start' \
+        'local all all trust' 'host all all 127.0.0.1/32 scram-sha-256' 'host all all ::1/128 scram-sha-256')
+    if [[ $(cat "$hba" 2>/dev/null) != "$want" ]]; then
+        printf '%s\n' "$want" >"$hba"
+        chown postgres: "$hba"
+        chmod 600 "$hba"
+        echo changed
+    fi
+}
+
+# True when PostgreSQL lets USER in over TCP with a password that is not theirs (trust).
+pg_accepts_any_password() {
+    PGPASSWORD="not-${PG_PASSWORD}" PGCONNECT_TIMEOUT=5 psql -X -w -q -h "$HOST" -p "$PG_PORT" -U "$1" -d "$2" \
+        -c 'SELECT 1' </dev/null >/dev/null 2>&1
 }
 
 # pg_admin_psql SQL PSQL-ARGS...: runs SQL as the cluster's superuser: our own cluster through its
@@ -289,43 +325,113 @@ SQL
 }
 
 up_postgres() {
+    if state postgres && [[ $OWNER == external ]] && pg_accepts_any_password postgres postgres; then
+        move_beside postgres PG_PORT "lets anyone on this machine in without a password (trust)"
+    fi
     if ! state postgres; then
         if [[ -z $OWNER ]]; then
             if ! pg_bin_dir >/dev/null; then
                 apt_install postgresql
             fi
-            # The package may have started its own cluster on this port: then use that one.
+            # The package may have started its own cluster on this port (Debian's asks for passwords
+            # over TCP): then use that one, unless it trusts everyone.
+            if state postgres && pg_accepts_any_password postgres postgres; then
+                move_beside postgres PG_PORT "lets anyone on this machine in without a password (trust)"
+            fi
             if ! state postgres; then start_own_postgres; fi
         fi
         wait_for postgres "$PG_START_TIMEOUT" "$LOGS/postgres.log" "$PID" probe_postgres
         refresh_state postgres
+    elif [[ $OWNER == owned && $(write_pg_hba) == changed ]]; then
+        say "postgres: own cluster now asks every TCP client for its password"
+        as_postgres "$(pg_bin_dir)/pg_ctl" -D "$PG_DATA_DIR" reload >/dev/null
     fi
     ensure_pg_role_and_db
-    DETAIL="db $PG_DATABASE, user $PG_USER"
+    # The role's password must be what lets it in: a server that still trusts it would hand
+    # Reprise's data to anyone who asks.
+    if pg_accepts_any_password "$PG_USER" "$PG_DATABASE"; then
+        [[ $OWNER == external ]] || die "postgres: own cluster on $(addr_of postgres) accepts any password for $PG_USER; see $(show_path "$PG_DATA_DIR/pg_hba.conf")"
+        move_beside postgres PG_PORT "lets $PG_USER in without its password (trust in pg_hba.conf)"
+        up_postgres
+        return
+    fi
+    DETAIL="db $PG_DATABASE, user $PG_USER, password checked"
 }
 
 # ---------------------------------------------------------------------------------------------
 # Redis
 # ---------------------------------------------------------------------------------------------
 
+# What Redis answers to a PING without a password: PONG when anyone may use it, NOAUTH... when it
+# asks for one; empty when nothing answers.
+redis_plain_ping() {
+    if command -v redis-cli >/dev/null; then
+        env -u REDISCLI_AUTH timeout 2 redis-cli -h "$HOST" -p "$REDIS_PORT" ping 2>/dev/null || true
+    else
+        # shellcheck disable=SC2016  # expanded by the inner bash
+        timeout 2 bash -c 'exec 3<>"/dev/tcp/$0/$1" && printf "PING\r\n" >&3 && IFS= read -r line <&3 &&
+            printf "%s" "${line#[+-]}"' "$HOST" "$REDIS_PORT" 2>/dev/null | tr -d '\r' || true
+    fi
+}
+# Succeeds when REDIS_PASSWORD opens it (the password goes through the environment, not argv).
+redis_ours_opens() {
+    [[ $(REDISCLI_AUTH=$REDIS_PASSWORD timeout 2 redis-cli --no-auth-warning -h "$HOST" -p "$REDIS_PORT" ping 2>/dev/null) == PONG ]]
+}
+
+# Our own Redis's settings, in a file only root reads (it holds the password; argv would show it to
+# anyone on the machine). A memory cap with allkeys-lru: it is a cache, and must never take the host.
+write_redis_conf() {
+    local conf=$DATA/redis/redis.conf
+    mkdir -p "$DATA/redis"
+    (umask 077 && cat >"$conf" <<CONF
+bind $HOST
+port $REDIS_PORT
+daemonize yes
+save ""
+appendonly no
+dir $DATA/redis
+pidfile $(pidfile redis)
+logfile $LOGS/redis.log
+requirepass $REDIS_PASSWORD
+maxmemory ${REDIS_MAXMEMORY:-256mb}
+maxmemory-policy allkeys-lru
+CONF
+    )
+    printf '%s' "$conf"
+}
+
 up_redis() {
     if ! state redis && [[ -z $OWNER ]]; then
         if ! command -v redis-server >/dev/null; then
             apt_install redis-server
         fi
-        # Like postgresql, the package may have started a server on this port.
-        if ! state redis; then
-            say "redis: starting on $(addr_of redis)"
-            mkdir -p "$DATA/redis"
-            rotate_log "$LOGS/redis.log"
-            redis-server --daemonize yes --bind "$HOST" --port "$REDIS_PORT" --save "" --appendonly no \
-                --dir "$DATA/redis" --pidfile "$(pidfile redis)" --logfile "$LOGS/redis.log" </dev/null >/dev/null \
-                || fail_with_log "redis-server failed to start on $(addr_of redis)" "$LOGS/redis.log"
+        # Like postgresql, the package may have started a server on this port (checked below).
+        state redis || true
+    fi
+    if [[ $OWNER == external ]]; then
+        if [[ $(redis_plain_ping) == PONG ]]; then
+            move_beside redis REDIS_PORT "answers anyone without a password"
+        elif ! redis_ours_opens; then
+            die "redis on $(addr_of redis) asks for a password and REDIS_PASSWORD is not it: set REDIS_PASSWORD to its password, or REDIS_PORT to a free port for Reprise's own Redis"
         fi
+    fi
+    if ! state redis && [[ -z $OWNER ]]; then
+        say "redis: starting on $(addr_of redis)"
+        rotate_log "$LOGS/redis.log"
+        redis-server "$(write_redis_conf)" </dev/null >/dev/null \
+            || fail_with_log "redis-server failed to start on $(addr_of redis)" "$LOGS/redis.log"
     fi
     # redis writes its pid file itself after daemonizing, so there is no pid to watch yet
     wait_for redis "$REDIS_START_TIMEOUT" "$LOGS/redis.log" "" probe_redis
     refresh_state redis
+    if [[ $OWNER == owned && $(redis_plain_ping) == PONG ]]; then
+        # ours, started before Redis had a password: give it one now (and the cap) without a restart
+        say "redis: own server on $(addr_of redis) now asks for REDIS_PASSWORD"
+        env -u REDISCLI_AUTH redis-cli -h "$HOST" -p "$REDIS_PORT" config set maxmemory-policy allkeys-lru >/dev/null
+        printf '%s' "$REDIS_PASSWORD" | env -u REDISCLI_AUTH redis-cli -h "$HOST" -p "$REDIS_PORT" -x config set requirepass >/dev/null
+    fi
+    redis_ours_opens || die "redis on $(addr_of redis) does not accept REDIS_PASSWORD"
+    DETAIL="password checked"
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -378,7 +378,7 @@ class FaultIT {
         if (owned("redis")) {
             infra("down", "redis");
         } else {
-            expectSuccess(Services.run(Services.ROOT, Map.of(), Duration.ofSeconds(30), "redis-cli", "-h", "127.0.0.1", "-p",
+            expectSuccess(Services.run(Services.ROOT, redisAuth(), Duration.ofSeconds(30), "redis-cli", "-h", "127.0.0.1", "-p",
                     redisPort(), "shutdown", "nosave"), 0, 1);
         }
         await().atMost(Duration.ofSeconds(20)).until(() -> !portOpen(Integer.parseInt(redisPort())));
@@ -390,7 +390,8 @@ class FaultIT {
             infra("up", "redis");
         } else {
             expectSuccess(Services.run(Services.ROOT, Map.of(), Duration.ofSeconds(30), "redis-server", "--daemonize", "yes",
-                    "--bind", "127.0.0.1", "--port", redisPort(), "--save", "", "--appendonly", "no"));
+                    "--bind", "127.0.0.1", "--port", redisPort(), "--save", "", "--appendonly", "no", "--requirepass",
+                    redisAuth().get("REDISCLI_AUTH")));
             await().atMost(Duration.ofSeconds(20)).until(() -> portOpen(Integer.parseInt(redisPort())));
         }
     }
@@ -419,6 +420,11 @@ class FaultIT {
         Services.Run clusters = Services.run(Services.ROOT, Map.of(), Duration.ofSeconds(10), "pg_lsclusters", "-h");
         return clusters.output().lines().map(l -> l.trim().split("\\s+")).filter(f -> f.length > 2 && f[2].equals(port))
                 .findFirst().orElseThrow(() -> new IllegalStateException("no cluster on port " + port + ": " + clusters.output()));
+    }
+
+    /** redis-cli's password, through its environment (REDIS_PASSWORD: every local Redis asks for it). */
+    private static Map<String, String> redisAuth() {
+        return Map.of("REDISCLI_AUTH", System.getenv().getOrDefault("REDIS_PASSWORD", ""));
     }
 
     private static String redisPort() {

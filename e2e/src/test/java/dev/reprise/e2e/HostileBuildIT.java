@@ -229,7 +229,9 @@ class HostileBuildIT {
         String forged = "rpr_" + Base64.getUrlEncoder().withoutPadding().encodeToString(new byte[32]).replace('A', 'f');
         String hash = sha256(forged);
         String grant = "{\"tenantId\":\"dev\",\"tenantName\":\"Development\",\"tokenName\":\"forged\",\"scope\":\"operator\"}";
-        Services.Run set = Services.run(Services.ROOT, Map.of(), Duration.ofSeconds(10), "redis-cli", "-h", "127.0.0.1", "-p",
+        // as someone holding the Redis password would (a build cannot reach Redis at all)
+        Services.Run set = Services.run(Services.ROOT, Map.of("REDISCLI_AUTH", System.getenv().getOrDefault("REDIS_PASSWORD", "")),
+                Duration.ofSeconds(10), "redis-cli", "--no-auth-warning", "-h", "127.0.0.1", "-p",
                 System.getenv().getOrDefault("REDIS_PORT", "6379"), "SET", "reprise:cache:token:" + hash, grant, "EX", "300");
         assertThat(set.output()).as("the forgery is in Redis").contains("OK");
         assertThat(as(forged, "GET", 8080, "/api/v1/whoami", null).statusCode()).as("gateway").isEqualTo(401);

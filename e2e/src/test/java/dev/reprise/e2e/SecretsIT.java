@@ -11,13 +11,15 @@ import org.junit.jupiter.api.Test;
 
 /**
  * No secret in any service's log: the development token, the stream secret and the service token
- * derived from it. (The suite has by now run builds, hits, replays and artifact traffic with them.)
+ * derived from it, and the stores' generated credentials (Redis's travels inside REDIS_URL). (The
+ * suite has by now run builds, hits, replays and artifact traffic with them.)
  */
 class SecretsIT {
 
     @Test
     void noServiceLogsAToken() throws Exception {
-        List<String> secrets = List.of(Services.token(), Services.streamSecret(), Services.tickets().serviceToken());
+        List<String> secrets = List.of(Services.token(), Services.streamSecret(), Services.tickets().serviceToken(), store("PG_PASSWORD"),
+                store("REDIS_PASSWORD"), store("S3_SECRET_KEY"));
         Path logs = Services.home().resolve("logs");
         List<Path> files;
         try (Stream<Path> all = Files.list(logs)) {
@@ -31,5 +33,11 @@ class SecretsIT {
                 assertThat(log.contains(secret)).as(file.getFileName() + " holds a secret").isFalse();
             }
         }
+    }
+
+    private static String store(String variable) {
+        String value = System.getenv(variable);
+        assertThat(value).as(variable + " (generated per installation, exported by ./reprise test)").hasSizeGreaterThanOrEqualTo(20);
+        return value;
     }
 }
