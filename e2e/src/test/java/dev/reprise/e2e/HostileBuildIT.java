@@ -28,6 +28,7 @@ import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A second tenant, B, attacks the platform through its builds, as a hostile tenant would: one build
@@ -302,6 +303,126 @@ class HostileBuildIT {
             }
         }
         return new Result(output.toString(), messages.stream().filter(m -> m.contains("dev.reprise.build.step-cache.v1")).findFirst().orElse(""));
+    }
+
+    /**
+     * A member of tenant B (or a job B runs) plants task-cache archives in B's remote cache: one
+     * whose symlink output points out of the tree with a file written through it, one that inflates
+     * from kilobytes to far more than the restore limit. Another of B's machines restores them
+     * through artifact-service with the unmodified CLI: both are refused, nothing is written outside
+     * the tree, and the task runs instead.
+     */
+    @Test
+    void poisonedTaskCacheArchivesAreRefusedByTheClientThatRestoresThem(@TempDir Path temp) throws Exception {
+        Path outside = Files.createDirectories(temp.resolve("outside"));
+        byte[] pwned = "pwned\n".getBytes(StandardCharsets.UTF_8);
+        String pwnedSha = hex(pwned);
+        String symlinkKey = plantEntry(temp, "symlink", entry -> {
+            entry.outputs.add(Map.of("path", "out/link", "type", "symlink", "target", outside.toString()));
+            entry.outputs.add(Map.of("path", "out/link/pwned.txt", "type", "file", "mode", "rw-r--r--", "size", pwned.length, "sha256",
+                    pwnedSha));
+            entry.members.put("files/" + pwnedSha, pwned);
+        });
+        // 300 MB of zeros deflate to about 300 KB; the restoring machine allows 100 MB per entry.
+        byte[] zeros = new byte[1 << 20];
+        MessageDigest digest = MessageDigest.getInstance("SHA-256");
+        for (int i = 0; i < 300; i++) {
+            digest.update(zeros);
+        }
+        String bombSha = HexFormat.of().formatHex(digest.digest());
+        String bombKey = plantEntry(temp, "bomb", entry -> {
+            entry.outputs.add(Map.of("path", "out/big.bin", "type", "file", "mode", "rw-r--r--", "size", 300L << 20, "sha256", bombSha));
+            entry.zeroMembers.put("files/" + bombSha, 300);
+        });
+
+        Map<String, String> remote = Map.of("REPRISE_REMOTE_URL", "http://127.0.0.1:" + Services.PORTS.get("artifact"), "REPRISE_TOKEN", tokenB);
+        for (String[] attack : new String[][] {{"symlink", symlinkKey, "outside the working tree"}, {"bomb", bombKey, "expands to more than 104857600 bytes"}}) {
+            Path machine = project(temp.resolve("restoring-" + attack[0]));
+            Services.Run run = TaskCacheIT.cli(machine, temp.resolve("cache-restoring-" + attack[0]), remote, taskArgs(attack[0]));
+            assertThat(run.exitCode()).as(run.output()).isZero();
+            assertThat(run.output()).as(attack[0]).containsPattern("(refusing the remote entry for|not restoring the remote entry) " + attack[1])
+                    .contains(attack[2])
+                    .contains("ran " + attack[0]).doesNotContain("remote hit");
+            assertThat(Files.readString(machine.resolve("out/a.txt"))).as("the task ran instead").isEqualTo(attack[0] + "\n");
+        }
+        try (var left = Files.list(outside)) {
+            assertThat(left.toList()).as("nothing written through the planted symlink").isEmpty();
+        }
+        TABLE.put("task-cache archive: symlink out of the tree", new String[] {"refused", "CLI refuses a symlink target outside the tree before writing; task runs"});
+        TABLE.put("task-cache archive: zip bomb 300KB->300MB", new String[] {"refused", "CLI counts inflated bytes against restoreMaxSize"});
+    }
+
+    /** A hand-made task-cache entry: the manifest's outputs and the archive's members beside the real entry's log. */
+    private static final class Planted {
+        final List<Map<String, Object>> outputs = new ArrayList<>();
+        final Map<String, byte[]> members = new LinkedHashMap<>();
+        final Map<String, Integer> zeroMembers = new LinkedHashMap<>();
+    }
+
+    /**
+     * Runs the task once on a machine of its own (local cache only) for its real key, then uploads a
+     * hostile archive under that key to B's remote cache as B. @return the key
+     */
+    private static String plantEntry(Path temp, String name, java.util.function.Consumer<Planted> hostile) throws Exception {
+        Path cache = temp.resolve("cache-planting-" + name);
+        Services.Run planting = TaskCacheIT.cli(project(temp.resolve("planting-" + name)), cache, Map.of(), taskArgs(name));
+        assertThat(planting.exitCode()).as(planting.output()).isZero();
+        Path entryDir;
+        try (var entries = Files.list(cache.resolve("entries"))) {
+            entryDir = entries.filter(Files::isDirectory).findFirst().orElseThrow();
+        }
+        String key = entryDir.getFileName().toString();
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        var manifest = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(entryDir.resolve("manifest.json").toFile());
+        Planted planted = new Planted();
+        hostile.accept(planted);
+        manifest.set("outputs", json.valueToTree(planted.outputs));
+        byte[] manifestBytes = json.writeValueAsBytes(manifest);
+
+        java.io.ByteArrayOutputStream archive = new java.io.ByteArrayOutputStream();
+        try (java.util.zip.ZipOutputStream zip = new java.util.zip.ZipOutputStream(archive)) {
+            Map<String, byte[]> members = new LinkedHashMap<>();
+            members.put("manifest.json", manifestBytes);
+            members.put("manifest.sha256", (hex(manifestBytes) + "\n").getBytes(StandardCharsets.US_ASCII));
+            members.put("log.bin", Files.readAllBytes(entryDir.resolve("log.bin")));
+            members.putAll(planted.members);
+            for (Map.Entry<String, byte[]> member : members.entrySet()) {
+                zip.putNextEntry(new java.util.zip.ZipEntry(member.getKey()));
+                zip.write(member.getValue());
+                zip.closeEntry();
+            }
+            for (Map.Entry<String, Integer> member : planted.zeroMembers.entrySet()) {
+                zip.putNextEntry(new java.util.zip.ZipEntry(member.getKey()));
+                byte[] zeros = new byte[1 << 20];
+                for (int i = 0; i < member.getValue(); i++) {
+                    zip.write(zeros);
+                }
+                zip.closeEntry();
+            }
+        }
+        HttpResponse<String> put = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + Services.PORTS.get("artifact")
+                        + "/api/v1/caches?key=task-" + key + "&version=taskcache-v1")).timeout(Duration.ofSeconds(30))
+                .header("Authorization", "Bearer " + tokenB).PUT(HttpRequest.BodyPublishers.ofByteArray(archive.toByteArray())).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(put.statusCode()).as(put.body()).isEqualTo(201);
+        return key;
+    }
+
+    /** A checkout whose .reprise.json allows 100 MB per restored entry. */
+    private static Path project(Path dir) throws Exception {
+        Files.createDirectories(dir.resolve("src"));
+        Files.writeString(dir.resolve("src/input.txt"), "same input on every machine\n");
+        Files.writeString(dir.resolve(".reprise.json"), "{\"restoreMaxSize\": \"100MB\"}");
+        return dir;
+    }
+
+    private static String[] taskArgs(String name) {
+        return new String[] {"run", "--inputs", "src/**", "--outputs", "out/**", "--", "sh", "-c",
+                "mkdir -p out && echo " + name + " > out/a.txt && echo ran " + name};
+    }
+
+    private static String hex(byte[] bytes) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
     }
 
     private static String stepCache(List<String> messages) {

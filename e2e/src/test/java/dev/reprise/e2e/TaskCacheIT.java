@@ -101,7 +101,8 @@ class TaskCacheIT {
         return Path.of(System.getProperty("java.home"), "bin", "javac").toString();
     }
 
-    private static Services.Run cli(Path dir, Path cache, Map<String, String> env, String... args) throws Exception {
+    /** The CLI from its jar in {@code dir}, with its own local cache. */
+    static Services.Run cli(Path dir, Path cache, Map<String, String> env, String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", JAR.toString()));
         command.add(args[0]);
         command.addAll(List.of("--cache-dir", cache.toString()));
