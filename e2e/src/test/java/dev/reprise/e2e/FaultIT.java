@@ -374,8 +374,12 @@ class FaultIT {
         return Files.exists(Services.home().resolve("run").resolve(component + ".pid"));
     }
 
+    // Decided before any fault: a stopped store has no pid file, whoever started it.
+    private static final boolean OWN_REDIS = owned("redis");
+    private static final boolean OWN_POSTGRES = owned("postgres");
+
     private static void stopRedis() throws Exception {
-        if (owned("redis")) {
+        if (OWN_REDIS) {
             infra("down", "redis");
         } else {
             expectSuccess(Services.run(Services.ROOT, redisAuth(), Duration.ofSeconds(30), "redis-cli", "-h", "127.0.0.1", "-p",
@@ -386,7 +390,7 @@ class FaultIT {
 
     /** The machine's own Redis comes back as it was (nothing on disk); one of ours through infra.sh. */
     private static void startRedis() throws Exception {
-        if (owned("redis")) {
+        if (OWN_REDIS) {
             infra("up", "redis");
         } else {
             expectSuccess(Services.run(Services.ROOT, Map.of(), Duration.ofSeconds(30), "redis-server", "--daemonize", "yes",
@@ -397,7 +401,7 @@ class FaultIT {
     }
 
     private static void stopPostgres() throws Exception {
-        if (owned("postgres")) {
+        if (OWN_POSTGRES) {
             infra("down", "postgres");
         } else {
             expectSuccess(Services.run(Services.ROOT, Map.of(), Duration.ofSeconds(60), "pg_ctlcluster", postgresCluster()[0],
@@ -406,7 +410,7 @@ class FaultIT {
     }
 
     private static void startPostgres() throws Exception {
-        if (owned("postgres")) {
+        if (OWN_POSTGRES) {
             infra("up", "postgres");
         } else {
             expectSuccess(Services.run(Services.ROOT, Map.of(), Duration.ofSeconds(60), "pg_ctlcluster", postgresCluster()[0],
