@@ -237,12 +237,15 @@ pg_bin_dir() {
 as_postgres() { (cd / && runuser -u postgres -- "$@"); }
 
 # The postgres user must be able to reach its data and log dirs through every parent directory.
+# It gets that through an ACL entry for itself alone (setfacl u:postgres:x): the state dir stays
+# closed to everyone else, builds' uids included (o+x would open it, and /root above a checkout).
 make_traversable_for_postgres() {
     local dir=$1
     while [[ $dir != / ]]; do
         if ! runuser -u postgres -- test -x "$dir"; then
-            say "postgres: chmod o+x $dir (the postgres user must reach its data dir)"
-            chmod o+x "$dir"
+            command -v setfacl >/dev/null || apt_install acl
+            say "postgres: letting the postgres user (only) through $dir (setfacl -m u:postgres:x)"
+            setfacl -m u:postgres:x "$dir" || die "postgres: setfacl failed on $dir (a file system without ACLs?): set PG_PORT to a PostgreSQL that asks for passwords instead"
         fi
         dir=$(dirname "$dir")
     done
