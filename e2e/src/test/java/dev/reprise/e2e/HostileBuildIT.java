@@ -15,7 +15,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -48,9 +47,8 @@ class HostileBuildIT {
 
     @BeforeAll
     static void secondTenant() throws Exception {
-        tenantB = "hostile-" + UUID.randomUUID().toString().substring(0, 8);
-        Services.sql("INSERT INTO gateway.tenants (id, name) VALUES ('" + tenantB + "', 'Hostile B')");
-        tokenB = newToken(tenantB, "read-write");
+        tenantB = Services.newTenant("hostile", "Hostile B");
+        tokenB = Services.newToken(tenantB, "read-write");
     }
 
     @AfterAll
@@ -228,7 +226,7 @@ class HostileBuildIT {
     @Test
     void aGrantForgedInRedisGrantsNothing() throws Exception {
         String forged = "rpr_" + Base64.getUrlEncoder().withoutPadding().encodeToString(new byte[32]).replace('A', 'f');
-        String hash = sha256(forged);
+        String hash = Services.sha256Hex(forged);
         String grant = "{\"tenantId\":\"dev\",\"tenantName\":\"Development\",\"tokenName\":\"forged\",\"scope\":\"operator\"}";
         // as someone holding the Redis password would (a build cannot reach Redis at all)
         Services.Run set = Services.run(Services.ROOT, Map.of("REDISCLI_AUTH", System.getenv().getOrDefault("REDIS_PASSWORD", "")),
@@ -245,10 +243,10 @@ class HostileBuildIT {
 
     @Test
     void aRevokedTokenStopsWorkingEverywhereWithinFiveSeconds() throws Exception {
-        String token = newToken(tenantB, "read-write");
+        String token = Services.newToken(tenantB, "read-write");
         assertThat(as(token, "GET", 8080, "/api/v1/whoami", null).statusCode()).isEqualTo(200);
         assertThat(as(token, "GET", Services.PORTS.get("artifact"), "/v8/artifacts/" + "1".repeat(32), null).statusCode()).isEqualTo(404);
-        Services.sql("UPDATE gateway.api_tokens SET revoked_at = now() WHERE token_hash = '" + sha256(token) + "'");
+        Services.sql("UPDATE gateway.api_tokens SET revoked_at = now() WHERE token_hash = '" + Services.sha256Hex(token) + "'");
         long revoked = System.nanoTime();
         await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(200)).until(() ->
                 as(token, "GET", 8080, "/api/v1/whoami", null).statusCode() == 401
@@ -429,18 +427,6 @@ class HostileBuildIT {
         return messages.stream().filter(m -> m.contains("\"type\":\"dev.reprise.build.step-cache.v1\"")).findFirst().orElseThrow();
     }
 
-    private static String newToken(String tenant, String scope) throws Exception {
-        byte[] secret = new byte[32];
-        new SecureRandom().nextBytes(secret);
-        String token = "rpr_" + Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
-        Services.sql("INSERT INTO gateway.api_tokens (token_hash, tenant_id, name, scope) VALUES ('" + sha256(token) + "', '" + tenant
-                + "', 'hostile-" + UUID.randomUUID() + "', '" + scope + "')");
-        return token;
-    }
-
-    private static String sha256(String text) throws Exception {
-        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
-    }
 
     private static String quote(String text) {
         return "'" + text.replace("'", "'\\''") + "'";

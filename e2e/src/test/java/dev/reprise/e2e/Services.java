@@ -175,6 +175,32 @@ final class Services {
         return new Run(process.exitValue(), output);
     }
 
+    /** A new tenant (its id starts with {@code prefix}), straight in the gateway's table as an operator would add it. */
+    static String newTenant(String prefix, String name) throws IOException, InterruptedException {
+        String tenant = prefix + "-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+        sql("INSERT INTO gateway.tenants (id, name) VALUES ('" + tenant + "', '" + name.replace("'", "''") + "')");
+        return tenant;
+    }
+
+    /** A new API token of {@code tenant} with {@code scope} (read, read-write, admin, operator). */
+    static String newToken(String tenant, String scope) throws IOException, InterruptedException {
+        byte[] secret = new byte[32];
+        new java.security.SecureRandom().nextBytes(secret);
+        String token = "rpr_" + java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
+        sql("INSERT INTO gateway.api_tokens (token_hash, tenant_id, name, scope) VALUES ('" + sha256Hex(token) + "', '" + tenant
+                + "', 'e2e-" + java.util.UUID.randomUUID() + "', '" + scope + "')");
+        return token;
+    }
+
+    /** The hex SHA-256 of a text (how the gateway keys tokens). */
+    static String sha256Hex(String text) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** Runs SQL against the local PostgreSQL with psql (as the services' role); its output. */
     static String sql(String statement) throws IOException, InterruptedException {
         ProcessBuilder psql = new ProcessBuilder("psql", "-v", "ON_ERROR_STOP=1", "-At", "-h", env("PG_HOST", "127.0.0.1"),

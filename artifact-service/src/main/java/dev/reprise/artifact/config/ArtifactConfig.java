@@ -4,6 +4,7 @@ import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.OptionalLong;
 
 /** How the content-addressed store behaves (prefix {@code reprise.artifact}). */
@@ -66,6 +67,26 @@ public interface ArtifactConfig {
     /** How often recorded hits are written as entries' last access. */
     @WithDefault("5s")
     String accessFlushEvery();
+
+    /**
+     * Signs the upload and download URLs the actions/cache protocols hand out (they carry no
+     * token); every instance needs the same. Unset: a random key of this process only.
+     */
+    Optional<String> urlSigningSecret();
+
+    /** How long a signed actions/cache URL stays valid. */
+    @WithDefault("15m")
+    Duration signedUrlTtl();
+
+    /**
+     * The base URL clients reach this service at, for the absolute URLs actions/cache needs (e.g.
+     * {@code https://cache.example.com}). Unset: the request's scheme and Host.
+     */
+    Optional<String> publicUrl();
+
+    /** An actions/cache upload not committed within this is dropped with its bytes. */
+    @WithDefault("1h")
+    Duration uploadTtl();
 
     /** Blobs re-hashed per integrity run (least recently verified first). */
     @WithDefault("200")

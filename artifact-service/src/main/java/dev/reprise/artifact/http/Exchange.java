@@ -65,9 +65,12 @@ public class Exchange {
      * request's own event loop.
      */
     public <T> void handle(RoutingContext ctx, boolean write, Function<Grant, Uni<T>> work, Consumer<T> answer) {
+        handle(ctx, write, work, answer, failure -> fail(ctx, failure));
+    }
+
+    /** As {@link #handle(RoutingContext, boolean, Function, Consumer)}, with the protocol's own error answers. */
+    public <T> void handle(RoutingContext ctx, boolean write, Function<Grant, Uni<T>> work, Consumer<? super T> answer, Consumer<Throwable> failed) {
         ctx.request().pause();
-        Context context = Vertx.currentContext();
-        Executor onLoop = context == null ? Runnable::run : command -> context.runOnContext(v -> command.run());
         Uni<Grant> grant = verifier.verify(ctx.request().getHeader(HttpHeaders.AUTHORIZATION)).invoke(g -> {
             if (write && !g.canWrite()) {
                 throw ArtifactException.forbidden(g.anonymous()
@@ -75,13 +78,23 @@ public class Exchange {
                         : "this token is read-only: use a read-write token to store artifacts");
             }
         });
+        run(grant, work, answer, failed);
+    }
+
+    /**
+     * Runs work for a grant that is already established (a signed URL's tenant), item and failure
+     * back on the request's event loop.
+     */
+    public <T> void run(Uni<Grant> grant, Function<Grant, Uni<T>> work, Consumer<? super T> answer, Consumer<Throwable> failed) {
+        Context context = Vertx.currentContext();
+        Executor onLoop = context == null ? Runnable::run : command -> context.runOnContext(v -> command.run());
         grant.chain(g -> work.apply(g)).emitOn(onLoop).subscribe().with(item -> {
             try {
                 answer.accept(item);
             } catch (RuntimeException e) {
-                fail(ctx, e);
+                failed.accept(e);
             }
-        }, failure -> fail(ctx, failure));
+        }, failed);
     }
 
     /**
@@ -333,31 +346,53 @@ public class Exchange {
         problem(ctx, 404, "not-found", "no entry for this key");
     }
 
-    /** Answers a failure as problem JSON; unexpected failures are 500 without details. */
-    public void fail(RoutingContext ctx, Throwable failure) {
+    /** What a failure answers: status, problem type, what to fix, and extra headers (Retry-After). */
+    public record Problem(int status, String type, String detail, Map<String, String> headers) {
+    }
+
+    /** Classifies a failure (and logs the unexpected ones); unexpected failures are 500 without details. */
+    public Problem problemOf(RoutingContext ctx, Throwable failure) {
         if (failure instanceof AuthException e) {
             failure = new ArtifactException(e.status(), e.type(), e.getMessage());
         }
         if (failure instanceof ArtifactException e) {
-            if (e.status() == 401) {
-                ctx.response().putHeader("WWW-Authenticate", "Basic realm=\"reprise\", Bearer realm=\"reprise\"");
-            }
-            problem(ctx, e.status(), e.type(), e.getMessage());
+            return new Problem(e.status(), e.type(), e.getMessage(), e.status() == 401
+                    ? Map.of("WWW-Authenticate", "Basic realm=\"reprise\", Bearer realm=\"reprise\"") : Map.of());
         } else if (failure instanceof DecodeException e) {
-            problem(ctx, 400, "invalid-json", "the body is not valid JSON: " + e.getMessage());
+            return new Problem(400, "invalid-json", "the body is not valid JSON: " + e.getMessage(), Map.of());
         } else if (StoreFailures.unreachable(failure)) {
             // PostgreSQL or S3 away for a moment: nothing was stored or served half; the client retries.
             LOG.warnf("%s %s: a store is unreachable (%s); answered 503", ctx.request().method(), ctx.request().path(),
                     failure.toString());
-            ctx.response().putHeader("Retry-After", "5");
-            problem(ctx, 503, "store-unavailable", "the artifact store (PostgreSQL or S3) cannot be reached just now; retry shortly");
-        } else {
-            LOG.errorf(failure, "%s %s failed", ctx.request().method(), ctx.request().path());
-            problem(ctx, 500, "internal", "the request failed on the server; it has been logged");
+            return new Problem(503, "store-unavailable", "the artifact store (PostgreSQL or S3) cannot be reached just now; retry shortly",
+                    Map.of("Retry-After", "5"));
         }
+        LOG.errorf(failure, "%s %s failed", ctx.request().method(), ctx.request().path());
+        return new Problem(500, "internal", "the request failed on the server; it has been logged", Map.of());
+    }
+
+    /** Answers a failure as problem JSON. */
+    public void fail(RoutingContext ctx, Throwable failure) {
+        Problem p = problemOf(ctx, failure);
+        problem(ctx, p.status(), p.type(), p.detail(), p.headers());
     }
 
     private void problem(RoutingContext ctx, int status, String type, String detail) {
+        problem(ctx, status, type, detail, Map.of());
+    }
+
+    private void problem(RoutingContext ctx, int status, String type, String detail, Map<String, String> headers) {
+        JsonObject body = new JsonObject().put("type", "https://reprise.dev/problems/" + type)
+                .put("title", title(status)).put("status", status).put("detail", detail);
+        error(ctx, status, headers, PROBLEM_JSON, body.encode());
+    }
+
+    /**
+     * Sends an error answer in whatever shape the protocol's clients read, without reading an
+     * unread request body it does not need: a small one is drained so the connection stays usable,
+     * a large one makes the connection close after the answer.
+     */
+    public void error(RoutingContext ctx, int status, Map<String, String> headers, String contentType, String body) {
         HttpServerResponse response = ctx.response();
         if (response.ended() || response.closed()) {
             return;
@@ -367,13 +402,12 @@ public class Exchange {
             ctx.request().connection().close();
             return;
         }
-        JsonObject body = new JsonObject().put("type", "https://reprise.dev/problems/" + type)
-                .put("title", title(status)).put("status", status).put("detail", detail);
+        headers.forEach(response::putHeader);
         HttpServerRequest request = ctx.request();
         String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
         boolean bodyRead = request.isEnded() || ctx.body() != null && ctx.body().available();
         boolean bodyUnread = !bodyRead && (length != null || request.getHeader(HttpHeaders.TRANSFER_ENCODING) != null);
-        Runnable send = () -> response.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, PROBLEM_JSON).end(body.encode());
+        Runnable send = () -> response.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, contentType).end(body);
         if (!bodyUnread) {
             send.run();
         } else if (length != null && parseOr(length, Long.MAX_VALUE) <= DRAIN_LIMIT) {
