@@ -102,7 +102,11 @@ class ActionsCacheTest {
         v1(writer).header("Content-Range", "bytes 9000-10999/*").contentType("application/octet-stream")
                 .body(random(2_000)).patch(V1 + "caches/" + id).then().statusCode(400).body("message", containsString("beyond the reserved size"));
 
+        v1(writer).header("Content-Range", "bytes 4000-4009/*").contentType("application/octet-stream").body(random(20))
+                .patch(V1 + "caches/" + id).then().statusCode(413).body("message", containsString("at most 10"));
         chunk(writer, "", id, archive, 4_000, 6_000).then().statusCode(204);
+        v1(writer).contentType("application/json").body("{\"size\": 9999}").post(V1 + "caches/" + id).then().statusCode(400)
+                .body("message", containsString("not the reserved size"));
         v1(writer).contentType("application/json").body("{\"size\": " + archive.length + "}").post(V1 + "caches/" + id).then().statusCode(204);
         v1(writer).contentType("application/json").body(new JsonObject().put("key", key).put("version", version).put("cacheSize", 5).encode())
                 .post(V1 + "caches").then().statusCode(409).body("message", containsString("immutable"));

@@ -2,6 +2,7 @@ package dev.reprise.cli;
 
 import dev.reprise.taskcache.CacheStats;
 import dev.reprise.taskcache.LocalCache;
+import dev.reprise.taskcache.PathsArchive;
 import dev.reprise.taskcache.RemoteCache;
 import dev.reprise.taskcache.TaskCache;
 import java.io.PrintStream;
@@ -127,13 +128,146 @@ public final class Main implements Callable<Integer> {
         }
     }
 
-    @Command(name = "cache", mixinStandardHelpOptions = true, description = "Manage the local cache.",
-            subcommands = {Stats.class, Clean.class, Prune.class, Verify.class})
+    @Command(name = "cache", mixinStandardHelpOptions = true,
+            description = {"Restore and save paths in the Reprise artifact service the way GitHub's actions/cache does",
+                    "(restore, save: same keys, versions and archives); manage the local task cache (stats, clean, prune, verify)."},
+            subcommands = {Restore.class, Save.class, Stats.class, Clean.class, Prune.class, Verify.class})
     static final class Cache implements Callable<Integer> {
         @Override
         public Integer call() {
             CommandLine.usage(this, Streams.out);
             return 2;
+        }
+    }
+
+    /** What {@code cache restore} and {@code cache save} share: the paths, the key, the remote and the workspace. */
+    abstract static class PathsCommand extends Common {
+        @Option(names = "--key", required = true, description = "the cache key (printable ASCII, no ',', at most 512 characters)")
+        String key;
+        @Option(names = "--path", required = true, arity = "1..*", description = "files, directories or globs to cache; ~ is $HOME, relative ones are under the workspace ($GITHUB_WORKSPACE, else this directory)")
+        List<String> paths;
+        @Option(names = "--branch", description = "the branch scope (default: $GITHUB_HEAD_REF or $GITHUB_REF_NAME; restores fall back to the default branch)")
+        String branch;
+
+        RemoteCache remote(Settings settings) {
+            String url = settings.remote(environment).orElseThrow(() -> new CommandLine.ParameterException(new CommandLine(this),
+                    "set REPRISE_REMOTE_URL (or remoteUrl in .reprise.json) to the artifact service, e.g. http://reprise:8083"));
+            String token = environment.get("REPRISE_TOKEN");
+            if (token == null || token.isBlank()) {
+                throw new CommandLine.ParameterException(new CommandLine(this), "set REPRISE_TOKEN to a Reprise API token");
+            }
+            return new RemoteCache(URI.create(url), token, Duration.ofMinutes(5));
+        }
+
+        Path workspaceRoot() {
+            String github = environment.get("GITHUB_WORKSPACE");
+            return (github != null && !github.isBlank() ? Path.of(github) : workspace).toAbsolutePath().normalize();
+        }
+
+        Path home() {
+            return Path.of(environment.getOrDefault("HOME", System.getProperty("user.home"))).toAbsolutePath().normalize();
+        }
+
+        String branchScope() {
+            if (branch != null) {
+                return branch;
+            }
+            String head = environment.get("GITHUB_HEAD_REF");
+            return head != null && !head.isBlank() ? head : environment.get("GITHUB_REF_NAME");
+        }
+
+        /** Sets a step output as GitHub Actions reads them ($GITHUB_OUTPUT), and prints it. */
+        void output(String name, String value) throws java.io.IOException {
+            Streams.out.println(name + "=" + value);
+            String file = environment.get("GITHUB_OUTPUT");
+            if (file != null && !file.isBlank()) {
+                java.nio.file.Files.writeString(Path.of(file), name + "=" + value + "\n", java.nio.file.StandardOpenOption.CREATE,
+                        java.nio.file.StandardOpenOption.APPEND);
+            }
+        }
+    }
+
+    @Command(name = "restore", mixinStandardHelpOptions = true,
+            description = {"Restores paths saved under --key (exact, then as a prefix), else under the first --restore-keys prefix that matches;",
+                    "prints cache-hit=true only for an exact key. A miss, or a cache that cannot be reached, is not an error."})
+    static final class Restore extends PathsCommand implements Callable<Integer> {
+        @Option(names = "--restore-keys", split = ",", description = "prefixes to fall back to, in order")
+        List<String> restoreKeys = List.of();
+        @Option(names = "--fail-on-miss", description = "exit 1 when nothing matched")
+        boolean failOnMiss;
+        @Option(names = "--lookup-only", description = "only say whether an entry exists; download nothing")
+        boolean lookupOnly;
+
+        @Override
+        public Integer call() throws Exception {
+            Settings settings = settings();
+            RemoteCache remote = remote(settings);
+            PathsArchive.Compression compression = PathsArchive.Compression.detect();
+            String version = PathsArchive.version(paths, compression);
+            output("cache-primary-key", key);
+            Optional<RemoteCache.Hit> hit;
+            try {
+                hit = remote.lookup(key, restoreKeys, version, branchScope());
+            } catch (java.io.IOException e) {
+                Streams.err.println("reprise-cache: the cache could not be read (" + e.getMessage() + "); continuing without it");
+                hit = Optional.empty();
+            }
+            if (hit.isPresent() && !lookupOnly) {
+                Path archive = java.nio.file.Files.createTempFile("reprise-restore.", compression == PathsArchive.Compression.ZSTD ? ".tzst" : ".tgz");
+                try {
+                    long started = System.nanoTime();
+                    remote.download(hit.get(), archive);
+                    PathsArchive.Restored restored = PathsArchive.unpack(archive, compression, workspaceRoot(), home(), paths, settings.restoreLimits());
+                    Streams.err.printf("reprise-cache: restored %s (%d entries, %d bytes of files, %d ms)%n", hit.get().matchedKey(),
+                            restored.entries(), restored.bytes(), (System.nanoTime() - started) / 1_000_000);
+                } catch (dev.reprise.taskcache.RefusedEntry e) {
+                    Streams.err.println("reprise-cache: refusing the archive of " + hit.get().matchedKey() + ": " + e.getMessage());
+                    hit = Optional.empty();
+                } catch (java.io.IOException e) {
+                    Streams.err.println("reprise-cache: restoring " + hit.get().matchedKey() + " failed (" + e.getMessage() + "); continuing without it");
+                    hit = Optional.empty();
+                } finally {
+                    java.nio.file.Files.deleteIfExists(archive);
+                }
+            }
+            boolean exact = hit.isPresent() && hit.get().matchedKey().equals(key);
+            output("cache-hit", String.valueOf(exact));
+            output("cache-matched-key", hit.map(RemoteCache.Hit::matchedKey).orElse(""));
+            if (hit.isEmpty()) {
+                Streams.err.println("reprise-cache: no cache for " + key + (restoreKeys.isEmpty() ? "" : " or " + String.join(", ", restoreKeys)));
+                return failOnMiss ? 1 : 0;
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "save", mixinStandardHelpOptions = true,
+            description = {"Saves paths under --key unless that key already exists (entries are immutable).",
+                    "A cache that cannot be reached is a warning, not an error."})
+    static final class Save extends PathsCommand implements Callable<Integer> {
+        @Override
+        public Integer call() throws Exception {
+            Settings settings = settings();
+            RemoteCache remote = remote(settings);
+            PathsArchive.Compression compression = PathsArchive.Compression.detect();
+            String version = PathsArchive.version(paths, compression);
+            Path archive = java.nio.file.Files.createTempFile("reprise-save.", compression == PathsArchive.Compression.ZSTD ? ".tzst" : ".tgz");
+            try {
+                long started = System.nanoTime();
+                long entries = PathsArchive.pack(workspaceRoot(), home(), paths, compression, archive);
+                if (entries == 0) {
+                    Streams.err.println("reprise-cache: no files match " + String.join(", ", paths) + "; nothing saved");
+                    return 0;
+                }
+                boolean saved = remote.upload(key, version, branchScope(), archive);
+                Streams.err.printf("reprise-cache: %s %s (%d entries, %d bytes, %d ms)%n", saved ? "saved" : "not saving, it already exists:", key,
+                        entries, java.nio.file.Files.size(archive), (System.nanoTime() - started) / 1_000_000);
+            } catch (java.io.IOException e) {
+                Streams.err.println("reprise-cache: saving " + key + " failed (" + e.getMessage() + ")");
+            } finally {
+                java.nio.file.Files.deleteIfExists(archive);
+            }
+            return 0;
         }
     }
 

@@ -158,6 +158,58 @@ public final class RemoteCache {
         }
     }
 
+    /** What a lookup of {@code /api/v1/caches} found: the key it matched and where its archive is. */
+    public record Hit(String matchedKey, boolean exact, String archiveUrl) {
+    }
+
+    /**
+     * Looks a key up as actions/cache does: exactly, then as a prefix, then each restore key, in
+     * {@code branch} then the default branch. Empty on a miss; an unexpected answer is an IOException.
+     */
+    public Optional<Hit> lookup(String key, java.util.List<String> restoreKeys, String version, String branch)
+            throws IOException, InterruptedException {
+        StringBuilder query = new StringBuilder("api/v1/caches?key=").append(encode(key)).append("&version=").append(encode(version));
+        if (!restoreKeys.isEmpty()) {
+            query.append("&restoreKeys=").append(encode(String.join(",", restoreKeys)));
+        }
+        if (branch != null && !branch.isEmpty()) {
+            query.append("&branch=").append(encode(branch));
+        }
+        HttpResponse<String> lookup = http.send(request(query.toString()).GET().build(), HttpResponse.BodyHandlers.ofString());
+        if (lookup.statusCode() == 204 || lookup.statusCode() == 404) {
+            return Optional.empty();
+        }
+        if (lookup.statusCode() != 200) {
+            throw new IOException("the cache lookup answered " + lookup.statusCode() + ": " + lookup.body());
+        }
+        JsonNode hit = JSON.readTree(lookup.body());
+        return Optional.of(new Hit(hit.path("matchedKey").asText(), hit.path("exact").asBoolean(), hit.path("archiveUrl").asText()));
+    }
+
+    /** Downloads a hit's archive to {@code target}. */
+    public void download(Hit hit, Path target) throws IOException, InterruptedException {
+        HttpResponse<Path> download = http.send(request(hit.archiveUrl().replaceFirst("^/", "")).GET().build(),
+                HttpResponse.BodyHandlers.ofFile(target));
+        if (download.statusCode() != 200) {
+            throw new IOException("downloading the archive answered " + download.statusCode());
+        }
+    }
+
+    /** Saves an archive under an immutable key. @return true when saved now, false when the key and version already existed */
+    public boolean upload(String key, String version, String branch, Path archive) throws IOException, InterruptedException {
+        String query = "api/v1/caches?key=" + encode(key) + "&version=" + encode(version)
+                + (branch == null || branch.isEmpty() ? "" : "&branch=" + encode(branch));
+        HttpResponse<String> put = http.send(request(query).PUT(HttpRequest.BodyPublishers.ofFile(archive)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        if (put.statusCode() == 201) {
+            return true;
+        }
+        if (put.statusCode() == 409) {
+            return false;
+        }
+        throw new IOException("the cache refused the upload (" + put.statusCode() + "): " + put.body());
+    }
+
     private HttpRequest.Builder request(String path) {
         return HttpRequest.newBuilder(base.resolve(path)).timeout(timeout).header("Authorization", "Bearer " + token);
     }

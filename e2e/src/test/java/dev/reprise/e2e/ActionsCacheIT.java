@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.UUID;
@@ -43,7 +44,7 @@ class ActionsCacheIT {
 
     @Test
     void v1SavesAndRestoresThroughTheToolkitAsOnASelfHostedRunner() throws Exception {
-        roundTrip(v1(Services.token()), 2 << 20);
+        roundTrip(v1(Services.token()), 20 << 20);
     }
 
     @Test
@@ -71,23 +72,137 @@ class ActionsCacheIT {
         assertThat(toolkit(wrong, Files.createDirectories(temp.resolve("wrong-restore")), "restore", prefix + "a", "", "data")).isEmpty();
     }
 
+    @Test
+    void theCliAndTheToolkitRestoreEachOthersSaves() throws Exception {
+        String prefix = "cli-" + UUID.randomUUID() + "-";
+        Path saved = workspace("cli-saved", 1 << 20);
+        Files.createSymbolicLink(saved.resolve("data/link"), Path.of("nested/hello.txt"));
+        Files.setPosixFilePermissions(saved.resolve("data/nested/hello.txt"), java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-x---"));
+        Run save = cli(saved, "cache", "save", "--key", prefix + "cli", "--path", "data");
+        assertThat(save.exitCode()).as(save.output()).isZero();
+        assertThat(save.output()).contains("saved " + prefix + "cli");
+        assertThat(cli(saved, "cache", "save", "--key", prefix + "cli", "--path", "data").output()).contains("already exists");
+
+        // the toolkit restores what the CLI saved: same version, same archive format
+        Path byToolkit = Files.createDirectories(temp.resolve("by-toolkit"));
+        assertThat(toolkit(v1(Services.token()), byToolkit, "restore", prefix + "cli", "", "data")).isEqualTo(prefix + "cli");
+        assertThat(Files.mismatch(saved.resolve("data/blob.bin"), byToolkit.resolve("data/blob.bin"))).isEqualTo(-1L);
+
+        // the CLI: an exact hit keeps modes and symlinks; a restore-key match is not a cache hit, and restores
+        Path byCli = Files.createDirectories(temp.resolve("by-cli"));
+        Run exact = cli(byCli, "cache", "restore", "--key", prefix + "cli", "--path", "data");
+        assertThat(exact.output()).contains("cache-hit=true").contains("cache-matched-key=" + prefix + "cli");
+        assertThat(Files.readSymbolicLink(byCli.resolve("data/link"))).isEqualTo(Path.of("nested/hello.txt"));
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(byCli.resolve("data/nested/hello.txt"))))
+                .isEqualTo("rwxr-x---");
+        assertThat(Files.mismatch(saved.resolve("data/blob.bin"), byCli.resolve("data/blob.bin"))).isEqualTo(-1L);
+        Path byPrefix = Files.createDirectories(temp.resolve("by-prefix"));
+        Path outputs = temp.resolve("github-output");
+        Map<String, String> withOutput = new HashMap<>(cliEnv(byPrefix));
+        withOutput.put("GITHUB_OUTPUT", outputs.toString());
+        Run prefixed = Services.run(byPrefix, withOutput, Duration.ofMinutes(2), cliCommand("cache", "restore", "--key", prefix + "lock-new",
+                "--restore-keys", prefix, "--path", "data"));
+        assertThat(prefixed.output()).contains("cache-hit=false").contains("cache-matched-key=" + prefix + "cli");
+        assertThat(Files.readString(outputs)).contains("cache-hit=false\n").contains("cache-primary-key=" + prefix + "lock-new\n");
+        assertThat(byPrefix.resolve("data/nested/hello.txt")).exists();
+
+        // the CLI restores what the toolkit saved
+        Path toolkitSaved = workspace("toolkit-saved", 4_000);
+        assertThat(Long.parseLong(toolkit(v1(Services.token()), toolkitSaved, "save", prefix + "toolkit", "data"))).isPositive();
+        Path fromToolkit = Files.createDirectories(temp.resolve("from-toolkit"));
+        assertThat(cli(fromToolkit, "cache", "restore", "--key", prefix + "toolkit", "--path", "data").output()).contains("cache-hit=true");
+        assertThat(Files.mismatch(toolkitSaved.resolve("data/blob.bin"), fromToolkit.resolve("data/blob.bin"))).isEqualTo(-1L);
+
+        // a miss: exit 0, or 1 with --fail-on-miss; --lookup-only writes nothing
+        Path missed = Files.createDirectories(temp.resolve("missed"));
+        Run miss = cli(missed, "cache", "restore", "--key", prefix + "never", "--path", "data");
+        assertThat(miss.exitCode()).isZero();
+        assertThat(miss.output()).contains("cache-hit=false");
+        assertThat(cli(missed, "cache", "restore", "--key", prefix + "never", "--path", "data", "--fail-on-miss").exitCode()).isEqualTo(1);
+        assertThat(cli(missed, "cache", "restore", "--key", prefix + "cli", "--path", "data", "--lookup-only").output()).contains("cache-hit=true");
+        assertThat(missed.resolve("data")).doesNotExist();
+    }
+
+    /** The repository's composite actions, their steps run as a runner runs them (inputs as INPUT_*, outputs in $GITHUB_OUTPUT). */
+    @Test
+    void theCompositeActionsSaveAndRestoreWithCacheHitAsOutput() throws Exception {
+        String key = "composite-" + UUID.randomUUID();
+        Path saved = workspace("composite-saved", 2_000);
+        Run save = action("save-cache", saved, Map.of("INPUT_KEY", key, "INPUT_PATH", "data\n"), temp.resolve("save-output"));
+        assertThat(save.exitCode()).as(save.output()).isZero();
+        Path restored = Files.createDirectories(temp.resolve("composite-restored"));
+        Path outputs = temp.resolve("restore-output");
+        Run restore = action("restore-cache", restored, Map.of("INPUT_KEY", key + "-next", "INPUT_RESTORE_KEYS", "nothing-\n" + "composite-\n",
+                "INPUT_PATH", "data", "INPUT_FAIL", "false", "INPUT_LOOKUP", "false"), outputs);
+        assertThat(restore.exitCode()).as(restore.output()).isZero();
+        assertThat(Files.readString(outputs)).contains("cache-hit=false").contains("cache-matched-key=composite-");
+        assertThat(Files.mismatch(saved.resolve("data/blob.bin"), restored.resolve("data/blob.bin"))).isEqualTo(-1L);
+        Run failing = action("restore-cache", Files.createDirectories(temp.resolve("composite-miss")), Map.of("INPUT_KEY", "never-" + key,
+                "INPUT_RESTORE_KEYS", "", "INPUT_PATH", "data", "INPUT_FAIL", "true", "INPUT_LOOKUP", "false"), temp.resolve("miss-output"));
+        assertThat(failing.exitCode()).as("fail-on-cache-miss").isEqualTo(1);
+    }
+
+    private Run action(String name, Path workspace, Map<String, String> inputs, Path outputs) throws Exception {
+        var yaml = new com.fasterxml.jackson.databind.ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory())
+                .readTree(Services.ROOT.resolve("actions/" + name + "/action.yml").toFile());
+        assertThat(yaml.path("runs").path("using").asText()).isEqualTo("composite");
+        String script = yaml.path("runs").path("steps").get(0).path("run").asText();
+        Map<String, String> env = new HashMap<>(cliEnv(workspace));
+        env.putAll(inputs);
+        env.put("GITHUB_OUTPUT", outputs.toString());
+        env.put("REPRISE_CLI_JAR", Services.ROOT.resolve("cli/target/reprise-cli.jar").toString());
+        return Services.run(workspace, env, Duration.ofMinutes(2), "bash", "-c", script);
+    }
+
+    private Run cli(Path workspace, String... args) throws Exception {
+        return Services.run(workspace, cliEnv(workspace), Duration.ofMinutes(2), cliCommand(args));
+    }
+
+    private static Map<String, String> cliEnv(Path workspace) throws IOException {
+        return Map.of("REPRISE_REMOTE_URL", "http://127.0.0.1:" + Services.PORTS.get("artifact"), "REPRISE_TOKEN", Services.token(),
+                "GITHUB_WORKSPACE", workspace.toString(), "GITHUB_OUTPUT", "", "GITHUB_REF_NAME", "", "GITHUB_HEAD_REF", "");
+    }
+
+    private static String[] cliCommand(String... args) {
+        List<String> command = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
+                Services.ROOT.resolve("cli/target/reprise-cli.jar").toString()));
+        command.addAll(List.of(args));
+        return command.toArray(String[]::new);
+    }
+
     /** Saves a workspace's data/, restores it into an empty workspace by a restore key, byte for byte; a second save of the key is refused (-1). */
     private void roundTrip(Map<String, String> env, int bytes) throws Exception {
         String prefix = "deps-" + UUID.randomUUID() + "-";
         Path saved = workspace("saved", bytes);
-        String id = toolkit(env, saved, "save", prefix + "lock1", "data");
+        // several paths, as setup-node and friends pass them; a symlink among the files
+        Files.createSymbolicLink(saved.resolve("data/link"), Path.of("nested/hello.txt"));
+        Files.createDirectories(saved.resolve("other"));
+        Files.writeString(saved.resolve("other/second.txt"), "second path\n");
+        String id = toolkit(env, saved, "save", prefix + "lock1", "data", "other");
         assertThat(Long.parseLong(id)).as("the cache id").isPositive();
-        assertThat(toolkit(env, saved, "save", prefix + "lock1", "data")).as("entries are immutable").isEqualTo("-1");
+        assertThat(toolkit(env, saved, "save", prefix + "lock1", "data", "other")).as("entries are immutable").isEqualTo("-1");
+
+        Path looked = Files.createDirectories(temp.resolve("looked-" + UUID.randomUUID()));
+        assertThat(toolkit(env, looked, "lookup", prefix + "lock1", "", "data", "other")).as("lookupOnly").isEqualTo(prefix + "lock1");
+        assertThat(looked.resolve("data")).as("lookupOnly downloads nothing").doesNotExist();
 
         Path restored = Files.createDirectories(temp.resolve("restored-" + UUID.randomUUID()));
-        assertThat(toolkit(env, restored, "restore", prefix + "lock2", prefix, "data")).as("matched by the restore key").isEqualTo(prefix + "lock1");
-        for (String file : new String[] {"data/blob.bin", "data/nested/hello.txt"}) {
+        assertThat(toolkit(env, restored, "restore", prefix + "lock2", prefix, "data", "other")).as("matched by the restore key")
+                .isEqualTo(prefix + "lock1");
+        for (String file : new String[] {"data/blob.bin", "data/nested/hello.txt", "other/second.txt"}) {
             assertThat(Files.mismatch(saved.resolve(file), restored.resolve(file))).as(file).isEqualTo(-1L);
         }
+        assertThat(Files.readSymbolicLink(restored.resolve("data/link"))).isEqualTo(Path.of("nested/hello.txt"));
         Path exact = Files.createDirectories(temp.resolve("exact-" + UUID.randomUUID()));
-        assertThat(toolkit(env, exact, "restore", prefix + "lock1", "", "data")).as("an exact hit").isEqualTo(prefix + "lock1");
+        assertThat(toolkit(env, exact, "restore", prefix + "lock1", "", "data", "other")).as("an exact hit").isEqualTo(prefix + "lock1");
         Path miss = Files.createDirectories(temp.resolve("miss-" + UUID.randomUUID()));
-        assertThat(toolkit(env, miss, "restore", "never-saved-" + UUID.randomUUID(), "", "data")).as("a miss").isEmpty();
+        assertThat(toolkit(env, miss, "restore", "never-saved-" + UUID.randomUUID(), "", "data", "other")).as("a miss").isEmpty();
+        // the newest of several prefix matches wins
+        Path newer = workspace("newer", 100);
+        Files.createDirectories(newer.resolve("other"));
+        assertThat(Long.parseLong(toolkit(env, newer, "save", prefix + "lock3", "data", "other"))).isPositive();
+        Path newest = Files.createDirectories(temp.resolve("newest-" + UUID.randomUUID()));
+        assertThat(toolkit(env, newest, "restore", prefix + "lock9", prefix, "data", "other")).isEqualTo(prefix + "lock3");
     }
 
     private Path workspace(String name, int bytes) throws IOException {

@@ -42,8 +42,12 @@ public class Exchange {
 
     private static final Logger LOG = Logger.getLogger(Exchange.class);
     private static final String PROBLEM_JSON = "application/problem+json";
-    /** An unread request body up to this size is drained before an error answer, keeping the connection. */
-    private static final long DRAIN_LIMIT = 1 << 20;
+    /**
+     * An unread request body up to this size is drained before an error answer, keeping the
+     * connection: a client still sending when it closes sees a broken pipe instead of the answer
+     * (Gradle then counts an error, not "not cached").
+     */
+    private static final long DRAIN_LIMIT = 16 << 20;
     /** Read size of a blob file as it is sent (and hashed). */
     private static final int SEND_CHUNK = 64 * 1024;
 
