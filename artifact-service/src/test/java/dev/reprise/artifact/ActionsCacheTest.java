@@ -76,7 +76,7 @@ class ActionsCacheTest {
         v1(writer).queryParam("keys", key).queryParam("version", sha("other")).get(V1 + "cache").then().statusCode(204);
         String stranger = TestGateway.token(TestGateway.newTenant(), "read-write");
         v1(stranger).queryParam("keys", key).queryParam("version", version).get(V1 + "cache").then().statusCode(204);
-        assertThat(uploads.inProgress()).as("the committed upload is over").isZero();
+        chunk(writer, "", id, archive, 0, 10).then().statusCode(404); // the committed upload is over
     }
 
     @Test
@@ -129,6 +129,20 @@ class ActionsCacheTest {
         given().header("Accept", ACCEPT).queryParam("keys", "k").queryParam("version", version).get(V1 + "cache").then().statusCode(401);
         v1(writer).contentType("application/json").body("{\"size\": 1}").post(V1 + "caches/123456789").then().statusCode(404)
                 .body("message", containsString("reserve the cache first"));
+    }
+
+    @Test
+    void aTenantHasABoundedNumberOfUploadsInProgress() {
+        String tenantToken = TestGateway.token(TestGateway.newTenant(), "read-write");
+        int before = uploads.inProgress();
+        for (int i = 0; i < 32; i++) {
+            reserve(tenantToken, "", "many-" + i, 10);
+        }
+        v1(tenantToken).contentType("application/json").body(new JsonObject().put("key", "many-33").put("version", version).put("cacheSize", 10).encode())
+                .post(V1 + "caches").then().statusCode(429).body("message", containsString("32 cache uploads in progress"));
+        // another tenant is not held up by it
+        reserve(writer, "", "mine-" + UUID.randomUUID(), 10);
+        assertThat(uploads.inProgress()).isEqualTo(before + 33);
     }
 
     @Test

@@ -259,7 +259,7 @@ public final class Main implements Callable<Integer> {
                     Streams.err.println("reprise-cache: no files match " + String.join(", ", paths) + "; nothing saved");
                     return 0;
                 }
-                boolean saved = remote.upload(key, version, branchScope(), archive);
+                boolean saved = remote.upload(key, version, branchScope(), archive, provenance());
                 Streams.err.printf("reprise-cache: %s %s (%d entries, %d bytes, %d ms)%n", saved ? "saved" : "not saving, it already exists:", key,
                         entries, java.nio.file.Files.size(archive), (System.nanoTime() - started) / 1_000_000);
             } catch (java.io.IOException e) {
@@ -268,6 +268,30 @@ public final class Main implements Callable<Integer> {
                 java.nio.file.Files.deleteIfExists(archive);
             }
             return 0;
+        }
+
+        /** What the runner's environment says about this save (GitHub Actions' variables), as the store records provenance. */
+        private Map<String, String> provenance() {
+            Map<String, String> headers = new java.util.LinkedHashMap<>();
+            String server = environment.get("GITHUB_SERVER_URL");
+            String repository = environment.get("GITHUB_REPOSITORY");
+            if (server != null && !server.isBlank() && repository != null && !repository.isBlank()) {
+                headers.put("X-Reprise-Repository", server.replaceAll("/+$", "") + "/" + repository);
+            }
+            putIfSet(headers, "X-Reprise-Commit", environment.get("GITHUB_SHA"));
+            putIfSet(headers, "X-Reprise-Branch", branchScope());
+            String run = environment.get("GITHUB_RUN_ID");
+            if (run != null && !run.isBlank()) {
+                String attempt = environment.get("GITHUB_RUN_ATTEMPT");
+                headers.put("X-Reprise-Build-Id", "github-run-" + run + (attempt == null || attempt.isBlank() ? "" : "-" + attempt));
+            }
+            return headers;
+        }
+
+        private static void putIfSet(Map<String, String> headers, String name, String value) {
+            if (value != null && !value.isBlank()) {
+                headers.put(name, value);
+            }
         }
     }
 

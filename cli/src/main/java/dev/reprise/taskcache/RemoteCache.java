@@ -195,12 +195,17 @@ public final class RemoteCache {
         }
     }
 
-    /** Saves an archive under an immutable key. @return true when saved now, false when the key and version already existed */
-    public boolean upload(String key, String version, String branch, Path archive) throws IOException, InterruptedException {
+    /**
+     * Saves an archive under an immutable key, with provenance headers ({@code X-Reprise-*}).
+     * @return true when saved now, false when the key and version already existed
+     */
+    public boolean upload(String key, String version, String branch, Path archive, java.util.Map<String, String> provenance)
+            throws IOException, InterruptedException {
         String query = "api/v1/caches?key=" + encode(key) + "&version=" + encode(version)
                 + (branch == null || branch.isEmpty() ? "" : "&branch=" + encode(branch));
-        HttpResponse<String> put = http.send(request(query).PUT(HttpRequest.BodyPublishers.ofFile(archive)).build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpRequest.Builder builder = request(query).PUT(HttpRequest.BodyPublishers.ofFile(archive));
+        provenance.forEach(builder::header);
+        HttpResponse<String> put = http.send(builder.build(), HttpResponse.BodyHandlers.ofString());
         if (put.statusCode() == 201) {
             return true;
         }

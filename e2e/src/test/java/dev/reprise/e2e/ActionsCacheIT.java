@@ -113,6 +113,20 @@ class ActionsCacheIT {
         assertThat(cli(fromToolkit, "cache", "restore", "--key", prefix + "toolkit", "--path", "data").output()).contains("cache-hit=true");
         assertThat(Files.mismatch(toolkitSaved.resolve("data/blob.bin"), fromToolkit.resolve("data/blob.bin"))).isEqualTo(-1L);
 
+        // a save in a workflow records where it came from (the runner's GITHUB_* variables)
+        Map<String, String> runner = new HashMap<>(cliEnv(saved));
+        runner.putAll(Map.of("GITHUB_SERVER_URL", "https://github.example.com", "GITHUB_REPOSITORY", "team/app", "GITHUB_SHA",
+                "0123456789abcdef0123456789abcdef01234567", "GITHUB_REF_NAME", "feature/x", "GITHUB_RUN_ID", "4242", "GITHUB_RUN_ATTEMPT", "2"));
+        Run provenanced = Services.run(saved, runner, Duration.ofMinutes(2), cliCommand("cache", "save", "--key", prefix + "prov", "--path", "data"));
+        assertThat(provenanced.output()).contains("saved " + prefix + "prov");
+        String version = Services.sha256Hex("data|" + (Services.run(saved, Map.of(), Duration.ofSeconds(10), "sh", "-c", "command -v zstd")
+                .exitCode() == 0 ? "zstd-without-long" : "gzip") + "|1.0");
+        var entry = Services.getAuthorized("artifact", "/api/v1/artifacts/entries?protocol=actions&key=" + prefix + "prov&version=" + version).body();
+        assertThat(entry.path("branch").asText()).isEqualTo("feature/x");
+        assertThat(entry.path("provenance").path("repository").asText()).endsWith("github.example.com/team/app");
+        assertThat(entry.path("provenance").path("commit").asText()).isEqualTo("0123456789abcdef0123456789abcdef01234567");
+        assertThat(entry.path("provenance").path("buildId").asText()).isEqualTo("github-run-4242-2");
+
         // a miss: exit 0, or 1 with --fail-on-miss; --lookup-only writes nothing
         Path missed = Files.createDirectories(temp.resolve("missed"));
         Run miss = cli(missed, "cache", "restore", "--key", prefix + "never", "--path", "data");

@@ -248,6 +248,7 @@ public class ActionsCacheRoutes {
             case 403 -> "permission_denied";
             case 404 -> "bad_route".equals(p.type()) ? "bad_route" : "not_found";
             case 409 -> "already_exists";
+            case 429 -> "resource_exhausted";
             case 503 -> "unavailable";
             case 507 -> "resource_exhausted";
             default -> "internal";

@@ -44,6 +44,8 @@ public class ActionsUploads {
     /** Ids stay below 2^53: JavaScript clients keep them as numbers. */
     private static final long MAX_ID = (1L << 53) - 1;
     private static final int MAX_BLOCKS = 50_000;
+    /** Uploads one tenant may have in progress at once (each may hold up to max-blob-bytes on this instance's disk). */
+    static final int MAX_UPLOADS_PER_TENANT = 32;
 
     /** Who an upload is for: one tenant's key and version in one branch scope. */
     public record Scope(String tenantId, String key, String version, String branch) {
@@ -58,6 +60,7 @@ public class ActionsUploads {
         private final Instant reserved;
         private final TreeMap<Long, Long> ranges = new TreeMap<>();
         private final Map<String, Path> blocks = new LinkedHashMap<>();
+        private long blockBytes;
         private boolean committing;
 
         Upload(long id, Scope scope, long declaredSize, Path file, Instant reserved) {
@@ -113,6 +116,10 @@ public class ActionsUploads {
                         throw exists(scope);
                     }
                     dropAbandoned();
+                    if (byId.values().stream().filter(u -> u.scope.tenantId().equals(scope.tenantId())).count() >= MAX_UPLOADS_PER_TENANT) {
+                        throw new ArtifactException(429, "too-many-uploads", "this tenant has " + MAX_UPLOADS_PER_TENANT
+                                + " cache uploads in progress; commit or abandon one (they are dropped " + config.uploadTtl() + " after reserving)");
+                    }
                     Path file = local.newSpoolFile();
                     Files.createFile(file);
                     Upload upload = new Upload(newId(), scope, declaredSize, file, clock.instant());
@@ -177,7 +184,13 @@ public class ActionsUploads {
                 if (!upload.blocks.containsKey(blockId) && upload.blocks.size() >= MAX_BLOCKS) {
                     throw ArtifactException.badRequest("an upload has at most " + MAX_BLOCKS + " blocks");
                 }
-            } catch (ArtifactException e) {
+                Path replaced = upload.blocks.get(blockId);
+                long total = upload.blockBytes + Files.size(block) - (replaced == null ? 0 : Files.size(replaced));
+                if (total > config.maxBlobBytes()) {
+                    throw ArtifactException.tooLarge("the blocks add up to more than " + config.maxBlobBytes() + " bytes, the largest cache entry");
+                }
+                upload.blockBytes = total;
+            } catch (ArtifactException | IOException e) {
                 LocalBlobs.deleteQuietly(block);
                 throw e;
             }
@@ -223,6 +236,7 @@ public class ActionsUploads {
             }
             upload.blocks.values().forEach(LocalBlobs::deleteQuietly);
             upload.blocks.clear();
+            upload.blockBytes = 0;
         }
     }
 
