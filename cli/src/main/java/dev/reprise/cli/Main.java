@@ -230,7 +230,7 @@ public final class Main implements Callable<Integer> {
                     java.nio.file.Files.deleteIfExists(archive);
                 }
             }
-            boolean exact = hit.isPresent() && hit.get().matchedKey().equals(key);
+            boolean exact = hit.isPresent() && hit.get().exact();
             output("cache-hit", String.valueOf(exact));
             output("cache-matched-key", hit.map(RemoteCache.Hit::matchedKey).orElse(""));
             if (hit.isEmpty()) {

@@ -52,20 +52,17 @@ public final class RemoteCache {
     /** Downloads the key's entry into the local cache; empty on a miss or any failure (reported to {@code warnings}). */
     public Optional<Manifest> fetch(String key, LocalCache local, java.io.PrintStream warnings) {
         try {
-            HttpResponse<String> lookup = http.send(request("api/v1/caches?key=" + encode("task-" + key) + "&version=" + VERSION)
-                    .GET().build(), HttpResponse.BodyHandlers.ofString());
-            if (lookup.statusCode() == 204 || lookup.statusCode() == 404) {
+            Optional<Hit> hit;
+            try {
+                hit = lookup("task-" + key, java.util.List.of(), VERSION, null);
+            } catch (LookupRefused e) {
+                warnings.println("reprise: remote cache lookup answered " + e.status + "; running the task");
                 return Optional.empty();
             }
-            if (lookup.statusCode() != 200) {
-                warnings.println("reprise: remote cache lookup answered " + lookup.statusCode() + "; running the task");
+            if (hit.isEmpty() || !hit.get().exact()) {
                 return Optional.empty();
             }
-            JsonNode hit = JSON.readTree(lookup.body());
-            if (!("task-" + key).equals(hit.path("matchedKey").asText())) {
-                return Optional.empty();
-            }
-            String archive = hit.path("archiveUrl").asText().replaceFirst("^/", "");
+            String archive = hit.get().archiveUrl().replaceFirst("^/", "");
             HttpResponse<InputStream> download = http.send(request(archive).GET().build(), HttpResponse.BodyHandlers.ofInputStream());
             if (download.statusCode() != 200) {
                 download.body().close();
@@ -180,10 +177,21 @@ public final class RemoteCache {
             return Optional.empty();
         }
         if (lookup.statusCode() != 200) {
-            throw new IOException("the cache lookup answered " + lookup.statusCode() + ": " + lookup.body());
+            throw new LookupRefused(lookup.statusCode(), lookup.body());
         }
         JsonNode hit = JSON.readTree(lookup.body());
-        return Optional.of(new Hit(hit.path("matchedKey").asText(), hit.path("exact").asBoolean(), hit.path("archiveUrl").asText()));
+        String matched = hit.path("matchedKey").asText();
+        return Optional.of(new Hit(matched, matched.equals(key), hit.path("archiveUrl").asText()));
+    }
+
+    /** A lookup the service answered with something other than a hit or a miss. */
+    static final class LookupRefused extends IOException {
+        final int status;
+
+        LookupRefused(int status, String body) {
+            super("the cache lookup answered " + status + ": " + body);
+            this.status = status;
+        }
     }
 
     /** Downloads a hit's archive to {@code target}. */

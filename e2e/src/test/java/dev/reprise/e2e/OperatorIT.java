@@ -12,11 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.MessageDigest;
-import java.security.SecureRandom;
 import java.time.Duration;
-import java.util.Base64;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -40,12 +36,9 @@ class OperatorIT {
     @BeforeAll
     static void tokens() throws Exception {
         operator = Services.operatorToken();
-        tenant = "operator-it-" + UUID.randomUUID().toString().substring(0, 8);
-        admin = newToken();
-        reader = newToken();
-        Services.sql("INSERT INTO gateway.tenants (id, name) VALUES ('" + tenant + "', 'Operator IT');"
-                + " INSERT INTO gateway.api_tokens (token_hash, tenant_id, name, scope) VALUES ('" + sha256(admin) + "', '" + tenant
-                + "', 'tenant-admin', 'admin'), ('" + sha256(reader) + "', '" + tenant + "', 'tenant-reader', 'read')");
+        tenant = Services.newTenant("operator-it", "Operator IT");
+        admin = Services.newToken(tenant, "admin");
+        reader = Services.newToken(tenant, "read");
         assertThat(call(admin, "GET", "gateway", "/api/v1/whoami", null).body()).contains("\"scope\":\"admin\"");
     }
 
@@ -173,15 +166,5 @@ class OperatorIT {
 
     private static URI url(String service, String path) {
         return URI.create("http://127.0.0.1:" + Services.PORTS.get(service) + path);
-    }
-
-    private static String newToken() {
-        byte[] secret = new byte[32];
-        new SecureRandom().nextBytes(secret);
-        return "rpr_" + Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
-    }
-
-    private static String sha256(String text) throws Exception {
-        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
     }
 }

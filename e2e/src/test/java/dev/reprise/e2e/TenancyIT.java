@@ -14,10 +14,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -41,14 +39,8 @@ class TenancyIT {
 
     @BeforeAll
     static void twoTenants() throws Exception {
-        byte[] secret = new byte[32];
-        new SecureRandom().nextBytes(secret);
-        tokenB = "rpr_" + Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
-        String hash = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(tokenB.getBytes(StandardCharsets.UTF_8)));
-        String tenant = "tenancy-" + UUID.randomUUID().toString().substring(0, 8);
-        Services.sql("INSERT INTO gateway.tenants (id, name) VALUES ('" + tenant + "', 'Tenancy B');"
-                + " INSERT INTO gateway.api_tokens (token_hash, tenant_id, name, scope) VALUES ('" + hash + "', '" + tenant
-                + "', 'tenancy', 'read-write')");
+        String tenant = Services.newTenant("tenancy", "Tenancy B");
+        tokenB = Services.newToken(tenant, "read-write");
         assertThat(as(tokenB, "GET", 8080, "/api/v1/whoami", null).body()).contains(tenant);
 
         repoA = TestGitRepo.withBuildScript("echo tenant A secret output " + UUID.randomUUID()).url();

@@ -131,11 +131,7 @@ public class ActionsCacheRoutes {
         String version = version(ctx.request().getParam("version"));
         String branch = branch(ctx);
         List<RestoreOrder.Attempt> attempts = RestoreOrder.attempts(keys.get(0), keys.subList(1, keys.size()), branch, config.defaultBranch());
-        v1Handle(ctx, false, grant -> cas.restore(grant.tenantId(), ActionsUploads.PROTOCOL, version, attempts).invoke(hit -> {
-            if (hit.isEmpty()) {
-                cas.missed(grant.tenantId(), ActionsUploads.PROTOCOL);
-            }
-        }).map(hit -> hit.map(h -> Map.entry(grant.tenantId(), h))), found -> {
+        v1Handle(ctx, false, grant -> restore(grant, version, attempts), found -> {
             if (found.isEmpty()) {
                 exchange.status(ctx, 204);
                 return;
@@ -307,11 +303,7 @@ public class ActionsCacheRoutes {
             throw ArtifactException.badRequest("at most " + MAX_KEYS + " keys (the key and its restore keys)");
         }
         List<RestoreOrder.Attempt> attempts = RestoreOrder.attempts(key, restoreKeys, null, config.defaultBranch());
-        twirpHandle(ctx, false, grant -> cas.restore(grant.tenantId(), ActionsUploads.PROTOCOL, version, attempts).invoke(hit -> {
-            if (hit.isEmpty()) {
-                cas.missed(grant.tenantId(), ActionsUploads.PROTOCOL);
-            }
-        }).map(hit -> hit.map(h -> Map.entry(grant.tenantId(), h))), found -> exchange.json(ctx, 200, found.isEmpty()
+        twirpHandle(ctx, false, grant -> restore(grant, version, attempts), found -> exchange.json(ctx, 200, found.isEmpty()
                 ? new JsonObject().put("ok", false)
                 : new JsonObject().put("ok", true).put("matched_key", found.get().getValue().key())
                         .put("signed_download_url", downloadUrl(ctx, found.get().getKey(), found.get().getValue().entryId()))));
@@ -342,54 +334,54 @@ public class ActionsCacheRoutes {
                 .putHeader("x-ms-request-server-encrypted", "false").putHeader(HttpHeaders.CONTENT_LENGTH, "0").end();
         ctx.request().pause();
         if (comp == null) {
-            exchange.run(grant, g -> {
-                ActionsUploads.Upload upload = uploads.find(tenant, id);
-                return exchange.receive(ctx, config.maxBlobBytes(), "the actions cache")
-                        .chain(body -> Cas.blocking(() -> {
-                            uploads.putWhole(upload, body.file(), body.size());
-                            return upload;
-                        }));
-            }, created, failure -> blobFail(ctx, failure));
+            receiveInto(ctx, grant, tenant, id, config.maxBlobBytes(), "the actions cache",
+                    (upload, body) -> uploads.putWhole(upload, body.file(), body.size()), created);
         } else if (comp.equals("block")) {
             String blockId = ctx.request().getParam("blockid");
             if (blockId == null || !BLOCK_ID.matcher(blockId).matches()) {
                 blobFail(ctx, ArtifactException.badRequest("blockid must be 1 to 128 base64 characters"));
                 return;
             }
-            exchange.run(grant, g -> {
-                ActionsUploads.Upload upload = uploads.find(tenant, id);
-                return exchange.receive(ctx, config.maxBlobBytes(), "the actions cache")
-                        .chain(body -> Cas.blocking(() -> {
-                            uploads.putBlock(upload, blockId, body.file());
-                            return upload;
-                        }));
-            }, created, failure -> blobFail(ctx, failure));
+            receiveInto(ctx, grant, tenant, id, config.maxBlobBytes(), "the actions cache",
+                    (upload, body) -> uploads.putBlock(upload, blockId, body.file()), created);
         } else if (comp.equals("blocklist")) {
-            exchange.run(grant, g -> {
-                ActionsUploads.Upload upload = uploads.find(tenant, id);
-                return exchange.receive(ctx, BLOCK_LIST_LIMIT, "a block list")
-                        .chain(body -> Cas.blocking(() -> {
-                            String xml;
-                            try {
-                                xml = java.nio.file.Files.readString(body.file(), StandardCharsets.UTF_8);
-                            } finally {
-                                dev.reprise.artifact.store.LocalBlobs.deleteQuietly(body.file());
-                            }
-                            List<String> ids = new ArrayList<>();
-                            Matcher entry = BLOCK_LIST_ID.matcher(xml);
-                            while (entry.find()) {
-                                ids.add(entry.group(2).strip());
-                            }
-                            if (ids.isEmpty() && !xml.contains("<BlockList")) {
-                                throw ArtifactException.badRequest("the body must be a <BlockList> of <Latest> block ids");
-                            }
-                            uploads.commitBlocks(upload, ids);
-                            return upload;
-                        }));
-            }, created, failure -> blobFail(ctx, failure));
+            receiveInto(ctx, grant, tenant, id, BLOCK_LIST_LIMIT, "a block list", (upload, body) -> {
+                String xml;
+                try {
+                    xml = java.nio.file.Files.readString(body.file(), StandardCharsets.UTF_8);
+                } finally {
+                    dev.reprise.artifact.store.LocalBlobs.deleteQuietly(body.file());
+                }
+                List<String> ids = new ArrayList<>();
+                Matcher entry = BLOCK_LIST_ID.matcher(xml);
+                while (entry.find()) {
+                    ids.add(entry.group(2).strip());
+                }
+                if (ids.isEmpty() && !xml.contains("<BlockList")) {
+                    throw ArtifactException.badRequest("the body must be a <BlockList> of <Latest> block ids");
+                }
+                uploads.commitBlocks(upload, ids);
+            }, created);
         } else {
             blobFail(ctx, ArtifactException.badRequest("comp must be absent, 'block' or 'blocklist' (got '" + comp + "')"));
         }
+    }
+
+    /** What a blob request does with its spooled body, on a worker thread. */
+    private interface BodyUse {
+        void accept(ActionsUploads.Upload upload, Cas.Upload body) throws Exception;
+    }
+
+    /** Spools a blob request's body (at most {@code limit} bytes) and hands it to {@code use} for the tenant's upload {@code id}. */
+    private void receiveInto(RoutingContext ctx, Uni<Grant> grant, String tenant, long id, long limit, String limitHint, BodyUse use,
+            Consumer<Object> created) {
+        exchange.run(grant, g -> {
+            ActionsUploads.Upload upload = uploads.find(tenant, id);
+            return exchange.receive(ctx, limit, limitHint).chain(body -> Cas.blocking(() -> {
+                use.accept(upload, body);
+                return upload;
+            }));
+        }, created, failure -> blobFail(ctx, failure));
     }
 
     /** The blob service's error shape, which the Azure SDK reads. */
@@ -409,6 +401,15 @@ public class ActionsCacheRoutes {
     }
 
     // --- shared ---------------------------------------------------------------------------------
+
+    /** The entry a restore finds (a miss counted), with the tenant its download URL is signed for. */
+    private Uni<Optional<Map.Entry<String, Hit>>> restore(Grant grant, String version, List<RestoreOrder.Attempt> attempts) {
+        return cas.restore(grant.tenantId(), ActionsUploads.PROTOCOL, version, attempts).invoke(hit -> {
+            if (hit.isEmpty()) {
+                cas.missed(grant.tenantId(), ActionsUploads.PROTOCOL);
+            }
+        }).map(hit -> hit.map(h -> Map.entry(grant.tenantId(), h)));
+    }
 
     /** The absolute URL of an entry's archive, signed for its tenant. */
     private String downloadUrl(RoutingContext ctx, String tenantId, long entryId) {
@@ -472,15 +473,7 @@ public class ActionsCacheRoutes {
 
     /** The request's JSON object; unknown fields are refused, naming the ones it takes. */
     private static JsonObject jsonBody(RoutingContext ctx, Set<String> fields) {
-        JsonObject body;
-        try {
-            body = ctx.body().asJsonObject();
-        } catch (io.vertx.core.json.DecodeException | ClassCastException e) {
-            throw ArtifactException.badRequest("the body is not a JSON object: " + e.getMessage());
-        }
-        if (body == null) {
-            throw ArtifactException.badRequest("the body must be a JSON object");
-        }
+        JsonObject body = ProtocolRoutes.jsonBody(ctx);
         for (String name : body.fieldNames()) {
             if (!fields.contains(name)) {
                 throw ArtifactException.badRequest("unknown field '" + name + "' (fields: " + String.join(", ", fields.stream().sorted().toList()) + ")");

@@ -298,7 +298,8 @@ public class ProtocolRoutes {
         return version == null || version.isEmpty() ? "" : Keys.token(version, "version");
     }
 
-    private static JsonObject jsonBody(RoutingContext ctx) {
+    /** The request's JSON object, or a 400 that says it is not one. */
+    static JsonObject jsonBody(RoutingContext ctx) {
         try {
             JsonObject body = ctx.body().asJsonObject();
             if (body == null) {
