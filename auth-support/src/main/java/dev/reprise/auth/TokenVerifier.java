@@ -15,6 +15,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.HexFormat;
 import java.util.Optional;
 import java.util.regex.Pattern;
+import dev.reprise.events.StreamTickets;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.eclipse.microprofile.rest.client.inject.RestClient;
 import org.jboss.logging.Logger;
@@ -26,6 +27,10 @@ import org.jboss.logging.Logger;
  * Redis by the token's sha256 (never the token), signed for that key with the service's
  * {@code reprise.redis-cache.signing-secret}: a grant in Redis that this deployment did not sign for
  * this token is a miss, and the gateway is asked. Unknown tokens are not cached.
+ *
+ * <p>Where the service knows the stream secret ({@code reprise.stream.secret}), an artifacts ticket
+ * ({@link StreamTickets#ARTIFACTS}) in place of a token grants read-write on its tenant until it
+ * expires: what a build runner presents for one build's dependency cache. No gateway round trip.
  */
 @ApplicationScoped
 public class TokenVerifier {
@@ -48,6 +53,7 @@ public class TokenVerifier {
     private final RedisCache<WhoAmI> grants;
     private final Duration timeout;
     private final Optional<String> anonymousReadTenant;
+    private final Optional<StreamTickets> tickets;
 
     /**
      * @param timeout how long a token check waits for the gateway before the request gets 503
@@ -56,8 +62,10 @@ public class TokenVerifier {
      */
     TokenVerifier(@RestClient GatewayApi gateway, RedisCaches caches,
             @ConfigProperty(name = "reprise.auth.timeout", defaultValue = "3s") Duration timeout,
-            @ConfigProperty(name = "reprise.auth.anonymous-read-tenant") Optional<String> anonymousReadTenant) {
+            @ConfigProperty(name = "reprise.auth.anonymous-read-tenant") Optional<String> anonymousReadTenant,
+            @ConfigProperty(name = "reprise.stream.secret") Optional<String> streamSecret) {
         this.gateway = gateway;
+        this.tickets = streamSecret.map(String::strip).filter(s -> s.length() >= StreamTickets.MIN_SECRET_LENGTH).map(StreamTickets::new);
         this.grants = caches.cache("token", WhoAmI.class);
         this.timeout = timeout;
         this.anonymousReadTenant = anonymousReadTenant;
@@ -70,6 +78,10 @@ public class TokenVerifier {
                 return Uni.createFrom().item(new Grant(anonymousReadTenant.get(), "read", true));
             }
             return fail("missing credentials: send 'Authorization: Bearer <token>', or HTTP Basic with the token as password");
+        }
+        Optional<Grant> ticket = ticketGrant(authorization.strip());
+        if (ticket.isPresent()) {
+            return Uni.createFrom().item(ticket.get());
         }
         String token;
         try {
@@ -106,6 +118,20 @@ public class TokenVerifier {
                     LOG.warnf("The gateway could not check a token (%s)", e.toString());
                     return Uni.createFrom().failure(unavailable());
                 });
+    }
+
+    /** The grant of a valid, unexpired artifacts ticket sent as a Bearer credential; empty for anything else. */
+    Optional<Grant> ticketGrant(String authorization) {
+        if (tickets.isEmpty() || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return Optional.empty();
+        }
+        String credential = authorization.substring(7).strip();
+        if (credential.startsWith("rpr_") || credential.indexOf('.') < 0) {
+            return Optional.empty();
+        }
+        return tickets.get().verify(credential, java.time.Instant.now())
+                .filter(t -> StreamTickets.ARTIFACTS.equals(t.subject()) && StreamTickets.isTenantId(t.tenantId()))
+                .map(t -> new Grant(t.tenantId(), "read-write", false));
     }
 
     /** The token in a Bearer or Basic header, or a 401 saying what is wrong. */

@@ -97,6 +97,16 @@ public final class PathsArchive {
      * symlinks) into {@code out}. @return the number of entries; 0 when nothing matched (nothing written)
      */
     public static long pack(Path workspace, Path home, List<String> patterns, Compression compression, Path out) throws IOException {
+        return pack(workspace, home, patterns, compression, out, -1);
+    }
+
+    /**
+     * {@link #pack}, refusing (with a {@link RefusedEntry}) any file or directory not owned by
+     * {@code owner}: what a build runner archives of a build's tree is only ever the build's own
+     * (a hard link to anything else is not). {@code owner} -1: any.
+     */
+    public static long pack(Path workspace, Path home, List<String> patterns, Compression compression, Path out, int owner)
+            throws IOException {
         Set<Path> matched = new LinkedHashSet<>();
         for (String pattern : patterns) {
             matched.addAll(matches(workspace, home, pattern));
@@ -114,7 +124,7 @@ public final class PathsArchive {
                 archive.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
                 Set<Path> written = new java.util.HashSet<>();
                 for (Path root : matched) {
-                    entries += add(archive, workspace, root, written);
+                    entries += add(archive, workspace, root, written, owner);
                 }
             }
             if (compression == Compression.ZSTD) {
@@ -244,6 +254,31 @@ public final class PathsArchive {
             zstd.getOutputStream().close();
             raw = new FilterInputStream(zstd.getInputStream()) {
                 @Override
+                public int read() throws IOException {
+                    return ended(super.read());
+                }
+
+                @Override
+                public int read(byte[] buffer, int offset, int length) throws IOException {
+                    return ended(super.read(buffer, offset, length));
+                }
+
+                /** At the end of zstd's output, whether zstd decompressed everything: a damaged archive is an error, not an empty one. */
+                private int ended(int n) throws IOException {
+                    if (n < 0) {
+                        try {
+                            if (!zstd.waitFor(30, TimeUnit.SECONDS) || zstd.exitValue() != 0) {
+                                throw RefusedEntry.unsafe("the archive is not a zstd stream zstd can decompress (a damaged or foreign entry)");
+                            }
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            throw new java.io.InterruptedIOException("interrupted while decompressing");
+                        }
+                    }
+                    return n;
+                }
+
+                @Override
                 public void close() throws IOException {
                     super.close();
                     zstd.destroy();
@@ -343,12 +378,13 @@ public final class PathsArchive {
     }
 
     /** Adds a path and, for a real directory, everything under it (symlinks are entries, never followed). */
-    private static long add(TarArchiveOutputStream archive, Path workspace, Path root, Set<Path> written) throws IOException {
+    private static long add(TarArchiveOutputStream archive, Path workspace, Path root, Set<Path> written, int owner) throws IOException {
         long[] count = {0};
         Files.walkFileTree(root, new SimpleFileVisitor<>() {
             @Override
             public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
                 if (written.add(dir)) {
+                    checkOwner(dir, owner);
                     entry(archive, workspace, dir, attrs);
                     count[0]++;
                 }
@@ -358,6 +394,7 @@ public final class PathsArchive {
             @Override
             public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
                 if ((attrs.isRegularFile() || attrs.isSymbolicLink()) && written.add(file)) {
+                    checkOwner(file, owner);
                     entry(archive, workspace, file, attrs);
                     count[0]++;
                 }
@@ -365,6 +402,13 @@ public final class PathsArchive {
             }
         });
         return count[0];
+    }
+
+    private static void checkOwner(Path path, int owner) throws IOException {
+        if (owner >= 0 && (int) Files.getAttribute(path, "unix:uid", LinkOption.NOFOLLOW_LINKS) != owner) {
+            throw RefusedEntry.unsafe("'" + TreePaths.printable(path.toString()) + "' is not the build's own (owner uid "
+                    + Files.getAttribute(path, "unix:uid", LinkOption.NOFOLLOW_LINKS) + "); refusing to archive it");
+        }
     }
 
     private static void entry(TarArchiveOutputStream archive, Path workspace, Path path, BasicFileAttributes attrs) throws IOException {

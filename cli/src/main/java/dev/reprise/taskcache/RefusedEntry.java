@@ -22,7 +22,7 @@ public final class RefusedEntry extends IOException {
     }
 
     /** The entry is fine but the working tree is in its way (a symlinked directory, a directory where a file goes). */
-    static RefusedEntry conflict(String message) {
+    public static RefusedEntry conflict(String message) {
         return new RefusedEntry(message, false);
     }
 

@@ -37,13 +37,34 @@ public final class RemoteCache {
     private static final Pattern ENTRY_FILE = Pattern.compile("manifest\\.json|manifest\\.sha256|log\\.bin|files/[0-9a-f]{64}");
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /** The actions/cache-style door of artifact-service: tenants' paths caches and the task cache. */
+    public static final String CACHES = "api/v1/caches";
+    /** The dependency caches' door: the same API over the {@code deps} protocol (build runners'). */
+    public static final String DEPENDENCIES = "api/v1/deps";
+
     private final URI base;
+    private final String door;
+    private final java.util.Map<String, String> headers;
     private final String token;
     private final HttpClient http;
     private final Duration timeout;
 
     public RemoteCache(URI base, String token, Duration timeout) {
+        this(base, CACHES, token, timeout);
+    }
+
+    public RemoteCache(URI base, String door, String token, Duration timeout) {
+        this(base, door, token, timeout, java.util.Map.of());
+    }
+
+    /**
+     * @param door {@link #CACHES} or {@link #DEPENDENCIES}
+     * @param headers sent with every request (a build's {@code X-Reprise-Repository}, say)
+     */
+    public RemoteCache(URI base, String door, String token, Duration timeout, java.util.Map<String, String> headers) {
         this.base = URI.create(base.toString().endsWith("/") ? base.toString() : base + "/");
+        this.door = door;
+        this.headers = java.util.Map.copyOf(headers);
         this.token = token;
         this.timeout = timeout;
         this.http = HttpClient.newBuilder().connectTimeout(timeout).build();
@@ -136,7 +157,7 @@ public final class RemoteCache {
                         zip.closeEntry();
                     }
                 }
-                HttpResponse<String> put = http.send(request("api/v1/caches?key=" + encode("task-" + key) + "&version=" + VERSION)
+                HttpResponse<String> put = http.send(request(door + "?key=" + encode("task-" + key) + "&version=" + VERSION)
                         .PUT(HttpRequest.BodyPublishers.ofFile(zipFile)).build(), HttpResponse.BodyHandlers.ofString());
                 if (put.statusCode() == 201 || put.statusCode() == 409) {
                     return true;
@@ -155,8 +176,12 @@ public final class RemoteCache {
         }
     }
 
-    /** What a lookup of {@code /api/v1/caches} found: the key it matched and where its archive is. */
-    public record Hit(String matchedKey, boolean exact, String archiveUrl) {
+    /**
+     * What a lookup found: the key it matched, where its archive is, the archive's digest and, where
+     * the door answers it (dependency caches), where the entry came from ({@code provenance}: commit,
+     * commitMessage, branch, buildId, toolchain, durationMs; a missing node otherwise).
+     */
+    public record Hit(String matchedKey, boolean exact, String archiveUrl, String digest, JsonNode provenance) {
     }
 
     /**
@@ -165,7 +190,7 @@ public final class RemoteCache {
      */
     public Optional<Hit> lookup(String key, java.util.List<String> restoreKeys, String version, String branch)
             throws IOException, InterruptedException {
-        StringBuilder query = new StringBuilder("api/v1/caches?key=").append(encode(key)).append("&version=").append(encode(version));
+        StringBuilder query = new StringBuilder(door).append("?key=").append(encode(key)).append("&version=").append(encode(version));
         if (!restoreKeys.isEmpty()) {
             query.append("&restoreKeys=").append(encode(String.join(",", restoreKeys)));
         }
@@ -181,7 +206,8 @@ public final class RemoteCache {
         }
         JsonNode hit = JSON.readTree(lookup.body());
         String matched = hit.path("matchedKey").asText();
-        return Optional.of(new Hit(matched, matched.equals(key), hit.path("archiveUrl").asText()));
+        return Optional.of(new Hit(matched, matched.equals(key), hit.path("archiveUrl").asText(), hit.path("digest").asText(null),
+                hit.path("provenance")));
     }
 
     /** A lookup the service answered with something other than a hit or a miss. */
@@ -209,22 +235,33 @@ public final class RemoteCache {
      */
     public boolean upload(String key, String version, String branch, Path archive, java.util.Map<String, String> provenance)
             throws IOException, InterruptedException {
-        String query = "api/v1/caches?key=" + encode(key) + "&version=" + encode(version)
+        return save(key, version, branch, archive, provenance).isPresent();
+    }
+
+    /**
+     * {@link #upload}, with what the service answered: the saved entry's JSON (its {@code digest}
+     * and {@code id}); empty when the key and version already existed.
+     */
+    public Optional<JsonNode> save(String key, String version, String branch, Path archive, java.util.Map<String, String> provenance)
+            throws IOException, InterruptedException {
+        String query = door + "?key=" + encode(key) + "&version=" + encode(version)
                 + (branch == null || branch.isEmpty() ? "" : "&branch=" + encode(branch));
         HttpRequest.Builder builder = request(query).PUT(HttpRequest.BodyPublishers.ofFile(archive));
-        provenance.forEach(builder::header);
+        provenance.forEach(builder::setHeader);
         HttpResponse<String> put = http.send(builder.build(), HttpResponse.BodyHandlers.ofString());
         if (put.statusCode() == 201) {
-            return true;
+            return Optional.of(JSON.readTree(put.body()));
         }
         if (put.statusCode() == 409) {
-            return false;
+            return Optional.empty();
         }
         throw new IOException("the cache refused the upload (" + put.statusCode() + "): " + put.body());
     }
 
     private HttpRequest.Builder request(String path) {
-        return HttpRequest.newBuilder(base.resolve(path)).timeout(timeout).header("Authorization", "Bearer " + token);
+        HttpRequest.Builder request = HttpRequest.newBuilder(base.resolve(path)).timeout(timeout).header("Authorization", "Bearer " + token);
+        headers.forEach(request::header);
+        return request;
     }
 
     private static String encode(String value) {

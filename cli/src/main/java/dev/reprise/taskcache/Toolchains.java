@@ -23,7 +23,9 @@ public final class Toolchains {
             Map.entry("clang", "--version"), Map.entry("make", "--version"), Map.entry("cmake", "--version"),
             Map.entry("javac", "-version"), Map.entry("java", "-version"), Map.entry("mvn", "--version"), Map.entry("gradle", "--version"),
             Map.entry("node", "--version"), Map.entry("npm", "--version"), Map.entry("go", "version"), Map.entry("rustc", "--version"),
-            Map.entry("cargo", "--version"), Map.entry("python3", "--version"));
+            Map.entry("cargo", "--version"), Map.entry("python3", "--version"), Map.entry("yarn", "--version"),
+            Map.entry("pnpm", "--version"));
+    private static final java.util.regex.Pattern VERSION = java.util.regex.Pattern.compile("\\d+(\\.\\d+)+([-+._][A-Za-z0-9]+)*");
     private static final Set<String> SHELLS = Set.of("sh", "bash", "dash", "zsh");
 
     private Toolchains() {
@@ -51,6 +53,22 @@ public final class Toolchains {
             found.put(program, resolved.map(Path::toString).orElse("not found"));
         }
         return found;
+    }
+
+    /**
+     * A program's version as its version option prints it, reduced to the version number
+     * ({@code openjdk version "17.0.13" 2024-10-15} is {@code 17.0.13}); empty when the program is
+     * not on {@code path} or is not one this class knows.
+     */
+    public static Optional<String> version(String program, String path) {
+        String flag = VERSION_FLAG.get(program);
+        Optional<Path> resolved = resolve(program, path);
+        if (flag == null || resolved.isEmpty()) {
+            return Optional.empty();
+        }
+        String line = firstLine(resolved.get(), flag);
+        java.util.regex.Matcher number = VERSION.matcher(line);
+        return Optional.of(number.find() ? number.group() : line);
     }
 
     /** The first word of a shell script that names a program: leading {@code NAME=value} assignments skipped. */

@@ -8,8 +8,9 @@ import com.fasterxml.jackson.annotation.JsonSubTypes;
         @JsonSubTypes.Type(BuildOutput.class),
         @JsonSubTypes.Type(StepStarted.class),
         @JsonSubTypes.Type(StepCacheResult.class),
+        @JsonSubTypes.Type(DependencyCacheResult.class),
         @JsonSubTypes.Type(StepFinished.class),
         @JsonSubTypes.Type(BuildCompleted.class)
 })
-public sealed interface BuildEvent extends ReprisePayload permits BuildStarted, BuildOutput, StepStarted, StepCacheResult, StepFinished, BuildCompleted {
+public sealed interface BuildEvent extends ReprisePayload permits BuildStarted, BuildOutput, StepStarted, StepCacheResult, DependencyCacheResult, StepFinished, BuildCompleted {
 }

@@ -21,10 +21,13 @@ import javax.crypto.spec.SecretKeySpec;
  *       {@code base64url(HMAC-SHA256)}. Its subject is {@code build:<id>} or {@code key:<cacheKey>},
  *       so it opens that one stream until it expires. Browsers cannot send headers on a WebSocket,
  *       so it travels in the URL; it is not a token and is worthless for anything else.</li>
+ *   <li>An <b>artifacts ticket</b> (subject {@link #ARTIFACTS}) is what a build runner presents to
+ *       artifact-service, as a bearer credential, to read and write one tenant's dependency caches
+ *       while that tenant's build runs.</li>
  *   <li>The <b>service token</b> ({@code X-Reprise-Service} header) is what the gateway sends on its
  *       internal calls (cache lookups, invalidations, stats) that name a tenant themselves.</li>
  * </ul>
- * Both are derived from one secret the two services share ({@code REPRISE_STREAM_SECRET}).
+ * All are derived from one secret the services share ({@code REPRISE_STREAM_SECRET}).
  */
 public final class StreamTickets {
 
@@ -54,6 +57,12 @@ public final class StreamTickets {
     public static boolean isTenantId(String value) {
         return value != null && TENANT.matcher(value).matches();
     }
+
+    /**
+     * The subject of a ticket a runner presents to artifact-service for one build: the tenant's own
+     * entries, read and write, until the build's deadline (its dependency cache).
+     */
+    public static final String ARTIFACTS = "artifacts";
 
     public static String build(String buildId) {
         return "build:" + buildId;

@@ -152,7 +152,7 @@ public interface RunnerConfig {
         boolean verifyOnRead();
 
         /** Workspace paths that are neither inputs nor outputs: VCS data and tool caches under HOME. */
-        @WithDefault(".git,.m2,.gradle,.npm,.cache,.reprise-cache")
+        @WithDefault(".git,.m2,.gradle,.npm,.cache,.cargo,.local,.reprise-cache")
         List<String> exclude();
 
         /** The local cache is pruned, least recently used first, down to this many bytes. */
@@ -162,6 +162,50 @@ public interface RunnerConfig {
         /** Entries unused for this long are pruned. */
         @WithDefault("30d")
         Duration maxAge();
+    }
+
+    /** Each build's dependency directories (~/.m2, ~/.npm…), restored from and saved to artifact-service. */
+    DependencyCache dependencyCache();
+
+    /** Where and how builds' dependency caches are kept (see the README's "Dependency caches"). */
+    interface DependencyCache {
+
+        /** Off: builds start with an empty HOME and download their dependencies every time. */
+        @WithDefault("true")
+        boolean enabled();
+
+        /** artifact-service (its {@code /api/v1/deps} door), e.g. http://artifact:8083. */
+        @WithDefault("http://127.0.0.1:8083")
+        URI url();
+
+        /**
+         * The secret shared with artifact-service (REPRISE_STREAM_SECRET): each build's requests carry a
+         * ticket signed with it for the build's tenant, valid until the build's deadline. Unset: off.
+         */
+        Optional<String> secret();
+
+        /** Timeout of each call to artifact-service; a slow store is a miss, never a failed build. */
+        @WithDefault("30s")
+        Duration timeout();
+
+        /** Dependency directories larger than this (compressed) are not saved. */
+        @WithDefault("4294967296")
+        long maxArchiveBytes();
+
+        /** A restore stops (and is a miss) past this many uncompressed bytes or entries. */
+        @WithDefault("10737418240")
+        long maxRestoreBytes();
+
+        @WithDefault("1000000")
+        long maxRestoreEntries();
+
+        /** Where archives are downloaded and packed: the runner's own, hidden from builds. */
+        @WithDefault("${java.io.tmpdir}/reprise-dependency-cache")
+        String dir();
+
+        /** Request variables that change what gets installed, and so are part of the key. */
+        @WithDefault("NODE_ENV,NPM_CONFIG_PRODUCTION,NPM_CONFIG_REGISTRY,YARN_REGISTRY,PIP_INDEX_URL,GOPROXY,GOFLAGS,MAVEN_ARGS")
+        List<String> envKeyed();
     }
 
     /** The container executor: builds run in an image pre-built for their dependency set. */

@@ -94,6 +94,9 @@ public final class Sandbox {
         hidden.add(root);
         // Sockets of the node's daemons (PostgreSQL's, MariaDB's, D-Bus…): a read-only mount does not stop a connect().
         hidden.add(Path.of("/run"));
+        if (config.dependencyCache().enabled()) {
+            hidden.add(Path.of(config.dependencyCache().dir()).toAbsolutePath().normalize());
+        }
         if (config.taskCache().enabled()) {
             hidden.add(Path.of(config.taskCache().dir()).toAbsolutePath().normalize());
         }

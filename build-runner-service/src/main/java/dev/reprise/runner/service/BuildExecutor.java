@@ -5,6 +5,7 @@ import dev.reprise.events.BuildOutput;
 import dev.reprise.events.BuildRequested;
 import dev.reprise.events.BuildStarted;
 import dev.reprise.events.BuildStatus;
+import dev.reprise.events.DependencyCacheResult;
 import dev.reprise.events.Identifiers;
 import dev.reprise.events.OutputStream;
 import dev.reprise.events.StepCacheResult;
@@ -46,6 +47,8 @@ import org.jboss.logging.Logger;
  * step goes to the sink as it happens; the workspace is removed afterwards. The build step goes
  * through the task-output cache when one is given: a hit restores its outputs and replays its
  * recorded output instead of running it, and the step's cache result is an event of its own.
+ * When it runs, its dependency directories are restored first and saved after a successful run
+ * ({@link DependencyCache}), each with an event of its own.
  */
 public final class BuildExecutor {
 
@@ -56,6 +59,7 @@ public final class BuildExecutor {
     private final String runnerId;
     private final Optional<StepCache> stepCache;
     private final Optional<ContainerExecutor> containers;
+    private final Optional<DependencyCache> dependencies;
     private final Sandbox sandbox;
 
     public BuildExecutor(RunnerConfig config, String runnerId) {
@@ -67,10 +71,16 @@ public final class BuildExecutor {
     }
 
     public BuildExecutor(RunnerConfig config, String runnerId, Optional<StepCache> stepCache, Optional<ContainerExecutor> containers) {
+        this(config, runnerId, stepCache, containers, Optional.empty());
+    }
+
+    public BuildExecutor(RunnerConfig config, String runnerId, Optional<StepCache> stepCache, Optional<ContainerExecutor> containers,
+            Optional<DependencyCache> dependencies) {
         this.config = config;
         this.runnerId = runnerId;
         this.stepCache = stepCache;
         this.containers = containers;
+        this.dependencies = dependencies;
         this.sandbox = Sandbox.of(config);
     }
 
@@ -137,6 +147,11 @@ public final class BuildExecutor {
         private Sandbox.Lease lease;
         /** The runner's copy of a local repository that the checkout clones from; null: it clones the request's URL. */
         private Path localCopy;
+        /** The build step's dependency plan and what its restore did; null: no dependency cache for this build. */
+        private DependencyCache.Plan dependencyPlan;
+        private DependencyCache.Restore dependencyRestore;
+        /** How long the last step that ran took. */
+        private long lastStepMs;
 
         Build(BuildRequested request, BuildEventSink sink, RunningBuild handle, long deadlineNanos) {
             this.request = request;
@@ -191,9 +206,89 @@ public final class BuildExecutor {
             if (build.outcome != null) {
                 return build.outcome;
             }
-            return build.exitCode == 0
-                    ? new BuildOutcome(BuildStatus.SUCCESS, 0, elapsedMs(), null)
-                    : fail(build.exitCode, "command exited with " + build.exitCode);
+            if (build.exitCode != 0) {
+                return fail(build.exitCode, "command exited with " + build.exitCode);
+            }
+            saveDependencies();
+            return new BuildOutcome(BuildStatus.SUCCESS, 0, elapsedMs(), null);
+        }
+
+        /**
+         * Before the build step runs: the checkout's dependency directories restored into its HOME
+         * (the workspace), and the result sent. Nothing when the checkout pins no dependencies.
+         */
+        private void restoreDependencies(String command) {
+            if (dependencies.isEmpty() || request.tenantId() == null || !dev.reprise.events.StreamTickets.isTenantId(request.tenantId())) {
+                return;
+            }
+            DependencyCache cache = dependencies.get();
+            try {
+                dependencyPlan = cache.plan(workspace, request.repository(), command, env).orElse(null);
+            } catch (RuntimeException e) {
+                LOG.warnf("Build %s: no dependency cache (%s)", request.buildId(), e.toString());
+                return;
+            }
+            if (dependencyPlan == null) {
+                return;
+            }
+            dependencyRestore = request.fresh() ? cache.bypassed()
+                    : cache.restore(dependencyPlan, request.tenantId(), workspace, lease.uid(), deadline());
+            DependencyCache.Restore r = dependencyRestore;
+            sink.emit(new DependencyCacheResult(request.buildId(), r.result(), dependencyPlan.key(), r.restoredKey(),
+                    dependencyPlan.set().paths(), r.bytes(), r.millis(), r.builtFrom(), r.detail(), elapsedMs()));
+        }
+
+        /** After a successful build step that did not restore its exact key: its dependency directories saved. */
+        private void saveDependencies() {
+            if (dependencyPlan == null || dependencyRestore == null) {
+                return;
+            }
+            DependencyCache cache = dependencies.orElseThrow();
+            if (dependencyRestore.exact()) {
+                cache.timeSaved(dependencyRestore, lastStepMs);
+                return;
+            }
+            DependencyCache.Provenance provenance = new DependencyCache.Provenance(request.tenantId(), request.repository(),
+                    request.commitSha(), commitSubject(), request.ref(), request.buildId(), lastStepMs, dependencyRestore.digest());
+            DependencyCache.Save saved = cache.save(dependencyPlan, workspace, lease.uid(), provenance, deadline());
+            if (!"saved".equals(saved.result())) {
+                LOG.infof("Build %s: dependencies not saved: %s (%s)", request.buildId(), saved.result(), saved.detail());
+                if (!"error".equals(saved.result())) {
+                    return;
+                }
+            }
+            com.fasterxml.jackson.databind.node.ObjectNode own = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode()
+                    .put("commit", request.commitSha()).put("commitMessage", provenance.commitMessage()).put("branch", request.ref())
+                    .put("buildId", request.buildId());
+            dependencyPlan.toolchains().forEach(own.putObject("toolchain")::put);
+            sink.emit(new DependencyCacheResult(request.buildId(), saved.result(), dependencyPlan.key(), null,
+                    dependencyPlan.set().paths(), saved.bytes(), saved.millis(), DependencyCache.builtFrom(own), saved.detail(), elapsedMs()));
+        }
+
+        /** The checked-out commit's subject line, read by git inside the build's sandbox; null when it cannot be read. */
+        private String commitSubject() {
+            try {
+                StepProcess git = ProcessTree.start(sandbox.wrap("git log -1 --format=%s", workspace, checkoutEnvironment(), lease,
+                        readOnlyFor(false)), workspace, Sandbox.LAUNCH_ENV);
+                try {
+                    byte[] out = git.stdout().readNBytes(1024);
+                    return git.waitFor(Duration.ofSeconds(10)) && git.exitCode() == 0
+                            ? new String(out, StandardCharsets.UTF_8).strip() : null;
+                } finally {
+                    git.kill(Duration.ZERO);
+                    git.close();
+                }
+            } catch (IOException | RuntimeException e) {
+                LOG.debugf("Build %s: no commit message (%s)", request.buildId(), e.toString());
+                return null;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return null;
+            }
+        }
+
+        private Instant deadline() {
+            return Instant.now().plusNanos(Math.max(0, deadlineNanos - System.nanoTime()));
         }
 
         private StepResult step(int number, String name, boolean cacheable, String command) throws IOException {
@@ -208,6 +303,9 @@ public final class BuildExecutor {
             Lookup lookup = cacheable && stepCache.isPresent() ? lookUp(number, name, command, stepStart) : Lookup.NONE;
             if (lookup.hit() != null) {
                 return lookup.hit();
+            }
+            if (cacheable) {
+                restoreDependencies(command);
             }
             StepCache.Step cached = lookup.step();
             if (cached != null) {
@@ -232,6 +330,7 @@ public final class BuildExecutor {
             int exitCode = exited ? tree.exitCode() : -1;
             tree.close();
             long durationMs = (System.nanoTime() - stepStart) / 1_000_000;
+            lastStepMs = durationMs;
             if (cached != null && exited && !handle.cancelled() && !outputCapped.get()) {
                 cached.store(exitCode, durationMs);
             }

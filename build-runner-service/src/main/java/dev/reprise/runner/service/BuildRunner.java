@@ -71,7 +71,25 @@ public class BuildRunner {
         this.stepCache = config.taskCache().enabled() ? Optional.of(openStepCache(config, metrics)) : Optional.empty();
         Optional<dev.reprise.runner.container.ContainerExecutor> containers = config.container().mode() == RunnerConfig.Container.Mode.NEVER
                 ? Optional.empty() : Optional.of(new dev.reprise.runner.container.ContainerExecutor(config.container()));
-        this.executor = new BuildExecutor(config, runnerId, stepCache, containers);
+        this.executor = new BuildExecutor(config, runnerId, stepCache, containers, openDependencyCache(config, metrics));
+    }
+
+    private static Optional<DependencyCache> openDependencyCache(RunnerConfig config, MeterRegistry metrics) {
+        RunnerConfig.DependencyCache deps = config.dependencyCache();
+        if (!deps.enabled()) {
+            return Optional.empty();
+        }
+        if (deps.secret().map(String::strip).filter(s -> s.length() >= dev.reprise.events.StreamTickets.MIN_SECRET_LENGTH).isEmpty()) {
+            LOG.warn("Dependency caches are off: REPRISE_STREAM_SECRET (reprise.runner.dependency-cache.secret) is not set, so the runner"
+                    + " cannot present its builds' tenants to artifact-service; every build downloads its dependencies");
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(new DependencyCache(deps, metrics));
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("cannot create the dependency cache directory " + deps.dir()
+                    + " (set reprise.runner.dependency-cache.dir, or disable it with reprise.runner.dependency-cache.enabled=false)", e);
+        }
     }
 
     private static StepCache openStepCache(RunnerConfig config, MeterRegistry metrics) {

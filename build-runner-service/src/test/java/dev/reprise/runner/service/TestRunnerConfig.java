@@ -94,6 +94,11 @@ public record TestRunnerConfig(Path workspaces, int timeoutSeconds, long outputC
     }
 
     @Override
+    public DependencyCache dependencyCache() {
+        return TestDependencyCacheConfig.off();
+    }
+
+    @Override
     public Duration workspaceCheckInterval() {
         return Duration.ofMillis(200);
     }

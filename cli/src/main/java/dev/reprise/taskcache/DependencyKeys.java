@@ -1,4 +1,4 @@
-package dev.reprise.artifact.deps;
+package dev.reprise.taskcache;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -40,13 +40,19 @@ import java.util.TreeMap;
  */
 public final class DependencyKeys {
 
-    /** File names that pin dependencies, by ecosystem. */
+    /**
+     * File names that pin dependencies, by ecosystem. Maven and Gradle builds without a lock file
+     * are pinned by their build files (the POMs, build scripts and version catalogue, the wrapper's
+     * Gradle version): a change there is a new key, a change of source files is not.
+     */
     public static final Set<String> LOCKFILES = Set.of(
             "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", // npm, yarn, pnpm
             "requirements.txt", "poetry.lock", "Pipfile.lock", // Python
             "go.sum", "Cargo.lock", "Gemfile.lock", // Go, Rust, Ruby
             "gradle.lockfile", "buildscript-gradle.lockfile", // Gradle dependency locking
-            "lockfile.json"); // Maven (maven-lockfile plugin)
+            "build.gradle", "build.gradle.kts", "settings.gradle", "settings.gradle.kts", "libs.versions.toml",
+            "gradle-wrapper.properties", // Gradle build files, catalogue and wrapper
+            "lockfile.json", "pom.xml"); // Maven (maven-lockfile plugin; the POMs)
 
     /** Directories never searched: VCS data, installed dependencies and build output. */
     static final Set<String> SKIPPED = Set.of(".git", ".hg", ".svn", "node_modules", ".venv", "venv", "vendor", "target",
@@ -129,7 +135,7 @@ public final class DependencyKeys {
         return sha256(canonical(in).getBytes(StandardCharsets.UTF_8));
     }
 
-    static String sha256(byte[] bytes) {
+    public static String sha256(byte[] bytes) {
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
         } catch (NoSuchAlgorithmException e) {

@@ -1,4 +1,4 @@
-package dev.reprise.artifact.deps;
+package dev.reprise.taskcache;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
