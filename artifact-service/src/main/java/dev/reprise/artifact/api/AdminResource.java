@@ -80,39 +80,66 @@ public class AdminResource {
         }));
     }
 
-    /** One entry of the tenant's, with its blob's state and provenance. */
+    /**
+     * With {@code protocol} and {@code key}: one entry of the tenant's, with its blob's state and
+     * provenance. Without {@code key}: the tenant's entries (newest first, or {@code sort=accessed}:
+     * most used first), optionally only one protocol's, one repository's, those built with a
+     * {@code toolchain} ({@code node}, or {@code node@20.11.1}) or from one {@code lockfile} hash.
+     */
     @GET
     @Path("/entries")
     public Uni<Response> describe(@HeaderParam(HttpHeaders.AUTHORIZATION) String authorization, @QueryParam("protocol") String protocol,
-            @QueryParam("key") String key, @QueryParam("version") String version) {
-        String p = protocol(protocol, true);
+            @QueryParam("key") String key, @QueryParam("version") String version, @QueryParam("repository") String repository,
+            @QueryParam("toolchain") String toolchain, @QueryParam("lockfile") String lockfile, @QueryParam("sort") String sort,
+            @QueryParam("limit") Integer limit) {
         if (key == null || key.isEmpty()) {
-            throw ArtifactException.badRequest("key is required");
+            if (sort != null && !sort.equals("newest") && !sort.equals("accessed")) {
+                throw ArtifactException.badRequest("sort must be newest or accessed");
+            }
+            int n = limit == null ? 50 : limit;
+            if (n < 1 || n > 500) {
+                throw ArtifactException.badRequest("limit must be between 1 and 500");
+            }
+            String[] tool = toolchain == null ? null : toolchain(toolchain);
+            ArtifactIndex.EntryQuery query = new ArtifactIndex.EntryQuery(protocol(protocol, false),
+                    repository == null ? null : Exchange.normalizedRepository(repository), tool == null ? null : tool[0],
+                    tool == null ? null : tool[1], lockfile == null ? null : lockfile(lockfile), sort, n);
+            return verifier.verify(authorization).chain(grant -> index.entries(grant.tenantId(), query))
+                    .map(entries -> Response.ok(new io.vertx.core.json.JsonObject().put("entries", new io.vertx.core.json.JsonArray(entries))
+                            .encode()).build());
         }
+        String p = protocol(protocol, true);
         return verifier.verify(authorization).chain(grant -> index.describe(grant.tenantId(), p, key, version == null ? "" : version))
                 .map(entry -> entry.map(e -> Response.ok(e.encode()).build())
                         .orElseThrow(() -> new ArtifactException(404, "not-found", "no live " + p + " entry with key '" + key + "'")));
     }
 
     /**
-     * Hides the tenant's entries at once, by exact {@code key}, key {@code prefix} or
-     * {@code repository} (any spelling of its URL), optionally in one protocol; space is freed later.
+     * Hides the tenant's entries at once, by exact {@code key}, key {@code prefix}, {@code repository}
+     * (any spelling of its URL), {@code toolchain} (entries built with a tool, {@code node}, or one
+     * version of it, {@code node@20.11.1}) or {@code lockfile} hash, optionally in one protocol;
+     * space is freed later.
      */
     @DELETE
     @Path("/entries")
     public Uni<Map<String, Object>> invalidate(@HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
             @QueryParam("protocol") String protocol, @QueryParam("key") String key, @QueryParam("prefix") String prefix,
-            @QueryParam("repository") String repository) {
+            @QueryParam("repository") String repository, @QueryParam("toolchain") String toolchain,
+            @QueryParam("lockfile") String lockfile) {
         String p = protocol(protocol, false);
-        int given = (key != null ? 1 : 0) + (prefix != null ? 1 : 0) + (repository != null ? 1 : 0);
+        int given = (key != null ? 1 : 0) + (prefix != null ? 1 : 0) + (repository != null ? 1 : 0) + (toolchain != null ? 1 : 0)
+                + (lockfile != null ? 1 : 0);
         if (given != 1) {
-            throw ArtifactException.badRequest("give exactly one of key, prefix or repository");
+            throw ArtifactException.badRequest("give exactly one of key, prefix, repository, toolchain or lockfile");
         }
-        Scope scope = key != null ? Scope.KEY : prefix != null ? Scope.PREFIX : Scope.REPOSITORY;
+        Scope scope = key != null ? Scope.KEY : prefix != null ? Scope.PREFIX : repository != null ? Scope.REPOSITORY
+                : toolchain != null ? Scope.TOOLCHAIN : Scope.LOCKFILE;
         String value = switch (scope) {
             case KEY -> Keys.cacheKey(key, "key");
             case PREFIX -> Keys.cacheKey(prefix, "prefix");
             case REPOSITORY -> Exchange.normalizedRepository(repository);
+            case TOOLCHAIN -> String.join("@", java.util.Arrays.stream(toolchain(toolchain)).filter(java.util.Objects::nonNull).toList());
+            case LOCKFILE -> lockfile(lockfile);
         };
         return writer(authorization).chain(grant -> lifecycle.invalidate(grant.tenantId(), p, scope, value))
                 .map(count -> Map.of("scope", scope.name().toLowerCase(java.util.Locale.ROOT), "value", value, "removed", count));
@@ -155,6 +182,22 @@ public class AdminResource {
                 throw ArtifactException.forbidden("this token is read-only: use a read-write token to invalidate entries");
             }
         });
+    }
+
+    /** {@code tool} or {@code tool@version}: the tool and the version (null for any). */
+    private static String[] toolchain(String value) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("([A-Za-z0-9_.+-]{1,64})(?:@([A-Za-z0-9_.+-]{1,64}))?").matcher(value);
+        if (!m.matches()) {
+            throw ArtifactException.badRequest("toolchain must be a tool name or tool@version, e.g. node or node@20.11.1");
+        }
+        return new String[] {m.group(1), m.group(2)};
+    }
+
+    private static String lockfile(String value) {
+        if (!value.matches("[0-9a-f]{64}")) {
+            throw ArtifactException.badRequest("lockfile must be the lockfile hash of an entry (64 lowercase hex characters)");
+        }
+        return value;
     }
 
     private static String protocol(String protocol, boolean required) {

@@ -462,9 +462,34 @@ public class Exchange {
             }
         }
         String repository = request.getHeader("X-Reprise-Repository");
+        String lockfileHash = header(request, "X-Reprise-Lockfile-Hash");
+        if (lockfileHash != null && !lockfileHash.matches("[0-9a-f]{64}")) {
+            throw ArtifactException.badRequest("X-Reprise-Lockfile-Hash must be a sha256 in lowercase hex (64 characters)");
+        }
+        String message = header(request, "X-Reprise-Commit-Message");
+        if (message != null) {
+            try {
+                message = java.net.URLDecoder.decode(message, java.nio.charset.StandardCharsets.UTF_8);
+            } catch (IllegalArgumentException e) {
+                throw ArtifactException.badRequest("X-Reprise-Commit-Message must be percent-encoded UTF-8 (" + e.getMessage() + ")");
+            }
+        }
         return new Provenance(repository == null ? null : normalizedRepository(repository), header(request, "X-Reprise-Commit"),
-                header(request, "X-Reprise-Branch"), jsonHeader(request, "X-Reprise-Toolchain"),
-                header(request, "X-Reprise-Build-Id"), duration, jsonHeader(request, "X-Reprise-Dependency-Digests"));
+                message, header(request, "X-Reprise-Branch"), toolchainHeader(request), header(request, "X-Reprise-Build-Id"), duration,
+                jsonHeader(request, "X-Reprise-Dependency-Digests"), lockfileHash);
+    }
+
+    /** X-Reprise-Toolchain: a JSON object of tool name to version string, e.g. {"java":"17.0.15","mvn":"3.8.7"}. */
+    private static JsonObject toolchainHeader(HttpServerRequest request) {
+        JsonObject toolchain = jsonHeader(request, "X-Reprise-Toolchain");
+        if (toolchain != null) {
+            for (String tool : toolchain.fieldNames()) {
+                if (!(toolchain.getValue(tool) instanceof String)) {
+                    throw ArtifactException.badRequest("X-Reprise-Toolchain: the version of '" + tool + "' must be a string");
+                }
+            }
+        }
+        return toolchain;
     }
 
     /** A repository URL as the index keeps it (any spelling of one repository is one value). */

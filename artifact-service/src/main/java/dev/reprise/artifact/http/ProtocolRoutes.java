@@ -32,7 +32,9 @@ import java.util.regex.Pattern;
  * <li>{@code /gradle/{key}}: Gradle's HTTP build cache (413 above the entry limit);</li>
  * <li>{@code /ccache/{key path}}: ccache's HTTP remote storage, any layout;</li>
  * <li>{@code /v8/artifacts…}: the Turborepo remote cache API;</li>
- * <li>{@code /api/v1/caches…}: actions/cache-style restore and immutable save.</li>
+ * <li>{@code /api/v1/caches…}: actions/cache-style restore and immutable save;</li>
+ * <li>{@code /api/v1/deps…}: the same API for build runners' dependency caches (protocol {@code deps}): a hit's
+ * answer carries the entry's provenance, and lookups are counted per repository.</li>
  * </ul>
  * Bodies stream: these are plain Vert.x routes, so nothing buffers an upload in memory.
  */
@@ -48,8 +50,11 @@ public class ProtocolRoutes {
     private final Exchange exchange;
     private final Cas cas;
     private final ArtifactConfig config;
+    private final dev.reprise.artifact.service.DependencyStats dependencies;
 
-    public ProtocolRoutes(KeyedBlobs blobs, Exchange exchange, Cas cas, ArtifactConfig config) {
+    public ProtocolRoutes(KeyedBlobs blobs, Exchange exchange, Cas cas, ArtifactConfig config,
+            dev.reprise.artifact.service.DependencyStats dependencies) {
+        this.dependencies = dependencies;
         this.blobs = blobs;
         this.exchange = exchange;
         this.cas = cas;
@@ -67,8 +72,10 @@ public class ProtocolRoutes {
         router.postWithRegex("/v8/artifacts/?").order(-1).handler(BodyHandler.create().setBodyLimit(JSON_LIMIT))
                 .handler(guarded(this::turboQuery));
         route(router, "/v8/artifacts/([^/]+)", this::turbo, HttpMethod.GET, HttpMethod.HEAD, HttpMethod.PUT);
-        route(router, "/api/v1/caches", this::actions, HttpMethod.GET, HttpMethod.PUT);
-        route(router, "/api/v1/caches/([0-9]{1,18})/archive", this::actionsArchive, HttpMethod.GET, HttpMethod.HEAD);
+        route(router, "/api/v1/caches", ctx -> actions(ctx, "actions"), HttpMethod.GET, HttpMethod.PUT);
+        route(router, "/api/v1/caches/([0-9]{1,18})/archive", ctx -> actionsArchive(ctx, "actions"), HttpMethod.GET, HttpMethod.HEAD);
+        route(router, "/api/v1/deps", ctx -> actions(ctx, "deps"), HttpMethod.GET, HttpMethod.PUT);
+        route(router, "/api/v1/deps/([0-9]{1,18})/archive", ctx -> actionsArchive(ctx, "deps"), HttpMethod.GET, HttpMethod.HEAD);
     }
 
     private void route(Router router, String regex, Consumer<RoutingContext> handler, HttpMethod... methods) {
@@ -228,7 +235,12 @@ public class ProtocolRoutes {
 
     // --- actions/cache-style restore and save ----------------------------------------------------
 
-    private void actions(RoutingContext ctx) {
+    /** The door of a paths-cache protocol: {@code actions} at /api/v1/caches, {@code deps} at /api/v1/deps. */
+    private static String door(String protocol) {
+        return "deps".equals(protocol) ? "/api/v1/deps/" : "/api/v1/caches/";
+    }
+
+    private void actions(RoutingContext ctx, String protocol) {
         String key = Keys.cacheKey(ctx.request().getParam("key"), "key");
         String version = version(ctx);
         String branch = Keys.branch(ctx.request().getParam("branch"));
@@ -236,16 +248,16 @@ public class ProtocolRoutes {
             String scope = branch == null ? config.defaultBranch() : branch;
             // Entries are immutable: refuse before a byte of the archive is read (and again at commit).
             ctx.request().pause();
-            exchange.handle(ctx, true, grant -> cas.restore(grant.tenantId(), "actions", version,
+            exchange.handle(ctx, true, grant -> cas.restore(grant.tenantId(), protocol, version,
                     List.of(new RestoreOrder.Attempt(key, scope))).map(hit -> hit.filter(h -> h.key().equals(key))), existing -> {
                 if (existing.isPresent()) {
                     exchange.fail(ctx, new ArtifactException(409, "exists", "an entry with key '" + key + "' and version '" + version
                             + "' already exists on branch '" + scope + "'; entries are immutable, save under a new key"));
                     return;
                 }
-                blobs.put(ctx, "actions", key, KeyedBlobs.Put.of(config.maxBlobBytes(), "the actions cache").immutable(version, scope),
+                blobs.put(ctx, protocol, key, KeyedBlobs.Put.of(config.maxBlobBytes(), "the " + protocol + " cache").immutable(version, scope),
                         (c, id) -> exchange.json(c, 201, new JsonObject().put("id", id).put("key", key).put("version", version)
-                                .put("branch", scope).put("archiveUrl", "/api/v1/caches/" + id + "/archive")));
+                                .put("branch", scope).put("archiveUrl", door(protocol) + id + "/archive")));
             });
             return;
         }
@@ -261,29 +273,37 @@ public class ProtocolRoutes {
             throw ArtifactException.badRequest("at most " + MAX_RESTORE_KEYS + " restore keys");
         }
         List<RestoreOrder.Attempt> attempts = RestoreOrder.attempts(key, restoreKeys, branch, config.defaultBranch());
-        exchange.handle(ctx, false, grant -> cas.restore(grant.tenantId(), "actions", version, attempts).invoke(hit -> {
+        String repository = "deps".equals(protocol) ? ctx.request().getHeader("X-Reprise-Repository") : null;
+        exchange.handle(ctx, false, grant -> cas.restore(grant.tenantId(), protocol, version, attempts).invoke(hit -> {
             if (hit.isEmpty()) {
-                cas.missed(grant.tenantId(), "actions");
+                cas.missed(grant.tenantId(), protocol);
             }
-        }), hit -> {
+            if (repository != null) {
+                dependencies.lookup(repository, hit.isEmpty() ? "miss" : hit.get().key().equals(key) ? "hit" : "partial");
+            }
+        }).chain(hit -> hit.isEmpty() || !"deps".equals(protocol) ? Uni.createFrom().item(Map.entry(hit, Optional.<JsonObject>empty()))
+                : cas.provenance(hit.get().entryId()).map(p -> Map.entry(hit, p))), found -> {
+            Optional<Hit> hit = found.getKey();
             if (hit.isEmpty()) {
                 exchange.status(ctx, 204);
                 return;
             }
             Hit h = hit.get();
-            exchange.json(ctx, 200, new JsonObject().put("id", h.entryId()).put("key", key).put("matchedKey", h.key())
+            JsonObject answer = new JsonObject().put("id", h.entryId()).put("key", key).put("matchedKey", h.key())
                     .put("exact", h.key().equals(key)).put("version", version).put("branch", h.branch())
                     .put("sizeBytes", h.size()).put("digest", h.digest()).put("createdAt", h.createdAt().toString())
-                    .put("archiveUrl", "/api/v1/caches/" + h.entryId() + "/archive"));
+                    .put("archiveUrl", door(protocol) + h.entryId() + "/archive");
+            found.getValue().ifPresent(p -> answer.put("provenance", p));
+            exchange.json(ctx, 200, answer);
         });
     }
 
-    private void actionsArchive(RoutingContext ctx) {
+    private void actionsArchive(RoutingContext ctx, String protocol) {
         long id = Long.parseLong(ctx.pathParam("param0"));
         boolean head = ctx.request().method() == HttpMethod.HEAD;
-        exchange.handle(ctx, false, grant -> cas.byId(grant.tenantId(), "actions", id).chain(hit -> hit.isEmpty() || head
+        exchange.handle(ctx, false, grant -> cas.byId(grant.tenantId(), protocol, id).chain(hit -> hit.isEmpty() || head
                 ? Uni.createFrom().item(hit.map(h -> Map.entry(h, Optional.<Cas.BlobFile>empty())))
-                : cas.open(grant.tenantId(), "actions", hit.get()).map(path -> path.map(p -> Map.entry(hit.get(), Optional.of(p))))),
+                : cas.open(grant.tenantId(), protocol, hit.get()).map(path -> path.map(p -> Map.entry(hit.get(), Optional.of(p))))),
                 served -> {
                     if (served.isEmpty()) {
                         exchange.miss(ctx);

@@ -4,9 +4,7 @@ import dev.reprise.artifact.store.ArtifactIndex;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.jboss.logging.Logger;
 
@@ -20,14 +18,15 @@ public class AccessRecorder {
     private static final Logger LOG = Logger.getLogger(AccessRecorder.class);
 
     private final ArtifactIndex index;
-    private final Set<Long> touched = ConcurrentHashMap.newKeySet();
+    /** Hits since the last flush, by entry id. */
+    private final ConcurrentHashMap<Long, Long> touched = new ConcurrentHashMap<>();
 
     public AccessRecorder(ArtifactIndex index) {
         this.index = index;
     }
 
     public void touched(long entryId) {
-        touched.add(entryId);
+        touched.merge(entryId, 1L, Long::sum);
     }
 
     @Scheduled(every = "${reprise.artifact.access-flush-every:5s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
@@ -40,11 +39,16 @@ public class AccessRecorder {
         if (touched.isEmpty()) {
             return Uni.createFrom().voidItem();
         }
-        List<Long> batch = new ArrayList<>(touched);
-        batch.forEach(touched::remove);
+        java.util.Map<Long, Long> batch = new java.util.HashMap<>();
+        for (Long id : List.copyOf(touched.keySet())) {
+            Long hits = touched.remove(id);
+            if (hits != null) {
+                batch.put(id, hits);
+            }
+        }
         return index.touch(batch).onFailure().invoke(e -> {
             LOG.warnf("Could not record %d cache accesses (%s); retrying", batch.size(), e.toString());
-            touched.addAll(batch);
+            batch.forEach((id, hits) -> touched.merge(id, hits, Long::sum));
         }).onFailure().recoverWithNull();
     }
 }

@@ -269,7 +269,7 @@ public class ActionsUploads {
         }).chain(bytes -> {
             Scope scope = upload.scope;
             EntryWrite write = new EntryWrite(scope.tenantId(), PROTOCOL, scope.key(), scope.version(), bytes.digest(), bytes.size(), null,
-                    scope.branch(), cas.expiryFromNow(), new JsonObject(), new Provenance(null, null, null, null, null, null, null));
+                    scope.branch(), cas.expiryFromNow(), new JsonObject(), Provenance.NONE);
             return cas.save(write, bytes, true);
         }).onTermination().invoke((id, failure, cancelled) -> {
             if (upload.committing) {

@@ -16,7 +16,7 @@ import java.util.concurrent.atomic.LongAdder;
 @ApplicationScoped
 public class ArtifactMetrics {
 
-    public static final List<String> PROTOCOLS = List.of("bazel-ac", "bazel-cas", "gradle", "ccache", "turbo", "actions");
+    public static final List<String> PROTOCOLS = List.of("bazel-ac", "bazel-cas", "gradle", "ccache", "turbo", "actions", "deps");
     public static final String STORE = "artifact";
 
     /** Hits and misses of one tenant on this instance. */
@@ -28,6 +28,8 @@ public class ArtifactMetrics {
     private final AtomicLong storedBytes = new AtomicLong();
     private final AtomicLong storedBlobs = new AtomicLong();
     private final AtomicLong entries = new AtomicLong();
+    private final io.micrometer.core.instrument.MultiGauge ages;
+    private final io.micrometer.core.instrument.MultiGauge popular;
 
     public ArtifactMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -51,6 +53,29 @@ public class ArtifactMetrics {
         registry.gauge("reprise_cache_stored_bytes", io.micrometer.core.instrument.Tags.of("store", STORE), storedBytes);
         registry.gauge("reprise_cache_entries", io.micrometer.core.instrument.Tags.of("store", STORE), entries);
         registry.gauge("reprise_artifact_blobs", storedBlobs);
+        this.ages = io.micrometer.core.instrument.MultiGauge.builder("reprise_artifact_entry_age_seconds")
+                .description("Age of live entries by protocol: stat=average or p90").baseUnit("seconds").register(registry);
+        this.popular = io.micrometer.core.instrument.MultiGauge.builder("reprise_artifact_entry_accesses")
+                .description("Hits of the store's most used live entries (top 10), by tenant, protocol and key").register(registry);
+    }
+
+    /** The age gauges, from the index. */
+    public void ages(List<dev.reprise.artifact.store.ArtifactIndex.Ages> byProtocol) {
+        List<io.micrometer.core.instrument.MultiGauge.Row<?>> rows = new java.util.ArrayList<>();
+        for (var a : byProtocol) {
+            rows.add(io.micrometer.core.instrument.MultiGauge.Row.of(io.micrometer.core.instrument.Tags.of("protocol", a.protocol(),
+                    "stat", "average"), a.averageSeconds()));
+            rows.add(io.micrometer.core.instrument.MultiGauge.Row.of(io.micrometer.core.instrument.Tags.of("protocol", a.protocol(),
+                    "stat", "p90"), a.p90Seconds()));
+        }
+        ages.register(rows, true);
+    }
+
+    /** The most-used-entries gauge, from the index (keys shortened to 64 characters). */
+    public void popular(List<dev.reprise.artifact.store.ArtifactIndex.Popular> entries) {
+        popular.register(entries.stream().map(p -> io.micrometer.core.instrument.MultiGauge.Row.of(io.micrometer.core.instrument.Tags.of(
+                "tenant", p.tenantId(), "protocol", p.protocol(), "key", p.key().length() > 64 ? p.key().substring(0, 64) : p.key()),
+                p.accessCount())).<io.micrometer.core.instrument.MultiGauge.Row<?>>map(r -> r).toList(), true);
     }
 
     public void hit(String tenantId, String protocol) {

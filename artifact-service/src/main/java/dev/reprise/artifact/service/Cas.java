@@ -153,6 +153,11 @@ public class Cas {
         return index.lookup(tenantId, protocol, key, version);
     }
 
+    /** An entry's provenance, where its saver sent one. */
+    public Uni<Optional<io.vertx.core.json.JsonObject>> provenance(long entryId) {
+        return index.provenance(entryId);
+    }
+
     /** A tenant's entry by id. */
     public Uni<Optional<Hit>> byId(String tenantId, String protocol, long id) {
         return index.byId(tenantId, protocol, id);

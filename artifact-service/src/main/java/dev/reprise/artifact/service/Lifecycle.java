@@ -84,6 +84,8 @@ public class Lifecycle {
     Uni<Void> refreshGauges() {
         return index.storeTotals()
                 .chain(totals -> index.entryCount().invoke(entries -> metrics.stored(totals.entries(), totals.bytes(), entries)))
+                .chain(() -> index.ages().invoke(metrics::ages))
+                .chain(() -> index.popular(10).invoke(metrics::popular))
                 .replaceWithVoid()
                 .onFailure().recoverWithNull();
     }

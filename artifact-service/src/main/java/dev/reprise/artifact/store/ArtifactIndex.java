@@ -38,14 +38,32 @@ public class ArtifactIndex {
             String repository, String branch, OffsetDateTime expiresAt, JsonObject metadata, Provenance provenance) {
     }
 
-    /** Where an entry came from; every field optional. */
-    public record Provenance(String repository, String commit, String branch, JsonObject toolchain, String buildId,
-            Long durationMs, JsonObject dependencyDigests) {
+    /**
+     * Where an entry came from (seed 004's provenance); every field optional. {@code toolchain} and
+     * {@code lockfileHash} are also kept on the entry, to find and invalidate entries by them.
+     */
+    public record Provenance(String repository, String commit, String commitMessage, String branch, JsonObject toolchain,
+            String buildId, Long durationMs, JsonObject dependencyDigests, String lockfileHash) {
+
+        public static final Provenance NONE = new Provenance(null, null, null, null, null, null, null, null, null);
 
         public boolean isEmpty() {
-            return repository == null && commit == null && branch == null && toolchain == null && buildId == null
-                    && durationMs == null && dependencyDigests == null;
+            return repository == null && commit == null && commitMessage == null && branch == null && toolchain == null
+                    && buildId == null && durationMs == null && dependencyDigests == null && lockfileHash == null;
         }
+    }
+
+    /** Entry filters of the admin API's listing; null fields do not filter. {@code sort}: newest or accessed. */
+    public record EntryQuery(String protocol, String repository, String tool, String toolVersion, String lockfileHash, String sort,
+            int limit) {
+    }
+
+    /** Age of a protocol's live entries, in seconds: average and 90th percentile. */
+    public record Ages(String protocol, double averageSeconds, double p90Seconds) {
+    }
+
+    /** One of the most used entries, store-wide (for the dashboard). */
+    public record Popular(String tenantId, String protocol, String key, long accessCount) {
     }
 
     /** How a save ended. */
@@ -146,21 +164,24 @@ public class ArtifactIndex {
                     .execute(key)
                     .flatMap(ignored -> tx.preparedQuery("""
                                     INSERT INTO cache_entries (tenant_id, protocol, cache_key, version, digest, size_bytes,
-                                                               repository, branch, expires_at, metadata)
-                                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id""")
+                                                               repository, branch, expires_at, metadata, lockfile_hash, toolchain)
+                                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id""")
                             .execute(Tuple.from(Arrays.asList(w.tenantId(), w.protocol(), w.key(), w.version(), w.digest(),
                                     w.size(), w.repository(), w.branch(), w.expiresAt(),
-                                    w.metadata() == null ? new JsonObject() : w.metadata()))))
+                                    w.metadata() == null ? new JsonObject() : w.metadata(),
+                                    w.provenance() == null ? null : w.provenance().lockfileHash(),
+                                    w.provenance() == null ? null : w.provenance().toolchain()))))
                     .map(rows -> rows.iterator().next().getLong("id"))
                     .flatMap(id -> w.provenance() == null || w.provenance().isEmpty()
                             ? Uni.createFrom().item(id)
                             : tx.preparedQuery("""
                                             INSERT INTO provenance (entry_id, repository, commit_sha, branch, toolchain, build_id,
-                                                                    duration_ms, dependency_digests)
-                                            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""")
+                                                                    duration_ms, dependency_digests, commit_message)
+                                            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)""")
                                     .execute(Tuple.from(Arrays.asList(id, w.provenance().repository(), w.provenance().commit(),
                                             w.provenance().branch(), w.provenance().toolchain(), w.provenance().buildId(),
-                                            w.provenance().durationMs(), w.provenance().dependencyDigests())))
+                                            w.provenance().durationMs(), w.provenance().dependencyDigests(),
+                                            w.provenance().commitMessage())))
                                     .replaceWith(id));
         });
     }
@@ -199,14 +220,17 @@ public class ArtifactIndex {
                 .map(rows -> first(rows).map(ArtifactIndex::hit));
     }
 
-    /** Records hits: entries' and blobs' last access, for LRU pruning. */
-    public Uni<Void> touch(List<Long> entryIds) {
-        if (entryIds.isEmpty()) {
+    /** Records hits: entries' and blobs' last access, for LRU pruning, and each entry's access count. */
+    public Uni<Void> touch(java.util.Map<Long, Long> hitsByEntry) {
+        if (hitsByEntry.isEmpty()) {
             return Uni.createFrom().voidItem();
         }
-        Long[] ids = entryIds.toArray(Long[]::new);
-        return pool.preparedQuery("UPDATE cache_entries SET last_access_at = now() WHERE id = ANY($1)")
-                .execute(Tuple.of(ids))
+        Long[] ids = hitsByEntry.keySet().toArray(Long[]::new);
+        Long[] counts = java.util.Arrays.stream(ids).map(hitsByEntry::get).toArray(Long[]::new);
+        return pool.preparedQuery("""
+                        UPDATE cache_entries e SET last_access_at = now(), access_count = e.access_count + c.n
+                        FROM unnest($1::bigint[], $2::bigint[]) AS c(id, n) WHERE e.id = c.id""")
+                .execute(Tuple.of(ids, counts))
                 .flatMap(ignored -> pool.preparedQuery("""
                                 UPDATE blobs SET last_access_at = now()
                                 WHERE digest IN (SELECT digest FROM cache_entries WHERE id = ANY($1))""")
@@ -220,8 +244,17 @@ public class ArtifactIndex {
             case KEY -> "cache_key = $3";
             case PREFIX -> "cache_key LIKE $3 ESCAPE '\\'";
             case REPOSITORY -> "repository = $3";
+            case LOCKFILE -> "lockfile_hash = $3";
+            // tool@version: entries built with that version of the tool; a bare tool: with any version of it
+            case TOOLCHAIN -> value.contains("@") ? "toolchain @> $3::jsonb" : "toolchain ? $3";
         };
-        String argument = scope == Scope.PREFIX ? likePrefix(value) : value;
+        Object argument = switch (scope) {
+            case PREFIX -> likePrefix(value);
+            case TOOLCHAIN -> value.contains("@")
+                    ? new JsonObject().put(value.substring(0, value.indexOf('@')), value.substring(value.indexOf('@') + 1))
+                    : value;
+            default -> value;
+        };
         return pool.preparedQuery("UPDATE cache_entries SET deleted_at = now(), deleted_reason = $4 "
                         + "WHERE tenant_id = $1 AND ($2::text IS NULL OR protocol = $2) AND deleted_at IS NULL AND " + condition)
                 .execute(Tuple.from(Arrays.asList(tenantId, protocol, argument, reason)))
@@ -230,7 +263,7 @@ public class ArtifactIndex {
 
     /** What {@link #invalidate} matches on. */
     public enum Scope {
-        KEY, PREFIX, REPOSITORY
+        KEY, PREFIX, REPOSITORY, LOCKFILE, TOOLCHAIN
     }
 
     /** Soft-deletes expired entries. @return the digests they pointed at */
@@ -393,35 +426,105 @@ public class ArtifactIndex {
                 });
     }
 
+    private static final String DESCRIBED = """
+            SELECT e.id, e.protocol, e.cache_key, e.version, e.digest, e.size_bytes, e.repository, e.branch,
+                   e.created_at, e.last_access_at, e.expires_at, e.metadata, e.access_count, e.lockfile_hash, e.toolchain AS e_toolchain,
+                   b.verified_at, b.quarantined_at, b.quarantine_reason,
+                   p.repository AS p_repository, p.commit_sha, p.commit_message, p.branch AS p_branch, p.toolchain, p.build_id,
+                   p.duration_ms, p.dependency_digests
+            FROM cache_entries e JOIN blobs b ON b.digest = e.digest LEFT JOIN provenance p ON p.entry_id = e.id
+            WHERE e.tenant_id = $1 AND e.deleted_at IS NULL
+            """;
+
     /** One live entry with its provenance, for the admin API. */
     public Uni<Optional<JsonObject>> describe(String tenantId, String protocol, String key, String version) {
-        return pool.preparedQuery("""
-                        SELECT e.id, e.protocol, e.cache_key, e.version, e.digest, e.size_bytes, e.repository, e.branch,
-                               e.created_at, e.last_access_at, e.expires_at, e.metadata,
-                               b.verified_at, b.quarantined_at, b.quarantine_reason,
-                               p.repository AS p_repository, p.commit_sha, p.branch AS p_branch, p.toolchain, p.build_id,
-                               p.duration_ms, p.dependency_digests
-                        FROM cache_entries e JOIN blobs b ON b.digest = e.digest LEFT JOIN provenance p ON p.entry_id = e.id
-                        WHERE e.tenant_id = $1 AND e.protocol = $2 AND e.cache_key = $3 AND e.version = $4 AND e.deleted_at IS NULL""")
+        return pool.preparedQuery(DESCRIBED + " AND e.protocol = $2 AND e.cache_key = $3 AND e.version = $4")
                 .execute(Tuple.of(tenantId, protocol, key, version))
-                .map(rows -> first(rows).map(r -> {
-                    JsonObject provenance = new JsonObject().put("repository", r.getString("p_repository"))
-                            .put("commit", r.getString("commit_sha")).put("branch", r.getString("p_branch"))
-                            .put("toolchain", r.getValue("toolchain")).put("buildId", r.getString("build_id"))
-                            .put("durationMs", r.getLong("duration_ms")).put("dependencyDigests", r.getValue("dependency_digests"));
-                    return new JsonObject().put("id", r.getLong("id")).put("protocol", r.getString("protocol"))
-                            .put("key", r.getString("cache_key")).put("version", r.getString("version"))
-                            .put("digest", r.getString("digest")).put("sizeBytes", r.getLong("size_bytes"))
-                            .put("repository", r.getString("repository")).put("branch", r.getString("branch"))
-                            .put("createdAt", str(r.getOffsetDateTime("created_at")))
-                            .put("lastAccessAt", str(r.getOffsetDateTime("last_access_at")))
-                            .put("expiresAt", str(r.getOffsetDateTime("expires_at")))
-                            .put("metadata", r.getValue("metadata"))
-                            .put("verifiedAt", str(r.getOffsetDateTime("verified_at")))
-                            .put("quarantined", r.getOffsetDateTime("quarantined_at") != null)
-                            .put("quarantineReason", r.getString("quarantine_reason"))
-                            .put("provenance", provenance);
-                }));
+                .map(rows -> first(rows).map(ArtifactIndex::described));
+    }
+
+    /** A tenant's live entries matching the query, with provenance: newest first, or most used first. */
+    public Uni<List<JsonObject>> entries(String tenantId, EntryQuery q) {
+        // A JsonObject, not its text: the client would send a String as a JSON string, which contains nothing.
+        JsonObject toolchain = q.tool() == null || q.toolVersion() == null ? null : new JsonObject().put(q.tool(), q.toolVersion());
+        String order = "accessed".equals(q.sort()) ? "e.access_count DESC, e.last_access_at DESC" : "e.created_at DESC";
+        return pool.preparedQuery(DESCRIBED + """
+                         AND ($2::text IS NULL OR e.protocol = $2) AND ($3::text IS NULL OR e.repository = $3)
+                         AND ($4::text IS NULL OR e.lockfile_hash = $4)
+                         AND ($5::text IS NULL OR e.toolchain ? $5) AND ($6::jsonb IS NULL OR e.toolchain @> $6::jsonb)
+                        ORDER BY\s""" + order + ", e.id DESC LIMIT $7")
+                .execute(Tuple.from(Arrays.asList(tenantId, q.protocol(), q.repository(), q.lockfileHash(), q.tool(), toolchain,
+                        q.limit())))
+                .map(rows -> {
+                    List<JsonObject> entries = new ArrayList<>();
+                    rows.forEach(r -> entries.add(described(r)));
+                    return entries;
+                });
+    }
+
+    /** A live entry's provenance (what a dependency cache's lookup answers with); empty when it has none. */
+    public Uni<Optional<JsonObject>> provenance(long entryId) {
+        return pool.preparedQuery("""
+                        SELECT commit_sha, commit_message, branch, build_id, toolchain, duration_ms FROM provenance WHERE entry_id = $1""")
+                .execute(Tuple.of(entryId))
+                .map(rows -> first(rows).map(r -> new JsonObject().put("commit", r.getString("commit_sha"))
+                        .put("commitMessage", r.getString("commit_message")).put("branch", r.getString("branch"))
+                        .put("buildId", r.getString("build_id")).put("toolchain", r.getValue("toolchain"))
+                        .put("durationMs", r.getLong("duration_ms"))));
+    }
+
+    /** Age of each protocol's live entries (for the age gauges). */
+    public Uni<List<Ages>> ages() {
+        return pool.query("""
+                        SELECT protocol, avg(extract(epoch FROM now() - created_at)) AS average,
+                               percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM now() - created_at)) AS p90
+                        FROM cache_entries WHERE deleted_at IS NULL GROUP BY protocol""")
+                .execute()
+                .map(rows -> {
+                    List<Ages> ages = new ArrayList<>();
+                    rows.forEach(r -> ages.add(new Ages(r.getString("protocol"), number(r.getValue("average")), number(r.getValue("p90")))));
+                    return ages;
+                });
+    }
+
+    /** The store's most used live entries. */
+    public Uni<List<Popular>> popular(int limit) {
+        return pool.preparedQuery("""
+                        SELECT tenant_id, protocol, cache_key, access_count FROM cache_entries
+                        WHERE deleted_at IS NULL AND access_count > 0 ORDER BY access_count DESC, id LIMIT $1""")
+                .execute(Tuple.of(limit))
+                .map(rows -> {
+                    List<Popular> popular = new ArrayList<>();
+                    rows.forEach(r -> popular.add(new Popular(r.getString("tenant_id"), r.getString("protocol"), r.getString("cache_key"),
+                            r.getLong("access_count"))));
+                    return popular;
+                });
+    }
+
+    private static double number(Object value) {
+        return value instanceof Number n ? n.doubleValue() : 0;
+    }
+
+    private static JsonObject described(Row r) {
+        JsonObject provenance = new JsonObject().put("repository", r.getString("p_repository"))
+                .put("commit", r.getString("commit_sha")).put("commitMessage", r.getString("commit_message"))
+                .put("branch", r.getString("p_branch")).put("toolchain", r.getValue("toolchain")).put("buildId", r.getString("build_id"))
+                .put("durationMs", r.getLong("duration_ms")).put("dependencyDigests", r.getValue("dependency_digests"));
+        return new JsonObject().put("id", r.getLong("id")).put("protocol", r.getString("protocol"))
+                .put("key", r.getString("cache_key")).put("version", r.getString("version"))
+                .put("digest", r.getString("digest")).put("sizeBytes", r.getLong("size_bytes"))
+                .put("repository", r.getString("repository")).put("branch", r.getString("branch"))
+                .put("createdAt", str(r.getOffsetDateTime("created_at")))
+                .put("lastAccessAt", str(r.getOffsetDateTime("last_access_at")))
+                .put("expiresAt", str(r.getOffsetDateTime("expires_at")))
+                .put("accessCount", r.getLong("access_count"))
+                .put("lockfileHash", r.getString("lockfile_hash"))
+                .put("toolchain", r.getValue("e_toolchain"))
+                .put("metadata", r.getValue("metadata"))
+                .put("verifiedAt", str(r.getOffsetDateTime("verified_at")))
+                .put("quarantined", r.getOffsetDateTime("quarantined_at") != null)
+                .put("quarantineReason", r.getString("quarantine_reason"))
+                .put("provenance", provenance);
     }
 
     private static String str(OffsetDateTime time) {
