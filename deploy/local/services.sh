@@ -84,7 +84,7 @@ start_service() {
     # hides all of REPRISE_HOME; a local repository a build checks out is shown to it read-only).
     # shellcheck disable=SC2086  # JAVA_OPTS is a list of options
     HTTP_PORT=$port MANAGEMENT_PORT=$(management_port_of "$svc") REPRISE_LOCAL_MODE=true REPRISE_TOKEN_FILE=$REPRISE_HOME/token REPRISE_STREAM_SECRET=$(stream_secret) \
-        REPRISE_OPERATOR_TOKEN_FILE=$REPRISE_HOME/operator-token \
+        REPRISE_OPERATOR_TOKEN_FILE=$REPRISE_HOME/operator-token ARTIFACT_URL=http://127.0.0.1:$ARTIFACT_PORT \
         RUNNER_SANDBOX_HIDDEN=$REPRISE_HOME RUNNER_CONCURRENCY=${RUNNER_CONCURRENCY:-3} \
         start_java_daemon "$svc" "$log" $JAVA_OPTS -jar "$jar"
     say "$svc starting on port $port (pid $STARTED_PID, log $(show_path "$log"))"

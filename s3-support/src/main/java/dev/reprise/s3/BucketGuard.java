@@ -13,7 +13,8 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
 
 /**
  * Makes sure the service's bucket exists. Tried at start, but a missing S3 does not stop the
- * service from starting: readiness stays DOWN and retries until S3 answers.
+ * service from starting: readiness stays DOWN and retries until S3 answers. The first time the
+ * bucket is there, its configured settings are applied in the background ({@link BucketSettingsApplier}).
  */
 @ApplicationScoped
 public class BucketGuard {
@@ -22,10 +23,12 @@ public class BucketGuard {
 
     private final S3AsyncClient s3;
     private final BucketConfig config;
+    private final BucketSettingsApplier settings;
 
-    public BucketGuard(S3AsyncClient s3, BucketConfig config) {
+    public BucketGuard(S3AsyncClient s3, BucketConfig config, BucketSettingsApplier settings) {
         this.s3 = s3;
         this.config = config;
+        this.settings = settings;
     }
 
     void onStart(@Observes StartupEvent event) {
@@ -40,11 +43,15 @@ public class BucketGuard {
         return config.bucket();
     }
 
-    /** Completes when the bucket exists, creating it if it does not. */
+    /**
+     * Completes when the bucket exists, creating it if it does not. Does not wait for the bucket's
+     * settings: those never hold up readiness.
+     */
     public Uni<Void> ensureBucket() {
         return Uni.createFrom().completionStage(() -> s3.headBucket(b -> b.bucket(config.bucket())))
                 .replaceWithVoid()
-                .onFailure(BucketGuard::isMissingBucket).recoverWithUni(this::createBucket);
+                .onFailure(BucketGuard::isMissingBucket).recoverWithUni(this::createBucket)
+                .invoke(() -> settings.applyOnce());
     }
 
     private Uni<Void> createBucket() {
