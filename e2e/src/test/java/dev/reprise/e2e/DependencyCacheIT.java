@@ -24,6 +24,8 @@ import org.junit.jupiter.api.Test;
 class DependencyCacheIT {
 
     private static final String TYPE = "\"type\":\"dev.reprise.build.dependency-cache.v1\"";
+    /** In every tree: a tree built before (an earlier run) would be a task-cache hit, and its build step would not run. */
+    private static final String RUN = Long.toString(System.nanoTime());
 
     @Test
     void aMavenProjectDownloadsFromMavenCentralOnceAndItsNextCommitNothing() throws Exception {
@@ -48,8 +50,9 @@ class DependencyCacheIT {
         Build partial = build(repo, "mvn -B compile");
         assertThat(partial.results()).containsExactly("partial", "saved");
         assertThat(partial.event("partial").path("restoredKey").asText()).endsWith(miss.event("saved").path("key").asText());
-        assertThat(partial.output()).as("only the new dependency is fetched").contains("jsr305-3.0.2.jar")
-                .doesNotContain("maven-compiler-plugin").doesNotContain("javax.inject-1.jar");
+        assertThat(partial.output()).as("only the new dependency is fetched").contains("Downloaded from central").contains("jsr305-3.0.2.jar")
+                .doesNotContainPattern("Download(ing|ed) from central: \\S*maven-compiler-plugin")
+                .doesNotContainPattern("Download(ing|ed) from central: \\S*javax.inject-1.jar");
 
         // The saved entry's provenance, as the tenant's API shows it.
         JsonNode entries = entries(repo);
@@ -70,23 +73,27 @@ class DependencyCacheIT {
         TestGitRepo repo = TestGitRepo.create();
         commit(repo, Map.of("package.json", packageJson("\"is-number\": \"7.0.0\""), "package-lock.json", resource("package-lock-1.json"),
                 "index.js", "console.log('one');\n"), "first");
-        String npm = "npm ci --loglevel=http --no-audit --no-fund";
+        String npm = "npm ci --prefer-offline --loglevel=http --no-audit --no-fund";
         Build miss = build(repo, npm);
         assertThat(miss.results()).containsExactly("miss", "saved");
-        assertThat(miss.output()).contains("http fetch GET 200 https://registry.npmjs.org/is-number/-/is-number-7.0.0.tgz");
+        assertThat(miss.output()).contains("http fetch GET 200 https://registry.npmjs.org/is-number/-/is-number-7.0.0.tgz")
+                .contains("(cache miss)");
 
         commit(repo, Map.of("index.js", "console.log('two');\n"), "second");
         Build hit = build(repo, npm);
         assertThat(hit.results()).containsExactly("hit");
-        assertThat(hit.output()).as("every package from the restored cache").contains("added 1 package").doesNotContain("http fetch GET");
+        // npm logs each request with where its answer came from: "cache miss", "cache revalidated" and "cache updated" went
+        // to the registry; "cache hit" and "cache stale" (--prefer-offline) were answered from the restored cache.
+        assertThat(hit.output()).as("every package from the restored cache").contains("added 1 package")
+                .doesNotContain("(cache miss)").doesNotContain("(cache revalidated)").doesNotContain("(cache updated)");
         assertThat(hit.event("hit").path("paths").toString()).contains(".npm/_cacache");
 
         commit(repo, Map.of("package.json", packageJson("\"is-number\": \"7.0.0\", \"left-pad\": \"1.3.0\""), "package-lock.json",
                 resource("package-lock-2.json")), "add left-pad");
         Build partial = build(repo, npm);
         assertThat(partial.results()).containsExactly("partial", "saved");
-        assertThat(partial.output()).contains("http fetch GET 200 https://registry.npmjs.org/left-pad/")
-                .doesNotContain("http fetch GET 200 https://registry.npmjs.org/is-number/");
+        assertThat(partial.output()).containsPattern("http fetch GET 200 https://registry.npmjs.org/left-pad/-/left-pad-1.3.0.tgz .*\\(cache miss\\)")
+                .doesNotContainPattern("https://registry.npmjs.org/is-number/-/is-number-7.0.0.tgz .*\\(cache (miss|updated|revalidated)\\)");
     }
 
     @Test
@@ -94,7 +101,7 @@ class DependencyCacheIT {
         TestGitRepo repo = TestGitRepo.create();
         commit(repo, Map.of("package.json", packageJson("\"is-number\": \"7.0.0\""), "package-lock.json", resource("package-lock-1.json")),
                 "first");
-        String npm = "npm ci --loglevel=http --no-audit --no-fund";
+        String npm = "npm ci --prefer-offline --loglevel=http --no-audit --no-fund";
         assertThat(build(repo, npm).results()).containsExactly("miss", "saved");
 
         JsonNode answer = Builds.live(repo.url(), npm, Map.of("fresh", true));
@@ -177,11 +184,12 @@ class DependencyCacheIT {
 
     private static String app(String text) {
         return "package demo;\n\npublic class App {\n    public static void main(String[] args) {\n        System.out.println(\"" + text
-                + "\");\n    }\n}\n";
+                + " " + RUN + "\");\n    }\n}\n";
     }
 
     private static String packageJson(String dependencies) {
-        return "{\"name\": \"reprise-npm-demo\", \"version\": \"1.0.0\", \"private\": true, \"dependencies\": {" + dependencies + "}}\n";
+        return "{\"name\": \"reprise-npm-demo\", \"version\": \"1.0.0\", \"private\": true, \"description\": \"run " + RUN
+                + "\", \"dependencies\": {" + dependencies + "}}\n";
     }
 
     private static String resource(String name) throws IOException {

@@ -314,6 +314,11 @@ public final class Sandbox {
                 line.addAll(List.of("--ro-bind", path.toString(), path.toString()));
             }
             line.addAll(List.of("--bind", own.toString(), own.toString()));
+            if (lease.uid() >= 0) {
+                // The build's uid has an account whose home is its workspace: tools that ask the system, not $HOME,
+                // for the user's home (the JVM's user.home: Maven's ~/.m2, Gradle's ~/.gradle) find it there too.
+                line.addAll(List.of("--ro-bind", passwd(own, lease.uid()).toString(), "/etc/passwd"));
+            }
             // Once what is mounted inside them is in place (bubblewrap's remount is not recursive).
             line.addAll(readOnlyAfterwards);
             line.addAll(List.of("--chdir", own.toString(), "--cap-drop", "ALL"));
@@ -418,6 +423,33 @@ public final class Sandbox {
         } catch (IOException | RuntimeException e) {
             return false;
         }
+    }
+
+    /**
+     * The build's /etc/passwd: the node's accounts and one for the build's uid, named reprise-build,
+     * whose home is the workspace. Written beside the workspace (as {@code <workspace>.passwd}, removed
+     * with it) and readable by the build, which sees it only at /etc/passwd.
+     */
+    public static Path passwd(Path workspace, int uid) {
+        Path file = passwdOf(workspace);
+        try {
+            if (!Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                String node = Files.exists(Path.of("/etc/passwd")) ? Files.readString(Path.of("/etc/passwd")) : "";
+                Path written = Files.createTempFile(workspace.getParent(), ".passwd.", ".tmp");
+                Files.writeString(written, node + (node.isEmpty() || node.endsWith("\n") ? "" : "\n")
+                        + "reprise-build:x:" + uid + ":" + uid + ":Reprise build:" + workspace + ":/bin/bash\n");
+                Files.setPosixFilePermissions(written, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+                Files.move(written, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("could not write the build's passwd file " + file, e);
+        }
+        return file;
+    }
+
+    /** Where {@link #passwd} keeps a workspace's account file. */
+    public static Path passwdOf(Path workspace) {
+        return workspace.resolveSibling(workspace.getFileName() + ".passwd");
     }
 
     /** True when bwrap starts a process in new user and PID namespaces here. */

@@ -120,7 +120,8 @@ public final class BuildExecutor {
                     deleteRecursively(build.localCopy);
                 }
                 deleteRecursively(build.workspace);
-            } catch (UncheckedIOException e) {
+                Files.deleteIfExists(Sandbox.passwdOf(build.workspace));
+            } catch (IOException | UncheckedIOException e) {
                 LOG.warnf("Build %s: %s", request.buildId(), e.getMessage());
             }
         }
