@@ -92,6 +92,8 @@ public class Demo {
             case "dev.reprise.build.step-started.v1" -> System.out.println("── step " + field(message, "name"));
             case "dev.reprise.build.step-cache.v1" -> System.out.println("   task cache: " + field(message, "result")
                     + (message.contains("\"result\":\"hit\"") ? " (" + field(message, "source") + ")" : ""));
+            case "dev.reprise.build.dependency-cache.v1" -> System.out.println("   dependency cache: " + field(message, "result")
+                    + (message.contains("\"builtFrom\":\"") ? " · built from " + unescape(field(message, "builtFrom")) : ""));
             case "dev.reprise.build.completed.v1" -> status.complete(field(message, "status"));
             default -> { }
         }

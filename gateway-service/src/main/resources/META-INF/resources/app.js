@@ -177,6 +177,20 @@ async function buildPage(id) {
     };
   };
 
+  // The dependency cache's line: what was restored or saved, and where a restored entry came from.
+  const dependencyLine = data => {
+    const size = data.bytes ? ' · ' + (data.bytes / 1048576).toFixed(1) + ' MB in ' + data.millis + ' ms' : '';
+    const from = data.builtFrom ? ' · built from ' + data.builtFrom : '';
+    switch (data.result) {
+      case 'hit': return 'dependencies restored (' + (data.paths || []).join(', ') + ')' + size + from;
+      case 'partial': return 'dependencies partly restored from the newest entry of this repository and toolchain' + size + from;
+      case 'miss': return 'dependency cache miss: the build downloads its dependencies';
+      case 'bypassed': return 'dependency cache bypassed (fresh build)';
+      case 'saved': return 'dependencies saved for the next build' + size;
+      default: return 'dependency cache unavailable (' + (data.detail || data.result) + '): the build downloads its dependencies';
+    }
+  };
+
   const render = event => {
     const data = event.data || {};
     switch (event.type) {
@@ -193,6 +207,9 @@ async function buildPage(id) {
           term.writeln('\x1b[1;35m    task cache hit (' + data.source + '): outputs restored, replaying the step\'s log'
             + (data.savedMs ? ' · saved ' + seconds(data.savedMs) : '') + '\x1b[0m');
         }
+        break;
+      case 'dev.reprise.build.dependency-cache.v1':
+        term.writeln('\x1b[1;34m    ' + dependencyLine(data) + '\x1b[0m');
         break;
       case 'dev.reprise.build.output.v1':
         term.write(data.stream === 'STDERR' ? '\x1b[33m' + data.chunk + '\x1b[0m' : data.chunk);

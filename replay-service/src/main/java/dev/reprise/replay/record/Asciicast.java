@@ -62,6 +62,8 @@ public final class Asciicast {
                         ? List.of(event(t, "o", "\u001b[1;35m    task cache hit (" + data.path("source").asText()
                                 + "): outputs restored, replaying the step's log\u001b[0m\r\n", json))
                         : List.of();
+                case "dev.reprise.build.dependency-cache.v1" -> List.of(event(t, "o", "\u001b[1;34m    " + dependencyLine(data)
+                        + "\u001b[0m\r\n", json));
                 case "dev.reprise.build.completed.v1" -> List.of(event(t, "o", "\u001b[1m==> " + data.path("status").asText()
                         + (data.hasNonNull("exitCode") ? " (exit " + data.path("exitCode").asInt() + ")" : "")
                         + " in " + data.path("durationMs").asLong() + " ms\u001b[0m\r\n", json));
@@ -69,6 +71,24 @@ public final class Asciicast {
             });
         }
         return events;
+    }
+
+    /** The dependency cache's line, as the web UI shows it. */
+    static String dependencyLine(JsonNode data) {
+        long bytes = data.path("bytes").asLong();
+        String size = bytes > 0 ? String.format(java.util.Locale.ROOT, " · %.1f MB in %d ms", bytes / 1048576.0, data.path("millis").asLong()) : "";
+        String from = data.hasNonNull("builtFrom") ? " · built from " + data.path("builtFrom").asText() : "";
+        List<String> paths = new ArrayList<>();
+        data.path("paths").forEach(p -> paths.add(p.asText()));
+        return switch (data.path("result").asText()) {
+            case "hit" -> "dependencies restored (" + String.join(", ", paths) + ")" + size + from;
+            case "partial" -> "dependencies partly restored from the newest entry of this repository and toolchain" + size + from;
+            case "miss" -> "dependency cache miss: the build downloads its dependencies";
+            case "bypassed" -> "dependency cache bypassed (fresh build)";
+            case "saved" -> "dependencies saved for the next build" + size;
+            default -> "dependency cache unavailable (" + data.path("detail").asText(data.path("result").asText())
+                    + "): the build downloads its dependencies";
+        };
     }
 
     /** The whole file: header, then one event per line. */

@@ -46,4 +46,16 @@ class AsciicastTest {
         assertThat(events.get(1)).isEmpty();
         assertThat(events.get(2).get(0)).startsWith("[0.99,\"o\"");
     }
+
+    @Test
+    void dependencyCacheLinesSayWhatWasRestoredOrSavedAndWhereItCameFrom() throws Exception {
+        JsonNode hit = json.readTree("{\"result\":\"hit\",\"paths\":[\".m2/repository\"],\"bytes\":3145728,\"millis\":420,"
+                + "\"builtFrom\":\"commit 0123456789ab 'first' on main, build b-1, with java 17.0.13, mvn 3.8.7\"}");
+        assertThat(Asciicast.dependencyLine(hit)).isEqualTo("dependencies restored (.m2/repository) · 3.0 MB in 420 ms"
+                + " · built from commit 0123456789ab 'first' on main, build b-1, with java 17.0.13, mvn 3.8.7");
+        assertThat(Asciicast.dependencyLine(json.readTree("{\"result\":\"error\",\"detail\":\"refused: symlink\"}")))
+                .isEqualTo("dependency cache unavailable (refused: symlink): the build downloads its dependencies");
+        assertThat(Asciicast.dependencyLine(json.readTree("{\"result\":\"saved\",\"bytes\":1048576,\"millis\":80}")))
+                .isEqualTo("dependencies saved for the next build · 1.0 MB in 80 ms");
+    }
 }
