@@ -48,6 +48,16 @@ DASHBOARDS = {
         ("timeseries", "Transfer", ["sum by (direction) (rate(reprise_artifact_transfer_bytes_total[5m]))"], "Bps"),
         ("timeseries", "Entries and blobs", [f"sum(reprise_cache_entries{{{ARTIFACT_STORE}}})", "sum(reprise_artifact_blobs)"], "short"),
         ("timeseries", "Evictions by reason (1 h)", [f"sum by (reason) (increase(reprise_cache_evictions_total{{{ARTIFACT_STORE}}}[1h]))"], "short"),
+        # Dependency caches (seed 004): hit rate overall and per repository (top N, then "other"), time saved, age, growth.
+        ("stat", "Dependency hit rate (1 h)", ["reprise:dependency_hit_ratio:rate1h"], "percentunit"),
+        ("stat", "Build time saved by dependency hits (1 h)", ["reprise:dependency_time_saved:increase1h"], "s"),
+        ("stat", "Storage growth (per hour, 6 h trend)", [f"sum(reprise:stored_bytes:deriv6h{{{ARTIFACT_STORE}}}) * 3600"], "bytes"),
+        ("timeseries", "Dependency lookups by result", ["sum by (result) (rate(reprise_artifact_dependency_lookups_total[5m]))"], "reqps"),
+        ("timeseries", "Dependency hit rate by repository", ["max by (repository) (reprise_artifact_dependency_hit_ratio) or on() vector(0)"],
+         "percentunit"),
+        ("timeseries", "Entry age by protocol: average and p90", ["max by (protocol, stat) (reprise_artifact_entry_age_seconds) or on() vector(0)"],
+         "s"),
+        ("table", "Most used entries", ["topk(10, max by (tenant, protocol, key) (reprise_artifact_entry_accesses)) or on() vector(0)"], "short"),
     ]),
     "reprise-images": ("Reprise: image cache", [
         ("stat", "Images stored", ["sum(reprise_image_stored_images)"], "short"),
