@@ -24,7 +24,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "reprise-cache", mixinStandardHelpOptions = true, version = "reprise-cache 0.1.0",
         description = {"Caches a build step's outputs and logs by the hash of its inputs, locally and in the Reprise artifact service.",
                 "", "Example:  reprise-cache run --inputs 'src/**' --outputs 'build/**' -- make", ""},
-        subcommands = {Main.Run.class, Main.Cache.class},
+        subcommands = {Main.Run.class, Main.Cache.class, Main.Deps.class},
         footer = {"", "Settings: .reprise.json (" + Settings.FIELDS + ") in this directory or a parent;",
                 "REPRISE_REMOTE_URL and REPRISE_TOKEN select the remote cache. Exit codes: the task's own; 2 for bad usage."})
 public final class Main implements Callable<Integer> {
@@ -125,6 +125,45 @@ public final class Main implements Callable<Integer> {
                 Streams.err.printf("reprise-cache: %s hit %s (restored in %d ms)%n", result.source(), result.key().substring(0, 12), result.millis());
             }
             return result.exitCode();
+        }
+    }
+
+    @Command(name = "deps", mixinStandardHelpOptions = true,
+            description = {"Show the dependency cache a Reprise runner keeps for a checkout: the lockfiles and ecosystems it finds,",
+                    "the directories it restores and saves, the toolchain versions on this machine and the key they make",
+                    "(the same as the runner's for the same repository, command and tool versions). Exit 1 when nothing is pinned."})
+    static final class Deps implements Callable<Integer> {
+        @Parameters(arity = "0..1", description = "the checkout (default: this directory)")
+        Path dir;
+        @Option(names = "--repository", description = "the repository URL as builds name it (default: git's remote.origin.url)")
+        String repository;
+        @Option(names = "--command", required = true, description = "the build command, e.g. 'mvn -B verify' (it is part of the key)")
+        String command;
+
+        @Override
+        public Integer call() throws Exception {
+            Path root = (dir == null ? workspace : workspace.resolve(dir)).toAbsolutePath().normalize();
+            String repo = repository != null ? repository : origin(root);
+            java.util.Set<String> keyed = java.util.Set.of(dev.reprise.taskcache.DependencyPlan.ENV_KEYED.split(","));
+            String path = environment.getOrDefault("PATH", "/usr/local/bin:/usr/bin:/bin");
+            java.util.Optional<dev.reprise.taskcache.DependencyPlan> plan = dev.reprise.taskcache.DependencyPlan.of(root, repo, command,
+                    environment, keyed, tool -> dev.reprise.taskcache.Toolchains.version(tool, path));
+            if (plan.isEmpty()) {
+                Streams.err.println("reprise-cache: no lockfile or build file in " + root + " that a dependency cache keys on");
+                return 1;
+            }
+            Streams.out.println("repository:     " + plan.get().repository());
+            plan.get().describe().forEach(Streams.out::println);
+            return 0;
+        }
+
+        private String origin(Path root) throws java.io.IOException, InterruptedException {
+            Process git = new ProcessBuilder("git", "-C", root.toString(), "config", "--get", "remote.origin.url").redirectErrorStream(true).start();
+            String url = new String(git.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
+            if (git.waitFor() != 0 || url.isEmpty()) {
+                throw new CommandLine.ParameterException(new CommandLine(this), "no git remote 'origin' in " + root + ": give --repository");
+            }
+            return url;
         }
     }
 

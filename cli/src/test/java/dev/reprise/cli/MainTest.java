@@ -122,6 +122,33 @@ class MainTest {
         assertThat(execute("cache", "prune", "--max-size", "lots").err()).contains("is not like 10GB");
     }
 
+    @Test
+    void depsShowsTheDependencyCacheARunnerKeepsAndItsKeyFollowsTheLockfileNotTheSources() throws Exception {
+        Files.writeString(project.resolve("pom.xml"), "<project>one</project>\n");
+        String[] deps = {"deps", "--repository", "https://GitHub.com/org/app.git", "--command", "mvn -B verify", project.toString()};
+        Ran first = execute(deps);
+        assertThat(first.exit()).as(first.err()).isZero();
+        assertThat(first.out()).contains("repository:     https://github.com/org/app").contains("ecosystems:     maven")
+                .contains("directories:    .m2/repository").contains("lockfile:       pom.xml").containsPattern("toolchain: .*java \\d+")
+                .containsPattern("key:            deps-[0-9a-f]{16}-[0-9a-f]{64}");
+
+        Files.writeString(project.resolve("src/demo/Util.java"), "package demo; class Util { static int three() { return 3; } }\n");
+        assertThat(line(execute(deps).out(), "key:")).as("sources are not in the key").isEqualTo(line(first.out(), "key:"));
+        Files.writeString(project.resolve("pom.xml"), "<project>two</project>\n");
+        Ran changed = execute(deps);
+        assertThat(line(changed.out(), "key:")).isNotEqualTo(line(first.out(), "key:"));
+        assertThat(line(changed.out(), "restore prefix:")).as("same repository and toolchain").isEqualTo(line(first.out(), "restore prefix:"));
+
+        Files.delete(project.resolve("pom.xml"));
+        Ran none = execute(deps);
+        assertThat(none.exit()).isEqualTo(1);
+        assertThat(none.err()).contains("no lockfile or build file");
+    }
+
+    private static String line(String out, String prefix) {
+        return out.lines().filter(l -> l.startsWith(prefix)).findFirst().orElseThrow();
+    }
+
     record Ran(int exit, String out, String err) {
     }
 

@@ -74,6 +74,10 @@ public interface ArtifactConfig {
      */
     Optional<String> urlSigningSecret();
 
+    /** Dependency-cache hit rates get a row for this many repositories (those with the most lookups), then one for the rest. */
+    @WithDefault("20")
+    int dependencyTopRepositories();
+
     /** How long a signed actions/cache URL stays valid. */
     @WithDefault("15m")
     Duration signedUrlTtl();

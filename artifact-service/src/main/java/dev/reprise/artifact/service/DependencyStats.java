@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * Dependency-cache lookups by result ({@code hit}: the exact key, {@code partial}: the newest entry of
@@ -36,10 +35,9 @@ public class DependencyStats {
     private final MultiGauge hitRatio;
     private final MultiGauge lookups;
 
-    public DependencyStats(MeterRegistry registry,
-            @ConfigProperty(name = "reprise.artifact.dependency-top-repositories", defaultValue = "20") int top) {
+    public DependencyStats(MeterRegistry registry, dev.reprise.artifact.config.ArtifactConfig config) {
         this.registry = registry;
-        this.top = top;
+        this.top = config.dependencyTopRepositories();
         RESULTS.forEach(result -> counter(result));
         this.hitRatio = MultiGauge.builder("reprise_artifact_dependency_hit_ratio")
                 .description("Dependency-cache lookups that restored something (hit or partial), per repository (top N, then other)")

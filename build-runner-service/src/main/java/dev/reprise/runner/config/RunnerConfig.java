@@ -204,7 +204,7 @@ public interface RunnerConfig {
         String dir();
 
         /** Request variables that change what gets installed, and so are part of the key. */
-        @WithDefault("NODE_ENV,NPM_CONFIG_PRODUCTION,NPM_CONFIG_REGISTRY,YARN_REGISTRY,PIP_INDEX_URL,GOPROXY,GOFLAGS,MAVEN_ARGS")
+        @WithDefault(dev.reprise.taskcache.DependencyPlan.ENV_KEYED)
         List<String> envKeyed();
     }
 

@@ -149,7 +149,7 @@ public final class BuildExecutor {
         /** The runner's copy of a local repository that the checkout clones from; null: it clones the request's URL. */
         private Path localCopy;
         /** The build step's dependency plan and what its restore did; null: no dependency cache for this build. */
-        private DependencyCache.Plan dependencyPlan;
+        private dev.reprise.taskcache.DependencyPlan dependencyPlan;
         private DependencyCache.Restore dependencyRestore;
         /** How long the last step that ran took. */
         private long lastStepMs;

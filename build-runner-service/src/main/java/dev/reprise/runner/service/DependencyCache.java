@@ -2,11 +2,9 @@ package dev.reprise.runner.service;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.reprise.events.RepositoryUrl;
 import dev.reprise.events.StreamTickets;
 import dev.reprise.runner.config.RunnerConfig;
-import dev.reprise.taskcache.DependencyKeys;
-import dev.reprise.taskcache.DependencySet;
+import dev.reprise.taskcache.DependencyPlan;
 import dev.reprise.taskcache.PathsArchive;
 import dev.reprise.taskcache.RefusedEntry;
 import dev.reprise.taskcache.RemoteCache;
@@ -30,14 +28,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import org.jboss.logging.Logger;
 
 /**
  * A build's dependency cache (seed 004): the directories under the build's HOME its tools download
  * into (Maven's {@code ~/.m2/repository}, npm's cache, Gradle's, pip's, Go's and Cargo's), keyed by
- * the checkout's lockfiles ({@link DependencyKeys}) and kept on artifact-service's {@code deps}
+ * the checkout's lockfiles ({@link DependencyPlan}) and kept on artifact-service's {@code deps}
  * door in the build's tenant. Before the build step the exact key is restored, else the newest
  * entry of the same repository and toolchain (a partial hit: the tool fetches only what changed);
  * after a successful build that did not restore its exact key, the directories are saved with
@@ -68,15 +65,6 @@ public final class DependencyCache {
     private record Versioned(Optional<String> version, long until) {
     }
 
-    /** What a checkout's dependency cache is: its set, key, the prefix of its repository and toolchain, and what keyed it. */
-    public record Plan(DependencySet set, String key, String restorePrefix, Map<String, String> toolchains, String lockfileHash,
-            String repository) {
-
-        /** The key as stored: the restore prefix (repository and toolchain) and the dependency key. */
-        public String storedKey() {
-            return restorePrefix + key;
-        }
-    }
 
     /**
      * What a restore did. {@code result}: hit, partial, miss, bypassed or error; {@code digest} and
@@ -122,21 +110,9 @@ public final class DependencyCache {
      * The checkout's dependency plan; empty when it pins nothing this cache knows. Reads the
      * checkout's lockfiles (not following symlinks) and asks the runner's tools their versions.
      */
-    public Optional<Plan> plan(Path workspace, String repository, String command, Map<String, String> env) {
-        DependencySet set = DependencySet.of(workspace);
-        if (set.isEmpty()) {
-            return Optional.empty();
-        }
-        Map<String, String> toolchains = new TreeMap<>();
+    public Optional<DependencyPlan> plan(Path workspace, String repository, String command, Map<String, String> env) {
         String path = env.getOrDefault("PATH", "/usr/local/bin:/usr/bin:/bin");
-        for (String tool : set.tools()) {
-            toolVersion(tool, path).ifPresent(v -> toolchains.put(tool, v));
-        }
-        String normalized = RepositoryUrl.parse(repository).normalized();
-        String key = DependencyKeys.key(new DependencyKeys.Inputs(normalized, set.lockfiles(), toolchains, env,
-                Set.copyOf(config.envKeyed()), DependencyKeys.sha256(command.getBytes(StandardCharsets.UTF_8))));
-        String scope = DependencyKeys.sha256((normalized + "\n" + toolchains).getBytes(StandardCharsets.UTF_8)).substring(0, 16);
-        return Optional.of(new Plan(set, key, "deps-" + scope + "-", toolchains, set.lockfileHash(), normalized));
+        return DependencyPlan.of(workspace, repository, command, env, Set.copyOf(config.envKeyed()), tool -> toolVersion(tool, path));
     }
 
     private Optional<String> toolVersion(String tool, String path) {
@@ -154,7 +130,7 @@ public final class DependencyCache {
      * Restores the plan's directories into the workspace (the build's HOME) for {@code uid}: the
      * exact key, else the newest entry with the same repository and toolchain.
      */
-    public Restore restore(Plan plan, String tenant, Path workspace, int uid, Instant deadline) {
+    public Restore restore(DependencyPlan plan, String tenant, Path workspace, int uid, Instant deadline) {
         long start = System.nanoTime();
         Path archive = null;
         try {
@@ -197,7 +173,7 @@ public final class DependencyCache {
     }
 
     /** Saves the plan's directories after a successful build, with where they came from. */
-    public Save save(Plan plan, Path workspace, int uid, Provenance provenance, Instant deadline) {
+    public Save save(DependencyPlan plan, Path workspace, int uid, Provenance provenance, Instant deadline) {
         long start = System.nanoTime();
         Path archive = null;
         try {
@@ -243,7 +219,7 @@ public final class DependencyCache {
         return new RemoteCache(config.url(), RemoteCache.DEPENDENCIES, ticket, config.timeout(), Map.of("X-Reprise-Repository", repository));
     }
 
-    private static Map<String, String> headers(Plan plan, Provenance p) throws IOException {
+    private static Map<String, String> headers(DependencyPlan plan, Provenance p) throws IOException {
         Map<String, String> headers = new LinkedHashMap<>();
         headers.put("X-Reprise-Repository", plan.repository());
         headers.put("X-Reprise-Commit", p.commit());
