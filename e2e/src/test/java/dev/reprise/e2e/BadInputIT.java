@@ -606,13 +606,30 @@ class BadInputIT {
             cases.add(new Case("GET /api/v1/caches/" + id + "/archive", ARTIFACT, Req.of("GET", "/api/v1/caches/" + id + "/archive").auth(),
                     Expect.of(400, 404)));
         }
+        // The dependency caches' door: the same checks as /api/v1/caches, and provenance headers that say what they must be.
+        for (String query : List.of("", "key=a,b", "key=a%01b", "key=k&version=a%2Fb", "key=k&restoreKeys=a%01")) {
+            cases.add(new Case("GET /api/v1/deps?" + show(query), ARTIFACT, Req.of("GET", "/api/v1/deps?" + query).auth(), Expect.of(400).problem()));
+        }
+        for (String header : List.of("X-Reprise-Lockfile-Hash: nope", "X-Reprise-Toolchain: {\"node\":20}", "X-Reprise-Toolchain: [1]",
+                "X-Reprise-Commit-Message: %zz", "X-Reprise-Duration-Ms: soon")) {
+            String[] h = header.split(": ", 2);
+            cases.add(new Case("PUT /api/v1/deps with " + h[0], ARTIFACT, Req.of("PUT", "/api/v1/deps?key=deps-bad-" + h[0].length() + "&version=v")
+                    .auth().header(h[0], h[1]).body("application/octet-stream", bytes("x")), Expect.of(400).problem()));
+        }
+        for (String id : List.of("abc", "-1", "99999999999")) {
+            cases.add(new Case("GET /api/v1/deps/" + id + "/archive", ARTIFACT, Req.of("GET", "/api/v1/deps/" + id + "/archive").auth(),
+                    Expect.of(400, 404)));
+        }
         // Admin API: refused before anything is touched.
-        for (String query : List.of("", "?protocol=bogus&key=x", "?protocol=gradle", "?protocol=gradle&key=", "?protocol=%00&key=x")) {
+        // Without a key the entries are listed: refused are a bad protocol, sort, limit, toolchain, lockfile or repository.
+        for (String query : List.of("?protocol=bogus&key=x", "?protocol=%00&key=x", "?protocol=bogus", "?sort=size", "?limit=0",
+                "?limit=501", "?limit=abc", "?toolchain=a@@b", "?toolchain=%00", "?lockfile=abc", "?repository=ftp://x")) {
             cases.add(new Case("GET /api/v1/artifacts/entries" + show(query), ARTIFACT, Req.of("GET", "/api/v1/artifacts/entries" + query).auth(),
                     Expect.of(400).problem()));
         }
         for (String query : List.of("", "?key=a&prefix=b", "?prefix=", "?key=a%2Cb", "?repository=ftp://x", "?protocol=bogus&key=x",
-                "?key=a%01", "?repository=https://u:p@github.com/o/a.git")) {
+                "?key=a%01", "?repository=https://u:p@github.com/o/a.git", "?toolchain=", "?toolchain=node@", "?lockfile=zz",
+                "?toolchain=node&lockfile=" + "0".repeat(64))) {
             cases.add(new Case("DELETE /api/v1/artifacts/entries" + show(query), ARTIFACT, Req.of("DELETE", "/api/v1/artifacts/entries" + query).auth(),
                     Expect.of(400).problem()));
         }

@@ -91,12 +91,17 @@ public class AdminResource {
     public Uni<Response> describe(@HeaderParam(HttpHeaders.AUTHORIZATION) String authorization, @QueryParam("protocol") String protocol,
             @QueryParam("key") String key, @QueryParam("version") String version, @QueryParam("repository") String repository,
             @QueryParam("toolchain") String toolchain, @QueryParam("lockfile") String lockfile, @QueryParam("sort") String sort,
-            @QueryParam("limit") Integer limit) {
+            @QueryParam("limit") String limit) {
         if (key == null || key.isEmpty()) {
             if (sort != null && !sort.equals("newest") && !sort.equals("accessed")) {
                 throw ArtifactException.badRequest("sort must be newest or accessed");
             }
-            int n = limit == null ? 50 : limit;
+            int n;
+            try {
+                n = limit == null ? 50 : Integer.parseInt(limit);
+            } catch (NumberFormatException e) {
+                n = -1;
+            }
             if (n < 1 || n > 500) {
                 throw ArtifactException.badRequest("limit must be between 1 and 500");
             }
