@@ -120,6 +120,20 @@ class ImageAccessTest {
     }
 
     @Test
+    void maxCountZeroMeansNoLimitNotKeepNothing() {
+        String recent = insert(set("recent"), "FAILED", null, null);
+        String old = insert(set("stale"), "FAILED", null, null);
+        pool.preparedQuery("UPDATE images SET last_used_at = now() - interval '40 days' WHERE id = $1").execute(Tuple.of(old)).await().atMost(DB);
+
+        JsonPath dry = as(operator).body("{\"unusedDays\":30,\"maxCount\":0}").post("/api/v1/images/prune?dryRun=true")
+                .then().statusCode(200).extract().jsonPath();
+        assertThat(dry.getList("images.id", String.class)).as("only what is unused for 30 days").contains(old).doesNotContain(recent);
+        JsonPath none = as(operator).body("{\"unusedDays\":0,\"maxCount\":0}").post("/api/v1/images/prune?dryRun=true")
+                .then().statusCode(200).extract().jsonPath();
+        assertThat(none.getList("images.id", String.class)).as("no age and no count limit: nothing goes").doesNotContain(recent, old);
+    }
+
+    @Test
     void aDryRunPruneListsWhatWouldGoAndRemovesNothing() {
         DependencySet set = set("old");
         String old = insert(set, "FAILED", null, null);

@@ -93,7 +93,11 @@ public final class ImageResolver {
                 }
             }
         } catch (IOException e) {
-            throw new ImageException("the image-cache service at " + config.imageCacheUrl().get() + " could not be asked: " + e.getMessage());
+            // Seed 003: a cache that is away never fails a build; it runs in the base image, said and counted.
+            io.micrometer.core.instrument.Metrics.counter("reprise.runner.image.fallbacks", "reason", "unavailable").increment();
+            progress.accept("warning: the image-cache service at " + config.imageCacheUrl().get() + " could not be asked ("
+                    + e.getMessage() + "): running in " + config.defaultImage() + " without the image's dependencies");
+            return new Resolved(config.defaultImage(), "unavailable");
         }
     }
 

@@ -155,6 +155,28 @@ class ContainerExecutorTest {
     }
 
     @Test
+    void aFailingOrUnreachableImageServiceRunsTheBuildInTheBaseImageWithAWarning() throws Exception {
+        // The runner counts on the global registry (Quarkus binds its Prometheus registry there); here a simple one.
+        io.micrometer.core.instrument.simple.SimpleMeterRegistry registry = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+        io.micrometer.core.instrument.Metrics.addRegistry(registry);
+        answer.set("500 {\"status\":500}");
+        String sha = repository("echo image=$REPRISE_IMAGE");
+
+        BuildOutcome failing = run(sha, Map.of(), 60);
+        assertThat(failing.status()).isEqualTo(BuildStatus.SUCCESS);
+        assertThat(output(OutputStream.STDOUT)).contains("warning: the image-cache service at").contains("answered 500")
+                .contains("image=" + BASE);
+
+        events.clear();
+        imageCache.stop(0);
+        BuildOutcome away = run(sha, Map.of(), 60);
+        assertThat(away.status()).isEqualTo(BuildStatus.SUCCESS);
+        assertThat(output(OutputStream.STDOUT)).contains("could not be asked").contains("image=" + BASE);
+        assertThat(registry.counter("reprise.runner.image.fallbacks", "reason", "unavailable").count()).isEqualTo(2);
+        io.micrometer.core.instrument.Metrics.removeRegistry(registry);
+    }
+
+    @Test
     void noCacheBypassesTheImageCacheAndRunsInTheDefaultImage() throws Exception {
         answer.set("500 {}");
         String sha = repository("echo image=$REPRISE_IMAGE");

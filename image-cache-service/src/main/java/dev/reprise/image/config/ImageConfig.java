@@ -34,7 +34,7 @@ public interface ImageConfig {
     @WithDefault("127.0.0.1:5000/reprise/base:bookworm")
     String defaultBaseImage();
 
-    /** The most images kept; prune removes the least used above it. */
+    /** The most images kept; prune removes the least used above it. 0: no limit (seed 003), never "keep none". */
     @WithDefault("200")
     int maxImages();
 

@@ -227,7 +227,7 @@ public class ImageCache {
         return store.byBase(normalised).flatMap(this::removeAll);
     }
 
-    /** Removes images unused for {@code unusedDays} (0: none by age) and the least used beyond {@code maxCount}. */
+    /** Removes images unused for {@code unusedDays} (0: none by age) and the least used beyond {@code maxCount} (0: no limit). */
     public Uni<Integer> prune(int unusedDays, int maxCount) {
         return store.pruneCandidates(unusedDays, maxCount).flatMap(this::removeAll);
     }

@@ -160,7 +160,7 @@ public class ImageStore {
                            COALESCE(last_used_at, created_at) AS used
                     FROM images WHERE status IN ('COMPLETED', 'FAILED'))
                 """ + "SELECT " + COLUMNS + " FROM images WHERE id IN (SELECT id FROM ranked"
-                + " WHERE rank > $2 OR ($1 > 0 AND used < now() - make_interval(days => $1)))")
+                + " WHERE ($2 > 0 AND rank > $2) OR ($1 > 0 AND used < now() - make_interval(days => $1)))")
                 .execute(Tuple.of(unusedDays, maxCount)).flatMap(this::withDependencies);
     }
 
