@@ -12,6 +12,7 @@ import dev.reprise.artifact.service.AccessRecorder;
 import dev.reprise.artifact.service.IntegrityCheck;
 import dev.reprise.artifact.service.Keys;
 import dev.reprise.artifact.service.Lifecycle;
+import dev.reprise.artifact.service.StagedSaves;
 import dev.reprise.events.Topics;
 import dev.reprise.s3.BucketGuard;
 import dev.reprise.testing.KafkaTopicWatcher;
@@ -72,6 +73,8 @@ class ArtifactApiTest {
     IntegrityCheck integrity;
     @Inject
     AccessRecorder accesses;
+    @Inject
+    StagedSaves staged;
     @ConfigProperty(name = "kafka.bootstrap.servers")
     String bootstrap;
     @TestHTTPResource("/")
@@ -136,6 +139,43 @@ class ArtifactApiTest {
         given().auth().oauth2(writer).get("/bazel/cas/ABC").then().statusCode(400).body("detail", containsString("sha256"));
         given().auth().oauth2(writer).get("/bazel/xyz/" + Keys.EMPTY_SHA256).then().statusCode(404)
                 .body("detail", containsString("/bazel/ac/{sha256}"));
+    }
+
+    @Test
+    void savesAreServedAtOnceAndStoredBehindInOrder() throws Exception {
+        // Write-behind: acknowledged when durable on this disk, served from there at once, stored in batches behind.
+        java.util.List<byte[]> blobs = new java.util.ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            byte[] blob = random(4096);
+            blobs.add(blob);
+            given().auth().oauth2(writer).body(blob).put("/bazel/cas/" + sha256(blob)).then().statusCode(200);
+            assertThat(given().auth().oauth2(writer).get("/bazel/cas/" + sha256(blob)).then().statusCode(200).extract().asByteArray())
+                    .isEqualTo(blob);
+        }
+        // A key saved three times in a row keeps the last, whether the saves are staged or stored.
+        byte[][] versions = {random(700), random(800), random(900)};
+        for (byte[] version : versions) {
+            given().auth().oauth2(writer).body(version).put("/ccache/rewritten").then().statusCode(200);
+        }
+        assertThat(given().auth().oauth2(writer).get("/ccache/rewritten").then().statusCode(200).extract().asByteArray())
+                .isEqualTo(versions[2]);
+
+        allStored();
+        for (byte[] blob : blobs) {
+            assertThat(count("SELECT count(*) FROM blobs WHERE digest = $1 AND deleted_at IS NULL", sha256(blob))).isEqualTo(1);
+            assertThat(objectsOf(sha256(blob))).isEqualTo(1);
+        }
+        assertThat(count("SELECT count(*) FROM cache_entries WHERE tenant_id = $1 AND protocol = 'bazel-cas'", tenant)).isEqualTo(40);
+        assertThat(count("SELECT count(*) FROM cache_entries WHERE tenant_id = $1 AND cache_key = 'rewritten' AND deleted_at IS NULL"
+                + " AND digest = $2", tenant, sha256(versions[2]))).isEqualTo(1);
+        assertThat(given().auth().oauth2(writer).get("/ccache/rewritten").then().statusCode(200).extract().asByteArray())
+                .isEqualTo(versions[2]);
+        try (var left = Files.list(config.dataDir().resolve("staged"))) {
+            assertThat(left.toList()).as("nothing stays staged once stored").isEmpty();
+        }
+        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        assertThat(metrics).containsPattern("reprise_artifact_staged_delay_seconds_count(\\{[^}]*\\})? [1-9]")
+                .contains("reprise_artifact_staged_saves 0.0");
     }
 
     @Test
@@ -590,16 +630,19 @@ class ArtifactApiTest {
     }
 
     private void corruptInS3(String digest) throws Exception {
+        allStored();
         String key = objectKey(digest);
         s3.putObject(b -> b.bucket(bucket.bucket()).key(key), AsyncRequestBody.fromBytes("not what was stored".getBytes(StandardCharsets.UTF_8))).get();
         Files.deleteIfExists(config.dataDir().resolve("blobs").resolve(digest.substring(0, 2)).resolve(digest));
     }
 
     private Path localCopy(String digest) {
+        allStored();
         return config.dataDir().resolve("blobs").resolve(digest.substring(0, 2)).resolve(digest);
     }
 
     private String objectKey(String digest) {
+        allStored();
         return pool.preparedQuery("SELECT object_key FROM blobs WHERE digest = $1").execute(Tuple.of(digest))
                 .await().atMost(TIMEOUT).iterator().next().getString("object_key");
     }
@@ -610,8 +653,17 @@ class ArtifactApiTest {
     }
 
     private long objectsOf(String digest) {
+        allStored();
         return s3.listObjectsV2(b -> b.bucket(bucket.bucket()).prefix("blobs/" + digest.substring(0, 2) + "/" + digest)).join()
                 .contents().size();
+    }
+
+    /**
+     * Waits until every save acknowledged so far is in S3 and the index (write-behind): the
+     * helpers that look at the stores behind the API call it first.
+     */
+    private void allStored() {
+        staged.stored(null, TIMEOUT).await().atMost(TIMEOUT);
     }
 
     private long spoolFiles() throws Exception {
@@ -621,11 +673,13 @@ class ArtifactApiTest {
     }
 
     private long count(String sql, Object... args) {
+        allStored();
         Row row = pool.preparedQuery(sql).execute(Tuple.from(args)).await().atMost(TIMEOUT).iterator().next();
         return row.getLong(0);
     }
 
     private void execute(String sql, Object... args) {
+        allStored();
         pool.preparedQuery(sql).execute(Tuple.from(args)).await().atMost(TIMEOUT);
     }
 

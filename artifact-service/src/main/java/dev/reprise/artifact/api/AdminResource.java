@@ -6,6 +6,7 @@ import dev.reprise.artifact.service.ArtifactMetrics;
 import dev.reprise.artifact.service.IntegrityCheck;
 import dev.reprise.artifact.service.Keys;
 import dev.reprise.artifact.service.Lifecycle;
+import dev.reprise.artifact.service.StagedSaves;
 import dev.reprise.artifact.store.ArtifactIndex.Scope;
 import dev.reprise.artifact.store.ArtifactIndex;
 import dev.reprise.artifact.store.LocalBlobs;
@@ -45,15 +46,17 @@ public class AdminResource {
     private final IntegrityCheck integrity;
     private final ArtifactMetrics metrics;
     private final LocalBlobs local;
+    private final StagedSaves staged;
 
     public AdminResource(TokenVerifier verifier, ArtifactIndex index, Lifecycle lifecycle, IntegrityCheck integrity,
-            ArtifactMetrics metrics, LocalBlobs local) {
+            ArtifactMetrics metrics, LocalBlobs local, StagedSaves staged) {
         this.verifier = verifier;
         this.index = index;
         this.lifecycle = lifecycle;
         this.integrity = integrity;
         this.metrics = metrics;
         this.local = local;
+        this.staged = staged;
     }
 
     /**
@@ -64,7 +67,7 @@ public class AdminResource {
     @GET
     @Path("/stats")
     public Uni<Map<String, Object>> stats(@HeaderParam(HttpHeaders.AUTHORIZATION) String authorization) {
-        return verifier.verify(authorization).chain(grant -> index.tenantTotals(grant.tenantId())
+        return reader(authorization).chain(grant -> index.tenantTotals(grant.tenantId())
                 .chain(tenant -> index.removals(grant.tenantId()).map(removals -> Map.entry(tenant, removals))).chain(found -> {
             ArtifactIndex.Totals tenant = found.getKey();
             ArtifactMetrics.TenantCounts counts = metrics.counts(grant.tenantId());
@@ -109,12 +112,12 @@ public class AdminResource {
             ArtifactIndex.EntryQuery query = new ArtifactIndex.EntryQuery(protocol(protocol, false),
                     repository == null ? null : Exchange.normalizedRepository(repository), tool == null ? null : tool[0],
                     tool == null ? null : tool[1], lockfile == null ? null : lockfile(lockfile), sort, n);
-            return verifier.verify(authorization).chain(grant -> index.entries(grant.tenantId(), query))
+            return reader(authorization).chain(grant -> index.entries(grant.tenantId(), query))
                     .map(entries -> Response.ok(new io.vertx.core.json.JsonObject().put("entries", new io.vertx.core.json.JsonArray(entries))
                             .encode()).build());
         }
         String p = protocol(protocol, true);
-        return verifier.verify(authorization).chain(grant -> index.describe(grant.tenantId(), p, key, version == null ? "" : version))
+        return reader(authorization).chain(grant -> index.describe(grant.tenantId(), p, key, version == null ? "" : version))
                 .map(entry -> entry.map(e -> Response.ok(e.encode()).build())
                         .orElseThrow(() -> new ArtifactException(404, "not-found", "no live " + p + " entry with key '" + key + "'")));
     }
@@ -180,6 +183,18 @@ public class AdminResource {
         }
         return integrity.run(size);
     }
+
+    /**
+     * The caller's grant, once the tenant's saves acknowledged on this instance are in the index
+     * (write-behind: a listing right after a save shows it). Waits briefly; a store away does not
+     * hold the read (it then shows what is stored).
+     */
+    private Uni<Grant> reader(String authorization) {
+        return verifier.verify(authorization).call(grant -> staged.stored(grant.tenantId(), READ_YOUR_WRITES)
+                .onFailure().recoverWithNull());
+    }
+
+    private static final Duration READ_YOUR_WRITES = Duration.ofSeconds(2);
 
     private Uni<Grant> writer(String authorization) {
         return verifier.verify(authorization).invoke(grant -> {

@@ -95,4 +95,39 @@ public interface ArtifactConfig {
     /** Blobs re-hashed per integrity run (least recently verified first). */
     @WithDefault("200")
     int integrityBatch();
+
+    /** Write-behind of replaceable saves (every protocol but actions/cache and the dependency caches). */
+    WriteBehind writeBehind();
+
+    /**
+     * A replaceable save is acknowledged once its bytes and its entry are durable on this
+     * instance's disk (fsync); S3 and the index get them in batches behind it. This instance
+     * serves the entry at once; others see it once its batch is committed.
+     */
+    interface WriteBehind {
+
+        /** Off: every save uploads to S3 and commits the index before it is answered. */
+        @WithDefault("true")
+        boolean enabled();
+
+        /** Bytes waiting for S3 at most; a save beyond it is stored the direct way (and waits). */
+        @WithDefault("1073741824")
+        long maxBytes();
+
+        /** Saves waiting at most; beyond it a save is stored the direct way. */
+        @WithDefault("20000")
+        int maxEntries();
+
+        /** Saves committed to the index per transaction. */
+        @WithDefault("256")
+        int batch();
+
+        /** S3 uploads in flight per batch. */
+        @WithDefault("16")
+        int uploads();
+
+        /** How long the writer waits for more saves before storing a batch that is not full. */
+        @WithDefault("2ms")
+        Duration linger();
+    }
 }

@@ -69,9 +69,10 @@ public class Cas {
     private final ArtifactMetrics metrics;
     private final AccessRecorder accesses;
     private final ArtifactEventPublisher events;
+    private final StagedSaves staged;
 
     public Cas(ArtifactIndex index, BlobObjects objects, LocalBlobs local, ArtifactConfig config, ArtifactMetrics metrics,
-            AccessRecorder accesses, ArtifactEventPublisher events) {
+            AccessRecorder accesses, ArtifactEventPublisher events, StagedSaves staged) {
         this.index = index;
         this.objects = objects;
         this.local = local;
@@ -79,6 +80,7 @@ public class Cas {
         this.metrics = metrics;
         this.accesses = accesses;
         this.events = events;
+        this.staged = staged;
     }
 
     /** When an entry saved now expires. */
@@ -93,6 +95,13 @@ public class Cas {
      * @return the saved entry's id; fails with 409 for an existing immutable entry, 507 over quota
      */
     public Uni<Long> save(EntryWrite w, Upload upload, boolean immutable) {
+        if (!immutable && staged.accepts(upload.size())) {
+            // Acknowledged once durable on this disk; S3 and the index get it in a batch behind (StagedSaves).
+            return checkQuota(w.tenantId(), upload.size() + staged.pendingBytes(w.tenantId()))
+                    .chain(() -> staged.stage(w, upload))
+                    .invoke(() -> metrics.transferred("in", upload.size()))
+                    .onFailure().call(() -> blocking(() -> LocalBlobs.deleteQuietly(upload.file())));
+        }
         // The save checks the blob under its row lock and asks for the upload only when it is not live.
         return checkQuota(w.tenantId(), upload.size())
                 .chain(() -> index.save(w, null, immutable))
@@ -150,7 +159,8 @@ public class Cas {
 
     /** The live entry for a key (its bytes not yet checked: {@link #open} does that and counts the hit). */
     public Uni<Optional<Hit>> lookup(String tenantId, String protocol, String key, String version) {
-        return index.lookup(tenantId, protocol, key, version);
+        Optional<Hit> pending = staged.lookup(tenantId, protocol, key, version);
+        return pending.isPresent() ? Uni.createFrom().item(pending) : index.lookup(tenantId, protocol, key, version);
     }
 
     /** An entry's provenance, where its saver sent one. */
@@ -179,13 +189,18 @@ public class Cas {
      * served (the blob is then quarantined). Counts the hit or miss and records the access.
      */
     public Uni<Optional<BlobFile>> open(String tenantId, String protocol, Hit hit) {
-        return fromLocalCopy(hit)
-                .chain(copy -> copy.isPresent() ? Uni.createFrom().item(copy) : fetch(hit))
+        Optional<Path> stagedFile = staged.blobOf(hit);
+        Uni<Optional<BlobFile>> copy = stagedFile.isPresent()
+                ? fromCopy(hit, stagedFile.get(), false).chain(c -> c.isPresent() ? Uni.createFrom().item(c) : fromLocalCopy(hit))
+                : fromLocalCopy(hit);
+        return copy
+                // A staged save (no object yet) that is in neither place: stored and trimmed meanwhile, a miss this once.
+                .chain(c -> c.isPresent() || hit.objectKey() == null ? Uni.createFrom().item(c) : fetch(hit))
                 .invoke(path -> {
                     if (path.isPresent()) {
                         metrics.hit(tenantId, protocol);
                         metrics.transferred("out", hit.size());
-                        accesses.touched(hit.entryId());
+                        touched(hit);
                     } else {
                         metrics.miss(tenantId, protocol);
                     }
@@ -201,6 +216,13 @@ public class Cas {
     public void hitWithoutBody(String tenantId, String protocol, Hit hit) {
         metrics.hit(tenantId, protocol);
         if (hit != null) {
+            touched(hit);
+        }
+    }
+
+    /** Records a hit's access (a staged entry has no row yet: its save is its last access). */
+    private void touched(Hit hit) {
+        if (hit.entryId() > 0) {
             accesses.touched(hit.entryId());
         }
     }
@@ -212,23 +234,34 @@ public class Cas {
      */
     private Uni<Optional<BlobFile>> fromLocalCopy(Hit hit) {
         Optional<Path> cached = local.cached(hit.digest());
-        if (cached.isEmpty()) {
-            return Uni.createFrom().item(Optional.empty());
-        }
+        return cached.isEmpty() ? Uni.createFrom().item(Optional.empty()) : fromCopy(hit, cached.get(), true);
+    }
+
+    /**
+     * A copy of the hit's blob at {@code path} (the local cache's, or a staged save's file), if it
+     * is there and matches. A cached copy that does not match is dropped; a staged file that does
+     * not match is not served either (it is checked again before it is stored, at the next start).
+     */
+    private Uni<Optional<BlobFile>> fromCopy(Hit hit, Path path, boolean cacheCopy) {
         ThrowingSupplier<Optional<BlobFile>> check = () -> {
             if (hit.size() <= config.verifyInMemoryBytes()) {
-                LocalBlobs.Verified copy = local.readVerified(hit.digest(), hit.size());
+                LocalBlobs.Verified copy;
+                try {
+                    copy = LocalBlobs.readChecked(path, hit.digest(), hit.size());
+                } catch (java.nio.file.NoSuchFileException e) {
+                    return Optional.empty();
+                }
                 if (copy.mismatch() != null) {
-                    localCopyRejected(hit.digest(), copy.mismatch(), false);
+                    localCopyRejected(hit.digest(), copy.mismatch(), !cacheCopy);
                 }
                 return Optional.ofNullable(copy.bytes()).map(bytes -> BlobFile.inMemory(bytes, hit.digest()));
             }
-            OptionalLong size = local.cachedSize(hit.digest());
+            OptionalLong size = sizeOf(path);
             if (size.isPresent() && size.getAsLong() != hit.size()) {
-                localCopyRejected(hit.digest(), "size", false);
+                localCopyRejected(hit.digest(), "size", !cacheCopy);
             }
             return size.isPresent() && size.getAsLong() == hit.size()
-                    ? Optional.of(BlobFile.onDisk(cached.get(), false, hit.digest(), hit.size()))
+                    ? Optional.of(BlobFile.onDisk(path, false, hit.digest(), hit.size()))
                     : Optional.empty();
         };
         return hit.size() <= INLINE_CHECK_BYTES ? now(check) : blocking(check);
@@ -289,6 +322,14 @@ public class Cas {
         /** The quarantine reason ("corrupt", "missing"). */
         public String reason() {
             return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    private static OptionalLong sizeOf(Path path) {
+        try {
+            return OptionalLong.of(Files.size(path));
+        } catch (java.io.IOException e) {
+            return OptionalLong.empty();
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.reprise.artifact.service;
 
 import dev.reprise.artifact.config.ArtifactConfig;
+import dev.reprise.artifact.http.ArtifactException;
 import dev.reprise.artifact.store.ArtifactIndex;
 import dev.reprise.artifact.store.ArtifactIndex.Doomed;
 import dev.reprise.artifact.store.ArtifactIndex.Scope;
@@ -46,20 +47,26 @@ public class Lifecycle {
     private final ArtifactConfig config;
     private final ArtifactMetrics metrics;
     private final Cas cas;
+    private final StagedSaves staged;
 
     public Lifecycle(ArtifactIndex index, BlobObjects objects, LocalBlobs local, ArtifactConfig config, ArtifactMetrics metrics,
-            Cas cas) {
+            Cas cas, StagedSaves staged) {
         this.index = index;
         this.objects = objects;
         this.local = local;
         this.config = config;
         this.metrics = metrics;
         this.cas = cas;
+        this.staged = staged;
     }
 
     /** Hides a tenant's entries by key, key prefix or repository. @return how many */
     public Uni<Integer> invalidate(String tenantId, String protocol, Scope scope, String value) {
-        return index.invalidate(tenantId, protocol, scope, value, "invalidated")
+        // Saves acknowledged before the invalidation are in the index first, so none comes back after it.
+        return staged.stored(tenantId, Duration.ofSeconds(30))
+                .onFailure().transform(e -> new ArtifactException(503, "saves-pending", "saves acknowledged a moment ago are"
+                        + " not stored yet (S3 or PostgreSQL is unavailable), and invalidating now could miss them; retry shortly"))
+                .chain(() -> index.invalidate(tenantId, protocol, scope, value, "invalidated"))
                 .invoke(count -> {
                     metrics.evictions("invalidated", count);
                     cas.publish(tenantId + "/invalidations", System.currentTimeMillis(), new ArtifactsInvalidated(tenantId, protocol,

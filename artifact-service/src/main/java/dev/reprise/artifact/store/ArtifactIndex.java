@@ -13,8 +13,11 @@ import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The CAS index in PostgreSQL: blobs (content, deduplicated across tenants) and the cache entries
@@ -111,7 +114,49 @@ public class ArtifactIndex {
      * previous entry.
      */
     public Uni<Saved> save(EntryWrite w, String uploadedObject, boolean immutable) {
-        return pool.withTransaction(tx -> tx.preparedQuery("""
+        return pool.withTransaction(tx -> save(tx, w, uploadedObject, immutable))
+                .onFailure(ArtifactIndex::isUniqueViolation).recoverWithItem(() -> new Saved(
+                        immutable ? SaveOutcome.CONFLICT : SaveOutcome.SAVED_EXISTING_BLOB, null, null));
+    }
+
+    /** One save of a batch: the entry and the object uploaded for it ({@code null}: the blob was live when looked at). */
+    public record BatchSave(EntryWrite write, String uploadedObject) {
+    }
+
+    /**
+     * Saves replaceable entries in one transaction, in order (a later save of the same key
+     * replaces an earlier one), each as {@link #save} does it. The results are in the same order;
+     * a save that finds its blob gone ({@code NEEDS_UPLOAD}) wrote nothing. Fails whole (nothing
+     * written) when any statement fails, e.g. a concurrent save of the same key elsewhere: then
+     * save them one by one.
+     */
+    public Uni<List<Saved>> saveAll(List<BatchSave> saves) {
+        return pool.withTransaction(tx -> {
+            Uni<List<Saved>> chain = Uni.createFrom().item(new ArrayList<>(saves.size()));
+            for (BatchSave save : saves) {
+                chain = chain.chain(done -> save(tx, save.write(), save.uploadedObject(), false).map(saved -> {
+                    done.add(saved);
+                    return done;
+                }));
+            }
+            return chain;
+        });
+    }
+
+    /** Which of {@code digests} are stored and servable. */
+    public Uni<Set<String>> liveDigests(Collection<String> digests) {
+        return pool.preparedQuery("""
+                        SELECT digest FROM blobs WHERE digest = ANY($1) AND deleted_at IS NULL AND quarantined_at IS NULL""")
+                .execute(Tuple.of(digests.toArray(String[]::new)))
+                .map(rows -> {
+                    Set<String> live = new HashSet<>();
+                    rows.forEach(r -> live.add(r.getString("digest")));
+                    return live;
+                });
+    }
+
+    private Uni<Saved> save(SqlConnection tx, EntryWrite w, String uploadedObject, boolean immutable) {
+        return tx.preparedQuery("""
                         SELECT object_key, deleted_at IS NULL AND quarantined_at IS NULL AS live FROM blobs
                         WHERE digest = $1 FOR UPDATE""")
                 .execute(Tuple.of(w.digest()))
@@ -140,9 +185,7 @@ public class ArtifactIndex {
                     }
                     return blobWritten.flatMap(replaced -> writeEntry(tx, w, immutable)
                             .map(id -> id == null ? new Saved(SaveOutcome.CONFLICT, null, replaced) : new Saved(outcome, id, replaced)));
-                }))
-                .onFailure(ArtifactIndex::isUniqueViolation).recoverWithItem(() -> new Saved(
-                        immutable ? SaveOutcome.CONFLICT : SaveOutcome.SAVED_EXISTING_BLOB, null, null));
+                });
     }
 
     /** @return the new entry's id, or null when an immutable entry with the key exists */

@@ -23,7 +23,6 @@ import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
@@ -97,25 +96,6 @@ public class LocalBlobs {
         }
     }
 
-    /**
-     * The cached copy's bytes when it is exactly {@code size} bytes hashing to {@code digest}
-     * (read whole: for small blobs, which are then sent from memory, so the bytes checked are the
-     * bytes sent). Both empty when there is no copy; for a copy that does not match, why
-     * ({@code size} or {@code digest}): the caller drops it ({@link #forget}).
-     */
-    public Verified readVerified(String digest, long size) {
-        Verified verified;
-        try {
-            verified = readChecked(cachePath(digest), digest, size);
-        } catch (NoSuchFileException e) {
-            return Verified.ABSENT;
-        } catch (IOException e) {
-            LOG.debugf("Cannot read the copy of %s: %s", digest, e);
-            return Verified.ABSENT;
-        }
-        return verified;
-    }
-
     /** A small file read whole and checked against its size and digest (the bytes, or the mismatch). */
     public static Verified readChecked(Path file, String digest, long size) throws IOException {
         if (size > Integer.MAX_VALUE - 8) {
@@ -131,18 +111,8 @@ public class LocalBlobs {
         return bad == null ? new Verified(bytes, null) : new Verified(null, bad);
     }
 
-    /** A copy read and checked: its {@code bytes}, or the {@code mismatch} found ({@code size}, {@code digest}); both null: no copy. */
+    /** A copy read and checked: its {@code bytes}, or the {@code mismatch} found ({@code size}, {@code digest}). */
     public record Verified(byte[] bytes, String mismatch) {
-        static final Verified ABSENT = new Verified(null, null);
-    }
-
-    /** The size of the cached copy of {@code digest}; empty when there is none (any more). */
-    public OptionalLong cachedSize(String digest) {
-        try {
-            return OptionalLong.of(Files.size(cachePath(digest)));
-        } catch (IOException e) {
-            return OptionalLong.empty();
-        }
     }
 
     /**
@@ -224,7 +194,7 @@ public class LocalBlobs {
      * anyone else who could write into it could replace a cached blob. A directory of another user
      * is refused (it may have been created in a shared /tmp by someone else first).
      */
-    static void ownerOnly(Path dir) throws IOException {
+    public static void ownerOnly(Path dir) throws IOException {
         try {
             Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
         } catch (FileAlreadyExistsException e) {
