@@ -25,14 +25,18 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * CAS throughput side by side with nginx serving the same files from disk on the same machine.
- * GET: wrk (HTTP/1.1 keep-alive), the same connections and duration for both servers. HEAD:
+ * CAS throughput on the Turborepo protocol ({@code /v8/artifacts/{hash}}), side by side with the
+ * peer on its own protocol (turborepo-remote-cache, Node, local disk) and with nginx serving the
+ * same files from disk, all on the same machine.
+ * GET: wrk (HTTP/1.1 keep-alive), the same connections and duration for every server. HEAD:
  * sequential requests on one connection (latency percentiles).
  * PUT: every request carries new content (so the CAS really stores it, through S3), sent by the
- * JDK HttpClient with a fixed concurrency; nginx stores the same bodies with its WebDAV PUT.
+ * JDK HttpClient with a fixed concurrency; the peer and nginx (WebDAV PUT) store the same bodies.
+ * Afterwards: how long Reprise's acknowledged saves took to reach the index (write-behind), from
+ * its metrics.
  *
- * Usage: java bench/ArtifactBench.java ARTIFACT_URL TOKEN NGINX_URL WORK_DIR RESULT_JSON
- * (bench/run artifacts starts nginx and calls this).
+ * Usage: java bench/ArtifactBench.java ARTIFACT_URL TOKEN NGINX_URL WORK_DIR RESULT_JSON [PEER_URL PEER_TOKEN]
+ * (bench/run artifacts starts nginx and the peer and calls this).
  */
 public class ArtifactBench {
 
@@ -52,6 +56,8 @@ public class ArtifactBench {
         String nginx = args[2];
         Path work = Path.of(args[3]);
         Path result = Path.of(args[4]);
+        String peer = args.length > 6 ? args[5] : null;
+        String peerToken = args.length > 6 ? args[6] : null;
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
         String auth = "Authorization: Bearer " + token;
 
@@ -61,29 +67,57 @@ public class ArtifactBench {
             new Random(size.bytes()).nextBytes(content);
             Files.createDirectories(work.resolve("root/get"));
             Files.write(work.resolve("root/get/" + size.name()), content);
-            String casPath = "/ccache/bench/get/" + size.name();
+            String casPath = "/v8/artifacts/" + hex("get" + size.name() + System.nanoTime()) + "?teamId=bench";
             HttpResponse<String> put = http.send(HttpRequest.newBuilder(URI.create(artifact + casPath)).header("Authorization", "Bearer " + token)
                     .PUT(HttpRequest.BodyPublishers.ofByteArray(content)).build(), HttpResponse.BodyHandlers.ofString());
-            if (put.statusCode() != 200) {
+            if (put.statusCode() / 100 != 2) {
                 throw new IllegalStateException("PUT " + casPath + " answered " + put.statusCode() + ": " + put.body());
             }
-            // Warm both (the CAS fills its verified local copy on the first GET).
+            String peerPath = "/v8/artifacts/" + hex("get" + size.name()) + "?teamId=bench";
+            if (peer != null) {
+                HttpResponse<String> peerPut = http.send(HttpRequest.newBuilder(URI.create(peer + peerPath))
+                        .header("Authorization", "Bearer " + peerToken).header("Content-Type", "application/octet-stream")
+                        .PUT(HttpRequest.BodyPublishers.ofByteArray(content)).build(), HttpResponse.BodyHandlers.ofString());
+                if (peerPut.statusCode() / 100 != 2) {
+                    throw new IllegalStateException("peer PUT answered " + peerPut.statusCode() + ": " + peerPut.body());
+                }
+            }
+            // Warm every server (the CAS fills its verified local copy on the first GET).
             wrk(artifact + casPath, auth, 1, 2);
             wrk(nginx + "/get/" + size.name(), auth, 1, 2);
+            if (peer != null) {
+                wrk(peer + peerPath, "Authorization: Bearer " + peerToken, 1, 2);
+            }
 
             Map<String, Object> row = new LinkedHashMap<>();
             row.put("get_reprise", wrk(artifact + casPath, auth, size.getConnections(), SECONDS));
             row.put("get_nginx", wrk(nginx + "/get/" + size.name(), auth, size.getConnections(), SECONDS));
             row.put("head_reprise", heads(http, artifact + casPath, token));
             row.put("head_nginx", heads(http, nginx + "/get/" + size.name(), token));
-            row.put("put_reprise", puts(http, artifact + "/ccache/bench/put/" + size.name() + "-" + System.nanoTime() + "-", token, content, size));
-            row.put("put_nginx", puts(http, nginx + "/put/" + size.name() + "-" + System.nanoTime() + "-", token, content, size));
+            row.put("put_reprise", puts(http, artifact + "/v8/artifacts/", "?teamId=bench", token, content, size));
+            row.put("put_nginx", puts(http, nginx + "/put/" + size.name() + "-" + System.nanoTime() + "-", "", token, content, size));
+            if (peer != null) {
+                row.put("get_peer", wrk(peer + peerPath, "Authorization: Bearer " + peerToken, size.getConnections(), SECONDS));
+                row.put("head_peer", heads(http, peer + peerPath, peerToken));
+                row.put("put_peer", puts(http, peer + "/v8/artifacts/", "?teamId=bench", peerToken, content, size));
+            }
             rows.put(size.name(), row);
             System.out.println(size.name() + ": " + row);
         }
 
+        // How long acknowledged saves took to be committed to the index (what other instances wait for).
+        String metrics = http.send(HttpRequest.newBuilder(URI.create(artifact + "/q/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        Map<String, Object> visible = new LinkedHashMap<>();
+        visible.put("p50_ms", round(number(metrics, "reprise_artifact_staged_delay_seconds\\{[^}]*quantile=\"0.5\"[^}]*\\} ([0-9.Ee-]+)") * 1000));
+        visible.put("p99_ms", round(number(metrics, "reprise_artifact_staged_delay_seconds\\{[^}]*quantile=\"0.99\"[^}]*\\} ([0-9.Ee-]+)") * 1000));
+        visible.put("max_ms", round(number(metrics, "reprise_artifact_staged_delay_seconds_max ([0-9.Ee-]+)") * 1000));
+        visible.put("saves", number(metrics, "reprise_artifact_staged_delay_seconds_count ([0-9.Ee-]+)"));
+        rows.put("write_behind_visible", visible);
+        System.out.println("acknowledged save -> in the index: " + visible);
+
         // Hide what the benchmark stored; the collector frees it later.
-        http.send(HttpRequest.newBuilder(URI.create(artifact + "/api/v1/artifacts/entries?protocol=ccache&prefix=bench/"))
+        http.send(HttpRequest.newBuilder(URI.create(artifact + "/api/v1/artifacts/entries?protocol=turbo&prefix=teams/bench/"))
                 .header("Authorization", "Bearer " + token).DELETE().build(), HttpResponse.BodyHandlers.ofString());
 
         StringBuilder json = new StringBuilder("{\n  \"date\": \"" + Instant.now() + "\",\n  \"seconds\": " + SECONDS + ",\n  \"sizes\": {\n");
@@ -116,11 +150,14 @@ public class ArtifactBench {
     }
 
     /** PUTs {@code size.putRequests()} distinct bodies (content with a unique 8-byte prefix). */
-    static Map<String, Object> puts(HttpClient http, String urlPrefix, String token, byte[] content, Size size) throws Exception {
+    static Map<String, Object> puts(HttpClient http, String urlPrefix, String query, String token, byte[] content, Size size)
+            throws Exception {
+        long run = System.nanoTime();
         Map<String, Object> r = timed(size.putConcurrency(), size.putRequests(), n -> {
             byte[] body = content.clone();
             ByteBuffer.wrap(body).putLong(System.nanoTime() ^ ((long) n << 40));
-            return HttpRequest.newBuilder(URI.create(urlPrefix + n)).header("Authorization", "Bearer " + token)
+            return HttpRequest.newBuilder(URI.create(urlPrefix + hex(size.name() + run + "-" + n) + query))
+                    .header("Authorization", "Bearer " + token).header("Content-Type", "application/octet-stream")
                     .timeout(Duration.ofMinutes(2)).PUT(HttpRequest.BodyPublishers.ofByteArray(body)).build();
         }, http);
         r.put("mb_per_s", round((Double) r.get("requests_per_s") * size.bytes() / (1 << 20)));
@@ -179,6 +216,16 @@ public class ArtifactBench {
         return r;
     }
 
+    /** A hex name for a key (Turborepo hashes are hex), unique per {@code seed}. */
+    static String hex(String seed) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(seed.getBytes(StandardCharsets.UTF_8))).substring(0, 32);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     static double number(String text, String regex) {
         Matcher m = Pattern.compile(regex).matcher(text);
         return m.find() ? Double.parseDouble(m.group(1)) : Double.NaN;
@@ -234,19 +281,28 @@ public class ArtifactBench {
     @SuppressWarnings("unchecked")
     static void printTable(Map<String, Object> rows) {
         System.out.println();
-        System.out.println("| size | op | Reprise | nginx | Reprise / nginx |");
-        System.out.println("|---|---|---|---|---|");
+        System.out.println("| size | op | Reprise | turborepo-remote-cache | nginx | Reprise / peer | Reprise / nginx |");
+        System.out.println("|---|---|---|---|---|---|---|");
         for (var entry : rows.entrySet()) {
+            if (!(entry.getValue() instanceof Map<?, ?> m) || !m.containsKey("get_reprise")) {
+                continue;
+            }
             Map<String, Object> row = (Map<String, Object>) entry.getValue();
             for (String op : List.of("get", "head", "put")) {
                 Map<String, Object> r = (Map<String, Object>) row.get(op + "_reprise");
+                Map<String, Object> p = (Map<String, Object>) row.get(op + "_peer");
                 Map<String, Object> n = (Map<String, Object>) row.get(op + "_nginx");
                 String metric = op.equals("head") ? "requests_per_s" : "mb_per_s";
                 String unit = op.equals("head") ? " req/s" : " MB/s";
-                System.out.printf(Locale.ROOT, "| %s | %s | %s%s, p50 %s ms, p99 %s ms | %s%s, p50 %s ms, p99 %s ms | %.2f |%n", entry.getKey(),
-                        op.toUpperCase(Locale.ROOT), r.get(metric), unit, r.get("p50_ms"), r.get("p99_ms"), n.get(metric), unit, n.get("p50_ms"),
-                        n.get("p99_ms"), (Double) r.get(metric) / (Double) n.get(metric));
+                System.out.printf(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %.2f |%n", entry.getKey(), op.toUpperCase(Locale.ROOT),
+                        cell(r, metric, unit), p == null ? "—" : cell(p, metric, unit), cell(n, metric, unit),
+                        p == null ? "—" : String.format(Locale.ROOT, "%.2f", (Double) r.get(metric) / (Double) p.get(metric)),
+                        (Double) r.get(metric) / (Double) n.get(metric));
             }
         }
+    }
+
+    static String cell(Map<String, Object> r, String metric, String unit) {
+        return r.get(metric) + unit + ", p50 " + r.get("p50_ms") + " ms, p99 " + r.get("p99_ms") + " ms";
     }
 }
