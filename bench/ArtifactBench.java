@@ -106,7 +106,9 @@ public class ArtifactBench {
         }
 
         // How long acknowledged saves took to be committed to the index (what other instances wait for).
-        String metrics = http.send(HttpRequest.newBuilder(URI.create(artifact + "/q/metrics")).build(),
+        URI service = URI.create(artifact);
+        URI management = URI.create(service.getScheme() + "://" + service.getHost() + ":" + (service.getPort() + 1000) + "/q/metrics");
+        String metrics = http.send(HttpRequest.newBuilder(management).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
         Map<String, Object> visible = new LinkedHashMap<>();
         visible.put("p50_ms", round(number(metrics, "reprise_artifact_staged_delay_seconds\\{[^}]*quantile=\"0.5\"[^}]*\\} ([0-9.Ee-]+)") * 1000));

@@ -340,7 +340,10 @@ public class StagedSaves {
                 continue;
             }
             if (ours != null && saved.outcome() != SaveOutcome.SAVED_NEW_BLOB) {
-                objects.delete(ours).subscribe().with(x -> { }, e -> LOG.debugf("Surplus object %s stays: %s", ours, e));
+                // Surplus, unless an earlier attempt of this save stored the blob with it (then it is the blob's bytes).
+                index.holdsObject(s.write.digest(), ours)
+                        .chain(held -> held ? Uni.createFrom().voidItem() : objects.delete(ours))
+                        .subscribe().with(x -> { }, e -> LOG.debugf("Surplus object %s stays: %s", ours, e));
             }
             if (saved.replacedObject() != null) {
                 objects.delete(saved.replacedObject()).subscribe().with(x -> { },

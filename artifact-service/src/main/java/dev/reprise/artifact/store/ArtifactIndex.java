@@ -143,6 +143,12 @@ public class ArtifactIndex {
         });
     }
 
+    /** Whether the blob row of {@code digest} names {@code objectKey} as its bytes (then the object must stay). */
+    public Uni<Boolean> holdsObject(String digest, String objectKey) {
+        return pool.preparedQuery("SELECT 1 FROM blobs WHERE digest = $1 AND object_key = $2")
+                .execute(Tuple.of(digest, objectKey)).map(rows -> rows.size() > 0);
+    }
+
     /** Which of {@code digests} are stored and servable. */
     public Uni<Set<String>> liveDigests(Collection<String> digests) {
         return pool.preparedQuery("""
