@@ -100,7 +100,7 @@ class ArtifactApiTest {
         String other = TestGateway.token(TestGateway.newTenant(), "read-write");
         given().auth().oauth2(other).body(blob).put("/bazel/cas/" + digest).then().statusCode(200);
         assertThat(count("SELECT count(*) FROM blobs WHERE digest = $1", digest)).isEqualTo(1);
-        assertThat(objectsOf(digest)).isEqualTo(1);
+        assertThat(objectExists(s3Key(digest))).isTrue();
     }
 
     @Test
@@ -163,9 +163,33 @@ class ArtifactApiTest {
         allStored();
         for (byte[] blob : blobs) {
             assertThat(count("SELECT count(*) FROM blobs WHERE digest = $1 AND deleted_at IS NULL", sha256(blob))).isEqualTo(1);
-            assertThat(objectsOf(sha256(blob))).isEqualTo(1);
+            String key = objectKey(sha256(blob));
+            assertThat(key).as("small blobs stored together share a pack").startsWith("packs/");
+            assertThat(objectExists(s3Key(sha256(blob)))).isTrue();
         }
-        assertThat(count("SELECT count(*) FROM cache_entries WHERE tenant_id = $1 AND protocol = 'bazel-cas'", tenant)).isEqualTo(40);
+        // Saves arriving together are stored together: fewer S3 objects than blobs.
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        java.util.List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> puts = new java.util.ArrayList<>();
+        java.util.List<String> together = new java.util.ArrayList<>();
+        for (int i = 0; i < 32; i++) {
+            byte[] blob = random(2048);
+            together.add(sha256(blob));
+            puts.add(client.sendAsync(HttpRequest.newBuilder(root.toURI().resolve("bazel/cas/" + sha256(blob)))
+                    .header("Authorization", "Bearer " + writer).PUT(HttpRequest.BodyPublishers.ofByteArray(blob)).build(),
+                    HttpResponse.BodyHandlers.ofString()));
+        }
+        for (var put : puts) {
+            assertThat(put.get().statusCode()).isEqualTo(200);
+        }
+        allStored();
+        assertThat(together.stream().map(this::s3Key).distinct().count()).as("packs for 32 saves at once").isLessThan(32);
+        // Read back from S3 (ranged GET of the pack), not from the local copy.
+        for (byte[] blob : blobs.subList(0, 5)) {
+            Files.delete(localCopy(sha256(blob)));
+            assertThat(given().auth().oauth2(writer).get("/bazel/cas/" + sha256(blob)).then().statusCode(200).extract().asByteArray())
+                    .isEqualTo(blob);
+        }
+        assertThat(count("SELECT count(*) FROM cache_entries WHERE tenant_id = $1 AND protocol = 'bazel-cas'", tenant)).isEqualTo(72);
         assertThat(count("SELECT count(*) FROM cache_entries WHERE tenant_id = $1 AND cache_key = 'rewritten' AND deleted_at IS NULL"
                 + " AND digest = $2", tenant, sha256(versions[2]))).isEqualTo(1);
         assertThat(given().auth().oauth2(writer).get("/ccache/rewritten").then().statusCode(200).extract().asByteArray())
@@ -455,9 +479,11 @@ class ArtifactApiTest {
         byte[] corrupt = random(10_000);
         byte[] missing = random(10_000);
         given().auth().oauth2(writer).body(corrupt).put("/bazel/cas/" + sha256(corrupt)).then().statusCode(200);
+        allStored(); // stored apart: each in a pack of its own
         given().auth().oauth2(writer).body(missing).put("/bazel/cas/" + sha256(missing)).then().statusCode(200);
         corruptInS3(sha256(corrupt));
-        String key = objectKey(sha256(missing));
+        String key = s3Key(sha256(missing));
+        assertThat(key).isNotEqualTo(s3Key(sha256(corrupt)));
         s3.deleteObject(b -> b.bucket(bucket.bucket()).key(key)).get();
 
         for (int run = 0; run < 5 && (quarantineReason(sha256(corrupt)).isEmpty() || quarantineReason(sha256(missing)).isEmpty()); run++) {
@@ -493,9 +519,10 @@ class ArtifactApiTest {
                 .delete("/api/v1/artifacts/entries").then().statusCode(200).body("removed", equalTo(1));
         given().auth().oauth2(writer).get("/gradle/other-c").then().statusCode(404);
 
-        assertThat(objectsOf(sha256(a))).isEqualTo(1);
+        String objectOfA = s3Key(sha256(a));
+        assertThat(objectExists(objectOfA)).isTrue();
         lifecycle.collect(Duration.ZERO).await().atMost(TIMEOUT);
-        assertThat(objectsOf(sha256(a))).isZero();
+        assertThat(objectExists(objectOfA)).as("no blob names it any more: deleted").isFalse();
         assertThat(count("SELECT count(*) FROM blobs WHERE digest = $1", sha256(a))).isZero();
         // Deleted rows stay for audit.
         assertThat(count("SELECT count(*) FROM cache_entries WHERE tenant_id = $1 AND deleted_reason = 'invalidated'", tenant)).isEqualTo(3);
@@ -532,7 +559,7 @@ class ArtifactApiTest {
         given().auth().oauth2(writer).get("/ccache/lru-a").then().statusCode(404);
         given().auth().oauth2(writer).get("/ccache/lru-c").then().statusCode(404);
         assertThat(given().auth().oauth2(writer).get("/ccache/lru-b").then().statusCode(200).extract().asByteArray()).isEqualTo(b);
-        assertThat(objectsOf(sha256(a))).isZero();
+        assertThat(count("SELECT count(*) FROM blobs WHERE digest = $1", sha256(a))).as("its blob is freed").isZero();
     }
 
     @Test
@@ -631,8 +658,21 @@ class ArtifactApiTest {
 
     private void corruptInS3(String digest) throws Exception {
         allStored();
-        String key = objectKey(digest);
-        s3.putObject(b -> b.bucket(bucket.bucket()).key(key), AsyncRequestBody.fromBytes("not what was stored".getBytes(StandardCharsets.UTF_8))).get();
+        String name = objectKey(digest);
+        var packed = dev.reprise.artifact.store.BlobObjects.member(name);
+        String key = packed.map(dev.reprise.artifact.store.BlobObjects.PackMember::pack).orElse(name);
+        byte[] garbage = "not what was stored".getBytes(StandardCharsets.UTF_8);
+        if (packed.isPresent()) {
+            // Flip the blob's bytes inside its pack; its neighbours stay as they were.
+            byte[] pack = s3.getObject(b -> b.bucket(bucket.bucket()).key(key), software.amazon.awssdk.core.async.AsyncResponseTransformer.toBytes())
+                    .get().asByteArray();
+            for (long i = packed.get().offset(); i < packed.get().offset() + packed.get().length(); i++) {
+                pack[(int) i] ^= 0x5a;
+            }
+            garbage = pack;
+        }
+        byte[] body = garbage;
+        s3.putObject(b -> b.bucket(bucket.bucket()).key(key), AsyncRequestBody.fromBytes(body)).get();
         Files.deleteIfExists(config.dataDir().resolve("blobs").resolve(digest.substring(0, 2)).resolve(digest));
     }
 
@@ -650,6 +690,16 @@ class ArtifactApiTest {
     private Optional<String> quarantineReason(String digest) {
         var rows = pool.preparedQuery("SELECT quarantine_reason FROM blobs WHERE digest = $1").execute(Tuple.of(digest)).await().atMost(TIMEOUT);
         return rows.size() == 0 ? Optional.empty() : Optional.ofNullable(rows.iterator().next().getString("quarantine_reason"));
+    }
+
+    /** The S3 object holding a blob's bytes: its own, or its pack. */
+    private String s3Key(String digest) {
+        String name = objectKey(digest);
+        return dev.reprise.artifact.store.BlobObjects.member(name).map(dev.reprise.artifact.store.BlobObjects.PackMember::pack).orElse(name);
+    }
+
+    private boolean objectExists(String key) {
+        return !s3.listObjectsV2(b -> b.bucket(bucket.bucket()).prefix(key)).join().contents().isEmpty();
     }
 
     private long objectsOf(String digest) {

@@ -126,6 +126,17 @@ public interface ArtifactConfig {
         @WithDefault("16")
         int uploads();
 
+        /**
+         * Blobs smaller than this, stored in one batch, share one S3 object (a pack, read back with
+         * ranged GETs): one upload instead of one per blob. 0: every blob gets its own object.
+         */
+        @WithDefault("1048576")
+        long packBelow();
+
+        /** A pack is closed at this size and the next one started. */
+        @WithDefault("16777216")
+        long packBytes();
+
         /** How long the writer waits for more saves before storing a batch that is not full. */
         @WithDefault("2ms")
         Duration linger();

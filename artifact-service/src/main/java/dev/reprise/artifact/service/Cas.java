@@ -140,8 +140,21 @@ public class Cas {
                     // A concurrent upload of the same content won, or the save was refused: ours is surplus.
                     boolean ours = saved.outcome() == SaveOutcome.SAVED_NEW_BLOB;
                     Uni<Void> surplus = ours ? Uni.createFrom().voidItem() : objects.delete(objectKey);
-                    return saved.replacedObject() == null ? surplus : surplus.chain(() -> objects.delete(saved.replacedObject()));
+                    return saved.replacedObject() == null ? surplus : surplus.chain(() -> release(saved.replacedObject()));
                 });
+    }
+
+    /**
+     * Deletes the bytes behind an object name no blob row uses any more: a blob's own object at
+     * once; a pack once no row names any of its blobs (its other blobs may still be live).
+     */
+    public Uni<Void> release(String objectKey) {
+        Optional<BlobObjects.PackMember> packed = BlobObjects.member(objectKey);
+        if (packed.isEmpty()) {
+            return objects.delete(objectKey);
+        }
+        String pack = packed.get().pack();
+        return index.packReferenced(pack).chain(used -> used ? Uni.createFrom().voidItem() : objects.delete(pack));
     }
 
     private Uni<Void> checkQuota(String tenantId, long size) {

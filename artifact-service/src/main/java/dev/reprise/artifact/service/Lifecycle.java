@@ -170,14 +170,20 @@ public class Lifecycle {
             }
             AtomicLong bytes = new AtomicLong();
             return Multi.createFrom().iterable(doomed)
-                    .onItem().transformToUni((Doomed d) -> (d.objectKey() == null ? Uni.createFrom().voidItem()
-                            : objects.delete(d.objectKey()))
-                            .chain(() -> Cas.blocking(() -> {
-                                local.forget(d.digest());
-                                return null;
-                            }))
-                            .chain(() -> index.forget(d))
-                            .invoke(() -> bytes.addAndGet(d.size())))
+                    .onItem().transformToUni((Doomed d) -> {
+                        boolean packed = d.objectKey() != null && BlobObjects.member(d.objectKey()).isPresent();
+                        // A blob of its own: its object goes first, then its row. In a pack: the row first,
+                        // then the pack, once no row names it.
+                        Uni<Void> before = d.objectKey() == null || packed ? Uni.createFrom().voidItem() : objects.delete(d.objectKey());
+                        return before
+                                .chain(() -> Cas.blocking(() -> {
+                                    local.forget(d.digest());
+                                    return null;
+                                }))
+                                .chain(() -> index.forget(d))
+                                .chain(() -> packed ? cas.release(d.objectKey()) : Uni.createFrom().voidItem())
+                                .invoke(() -> bytes.addAndGet(d.size()));
+                    })
                     .merge(8)
                     .collect().last()
                     .chain(() -> doomed.size() < BATCH ? Uni.createFrom().item(new Collected(so.blobs() + doomed.size(), so.bytes() + bytes.get()))

@@ -306,11 +306,8 @@ public class StagedSaves {
         List<Staged> toUpload = firstByDigest.values().stream()
                 .filter(s -> !live.contains(s.write.digest()) && s.uploadedObject == null).toList();
         if (!toUpload.isEmpty()) {
-            Multi.createFrom().iterable(toUpload)
-                    .onItem().transformToUni(s -> {
-                        String objectKey = BlobObjects.newObjectKey(s.write.digest());
-                        return objects.upload(objectKey, s.blob, s.write.size()).invoke(() -> s.uploadedObject = objectKey);
-                    }).merge(settings.uploads())
+            Multi.createFrom().iterable(uploads(toUpload))
+                    .onItem().transformToUni(this::upload).merge(settings.uploads())
                     .collect().last().await().atMost(STORE_TIMEOUT);
         }
         List<BatchSave> saves = new ArrayList<>(batch.size());
@@ -342,11 +339,11 @@ public class StagedSaves {
             if (ours != null && saved.outcome() != SaveOutcome.SAVED_NEW_BLOB) {
                 // Surplus, unless an earlier attempt of this save stored the blob with it (then it is the blob's bytes).
                 index.holdsObject(s.write.digest(), ours)
-                        .chain(held -> held ? Uni.createFrom().voidItem() : objects.delete(ours))
+                        .chain(held -> held ? Uni.createFrom().voidItem() : cas.release(ours))
                         .subscribe().with(x -> { }, e -> LOG.debugf("Surplus object %s stays: %s", ours, e));
             }
             if (saved.replacedObject() != null) {
-                objects.delete(saved.replacedObject()).subscribe().with(x -> { },
+                cas.release(saved.replacedObject()).subscribe().with(x -> { },
                         e -> LOG.debugf("Replaced object %s stays: %s", saved.replacedObject(), e));
             }
             if (saved.outcome() == SaveOutcome.SAVED_NEW_BLOB) {
@@ -382,6 +379,62 @@ public class StagedSaves {
         }
         settle();
         return again;
+    }
+
+    /** The uploads for these saves: large blobs one object each, small ones together in packs of up to {@code pack-bytes}. */
+    private List<List<Staged>> uploads(List<Staged> toUpload) {
+        List<List<Staged>> uploads = new ArrayList<>();
+        List<Staged> pack = new ArrayList<>();
+        long packed = 0;
+        for (Staged s : toUpload) {
+            if (s.write.size() >= settings.packBelow()) {
+                uploads.add(List.of(s));
+                continue;
+            }
+            if (!pack.isEmpty() && packed + s.write.size() > settings.packBytes()) {
+                uploads.add(pack);
+                pack = new ArrayList<>();
+                packed = 0;
+            }
+            pack.add(s);
+            packed += s.write.size();
+        }
+        if (!pack.isEmpty()) {
+            uploads.add(pack);
+        }
+        return uploads;
+    }
+
+    /** Uploads one blob as an object of its own, or several as one pack; each save then knows its object name. */
+    private Uni<Void> upload(List<Staged> members) {
+        if (members.size() == 1 && members.get(0).write.size() >= settings.packBelow()) {
+            Staged s = members.get(0);
+            String objectKey = BlobObjects.newObjectKey(s.write.digest());
+            return objects.upload(objectKey, s.blob, s.write.size()).invoke(() -> s.uploadedObject = objectKey);
+        }
+        String pack = BlobObjects.newPackKey();
+        Path file = local.newSpoolFile();
+        return Cas.blocking(() -> {
+                    List<String> names = new ArrayList<>(members.size());
+                    long offset = 0;
+                    try (var out = Files.newOutputStream(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                        for (Staged s : members) {
+                            Files.copy(s.blob, out);
+                            names.add(new BlobObjects.PackMember(pack, offset, s.write.size()).objectKey());
+                            offset += s.write.size();
+                        }
+                    }
+                    if (Files.size(file) != offset) {
+                        throw new IOException("pack " + file + " is " + Files.size(file) + " bytes, expected " + offset);
+                    }
+                    return Map.entry(names, offset);
+                })
+                .chain(built -> objects.upload(pack, file, built.getValue()).invoke(() -> {
+                    for (int i = 0; i < members.size(); i++) {
+                        members.get(i).uploadedObject = built.getKey().get(i);
+                    }
+                }))
+                .eventually(() -> Cas.blocking(() -> LocalBlobs.deleteQuietly(file)));
     }
 
     private void register(Staged s) {

@@ -149,6 +149,13 @@ public class ArtifactIndex {
                 .execute(Tuple.of(digest, objectKey)).map(rows -> rows.size() > 0);
     }
 
+    /** Whether any blob row (live, quarantined or being collected) still names a blob in {@code pack}. */
+    public Uni<Boolean> packReferenced(String pack) {
+        // Members are named pack#…: every key from "pack#" up to (not including) "pack$", in byte order.
+        return pool.preparedQuery("SELECT 1 FROM blobs WHERE object_key COLLATE \"C\" >= $1 AND object_key COLLATE \"C\" < $2 LIMIT 1")
+                .execute(Tuple.of(pack + "#", pack + "$")).map(rows -> rows.size() > 0);
+    }
+
     /** Which of {@code digests} are stored and servable. */
     public Uni<Set<String>> liveDigests(Collection<String> digests) {
         return pool.preparedQuery("""

@@ -16,6 +16,10 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
  * Blob bytes in the service's own bucket. Every upload gets an object name of its own
  * ({@code blobs/ab/<digest>.<generation>}): S3 makes an object visible only once complete, and the
  * collector deleting one generation can never delete another upload of the same content.
+ *
+ * <p>Small blobs stored together (write-behind batches) share one object, a pack
+ * ({@code packs/<id>}); a blob in a pack is named {@code packs/<id>#<offset>-<length>} and read with
+ * a ranged GET. A pack is deleted only when no blob names it any more ({@code Cas.release}).
  */
 @ApplicationScoped
 public class BlobObjects {
@@ -33,6 +37,32 @@ public class BlobObjects {
         return "blobs/" + digest.substring(0, 2) + "/" + digest + "." + UUID.randomUUID();
     }
 
+    /** Where a blob lies in a pack. */
+    public record PackMember(String pack, long offset, long length) {
+
+        /** The blob's object name. */
+        public String objectKey() {
+            return pack + "#" + offset + "-" + length;
+        }
+    }
+
+    /** A fresh pack name. */
+    public static String newPackKey() {
+        return "packs/" + UUID.randomUUID();
+    }
+
+    /** The pack and range of a packed blob's object name; empty for a blob of its own. */
+    public static java.util.Optional<PackMember> member(String objectKey) {
+        int hash = objectKey.indexOf('#');
+        if (!objectKey.startsWith("packs/") || hash < 0) {
+            return java.util.Optional.empty();
+        }
+        String range = objectKey.substring(hash + 1);
+        int dash = range.indexOf('-');
+        return java.util.Optional.of(new PackMember(objectKey.substring(0, hash), Long.parseLong(range.substring(0, dash)),
+                Long.parseLong(range.substring(dash + 1))));
+    }
+
     /** Uploads a complete, verified spool file. */
     public Uni<Void> upload(String objectKey, Path file, long size) {
         return Uni.createFrom().completionStage(() -> s3.putObject(
@@ -42,7 +72,25 @@ public class BlobObjects {
 
     /** Downloads an object to {@code target} (which must not exist); false when the object is gone. */
     public Uni<Boolean> download(String objectKey, Path target) {
-        return Uni.createFrom().completionStage(() -> s3.getObject(b -> b.bucket(bucket.bucket()).key(objectKey),
+        java.util.Optional<PackMember> packed = member(objectKey);
+        if (packed.isPresent() && packed.get().length() == 0) {
+            return Uni.createFrom().item(() -> {
+                try {
+                    java.nio.file.Files.createFile(target);
+                    return true;
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+        }
+        return Uni.createFrom().completionStage(() -> s3.getObject(b -> {
+                            if (packed.isPresent()) {
+                                PackMember m = packed.get();
+                                b.bucket(bucket.bucket()).key(m.pack()).range("bytes=" + m.offset() + "-" + (m.offset() + m.length() - 1));
+                            } else {
+                                b.bucket(bucket.bucket()).key(objectKey);
+                            }
+                        },
                         AsyncResponseTransformer.toFile(target)))
                 .map(ignored -> true)
                 .onFailure(BlobObjects::isMissing).recoverWithItem(false);
@@ -56,6 +104,7 @@ public class BlobObjects {
 
     private static boolean isMissing(Throwable failure) {
         Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
-        return cause instanceof NoSuchKeyException || cause instanceof S3Exception s3 && s3.statusCode() == 404;
+        // 416: a pack shorter than the blob's range (overwritten behind our back): its bytes are gone too.
+        return cause instanceof NoSuchKeyException || cause instanceof S3Exception s3 && (s3.statusCode() == 404 || s3.statusCode() == 416);
     }
 }
