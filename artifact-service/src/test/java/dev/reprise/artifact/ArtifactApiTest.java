@@ -203,6 +203,37 @@ class ArtifactApiTest {
     }
 
     @Test
+    void hitsAreAnsweredFromMemoryAndWhatChangesHereTakesEffectAtOnce() {
+        byte[] first = random(600);
+        byte[] second = random(700);
+        given().auth().oauth2(writer).body(first).put("/gradle/remembered").then().statusCode(200);
+        allStored();
+        double before = cacheHits();
+        for (int i = 0; i < 3; i++) {
+            assertThat(given().auth().oauth2(writer).get("/gradle/remembered").then().statusCode(200).extract().asByteArray()).isEqualTo(first);
+        }
+        assertThat(cacheHits() - before).as("the second and third GET are answered from memory").isGreaterThanOrEqualTo(2);
+
+        // A new save of the key is what the next GET serves, while staged and once stored.
+        given().auth().oauth2(writer).body(second).put("/gradle/remembered").then().statusCode(200);
+        assertThat(given().auth().oauth2(writer).get("/gradle/remembered").then().statusCode(200).extract().asByteArray()).isEqualTo(second);
+        allStored();
+        assertThat(given().auth().oauth2(writer).get("/gradle/remembered").then().statusCode(200).extract().asByteArray()).isEqualTo(second);
+
+        // An invalidation here is a miss at once, not after the memory's TTL.
+        given().auth().oauth2(writer).queryParam("key", "remembered").delete("/api/v1/artifacts/entries").then().statusCode(200);
+        given().auth().oauth2(writer).get("/gradle/remembered").then().statusCode(404);
+        given().auth().oauth2(writer).head("/gradle/remembered").then().statusCode(404);
+    }
+
+    private double cacheHits() {
+        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        return metrics.lines().filter(l -> l.startsWith("cache_gets_total{") && l.contains("cache=\"artifact-hits\"")
+                        && l.contains("result=\"hit\""))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+    }
+
+    @Test
     void aTenantOverItsQuotaGets507AndNothingIsStored() {
         byte[] first = random(5 << 20);
         byte[] second = random(5 << 20);

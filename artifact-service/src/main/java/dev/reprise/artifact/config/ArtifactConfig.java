@@ -96,6 +96,19 @@ public interface ArtifactConfig {
     @WithDefault("200")
     int integrityBatch();
 
+    /**
+     * How long a hit found in the index is answered from this instance's memory without asking
+     * PostgreSQL again (0: always ask). Changes made through this instance (saves, invalidations,
+     * quarantines, pruning) take effect at once; those made through another instance within this
+     * bound.
+     */
+    @WithDefault("2s")
+    Duration hitCacheTtl();
+
+    /** Hits kept in memory at most (least recently used go first). */
+    @WithDefault("100000")
+    long hitCacheEntries();
+
     /** Write-behind of replaceable saves (every protocol but actions/cache and the dependency caches). */
     WriteBehind writeBehind();
 

@@ -70,9 +70,10 @@ public class Cas {
     private final AccessRecorder accesses;
     private final ArtifactEventPublisher events;
     private final StagedSaves staged;
+    private final HitCache hits;
 
     public Cas(ArtifactIndex index, BlobObjects objects, LocalBlobs local, ArtifactConfig config, ArtifactMetrics metrics,
-            AccessRecorder accesses, ArtifactEventPublisher events, StagedSaves staged) {
+            AccessRecorder accesses, ArtifactEventPublisher events, StagedSaves staged, HitCache hits) {
         this.index = index;
         this.objects = objects;
         this.local = local;
@@ -81,6 +82,7 @@ public class Cas {
         this.accesses = accesses;
         this.events = events;
         this.staged = staged;
+        this.hits = hits;
     }
 
     /** When an entry saved now expires. */
@@ -116,6 +118,7 @@ public class Cas {
                     if (saved.outcome() == SaveOutcome.SAVED_NEW_BLOB) {
                         publish(upload.digest(), 1, new BlobStored(upload.digest(), upload.size(), w.tenantId()));
                     }
+                    hits.forget(w.tenantId(), w.protocol(), w.key(), w.version());
                     if (saved.entryId() != null) {
                         publish(w.tenantId() + "/" + w.protocol() + "/" + w.key(), saved.entryId(),
                                 new CacheEntrySaved(w.tenantId(), w.protocol(), w.key(), upload.digest(), upload.size()));
@@ -173,7 +176,12 @@ public class Cas {
     /** The live entry for a key (its bytes not yet checked: {@link #open} does that and counts the hit). */
     public Uni<Optional<Hit>> lookup(String tenantId, String protocol, String key, String version) {
         Optional<Hit> pending = staged.lookup(tenantId, protocol, key, version);
-        return pending.isPresent() ? Uni.createFrom().item(pending) : index.lookup(tenantId, protocol, key, version);
+        if (pending.isPresent()) {
+            return Uni.createFrom().item(pending);
+        }
+        Optional<Hit> remembered = hits.get(tenantId, protocol, key, version);
+        return remembered.isPresent() ? Uni.createFrom().item(remembered)
+                : index.lookup(tenantId, protocol, key, version).invoke(found -> found.ifPresent(h -> hits.put(tenantId, protocol, key, version, h)));
     }
 
     /** An entry's provenance, where its saver sent one. */
@@ -358,6 +366,7 @@ public class Cas {
     public Uni<Void> quarantine(String digest, String objectKey, String reason) {
         return index.quarantine(digest, objectKey, reason)
                 .invoke(changed -> {
+                    hits.forgetDigest(digest);
                     if (changed) {
                         LOG.errorf("Blob %s (%s) is %s in S3: quarantined, its entries are now misses", digest, objectKey, reason);
                         metrics.quarantined(reason);

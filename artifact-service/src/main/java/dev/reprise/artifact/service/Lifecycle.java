@@ -48,9 +48,10 @@ public class Lifecycle {
     private final ArtifactMetrics metrics;
     private final Cas cas;
     private final StagedSaves staged;
+    private final HitCache hits;
 
     public Lifecycle(ArtifactIndex index, BlobObjects objects, LocalBlobs local, ArtifactConfig config, ArtifactMetrics metrics,
-            Cas cas, StagedSaves staged) {
+            Cas cas, StagedSaves staged, HitCache hits) {
         this.index = index;
         this.objects = objects;
         this.local = local;
@@ -58,6 +59,7 @@ public class Lifecycle {
         this.metrics = metrics;
         this.cas = cas;
         this.staged = staged;
+        this.hits = hits;
     }
 
     /** Hides a tenant's entries by key, key prefix or repository. @return how many */
@@ -68,6 +70,7 @@ public class Lifecycle {
                         + " not stored yet (S3 or PostgreSQL is unavailable), and invalidating now could miss them; retry shortly"))
                 .chain(() -> index.invalidate(tenantId, protocol, scope, value, "invalidated"))
                 .invoke(count -> {
+                    hits.forgetTenant(tenantId);
                     metrics.evictions("invalidated", count);
                     cas.publish(tenantId + "/invalidations", System.currentTimeMillis(), new ArtifactsInvalidated(tenantId, protocol,
                             scope.name().toLowerCase(Locale.ROOT), value, count));
@@ -101,6 +104,7 @@ public class Lifecycle {
     public Uni<Integer> expire() {
         return index.expire().invoke(digests -> {
             if (!digests.isEmpty()) {
+                hits.clear();
                 metrics.evictions("expired", digests.size());
                 LOG.infof("Expired %d artifact entries", digests.size());
             }
@@ -118,6 +122,7 @@ public class Lifecycle {
         return index.storeTotals().chain(totals -> pruneFrom(totals.bytes(), budget, entries, freed))
                 .invoke(total -> {
                     if (entries.get() > 0) {
+                        hits.clear();
                         metrics.evictions("pruned", entries.get());
                         LOG.infof("Pruned %d artifact entries (%d bytes) to fit the %d-byte budget", entries.get(), freed.get(), budget);
                         cas.publish("prune", System.currentTimeMillis(), new ArtifactsPruned(entries.get(), freed.get(), "size-budget"));

@@ -112,6 +112,7 @@ public class StagedSaves {
     private final BlobObjects objects;
     private final LocalBlobs local;
     private final Cas cas;
+    private final HitCache hits;
     private final LinkedBlockingDeque<Staged> queue = new LinkedBlockingDeque<>();
     private final Map<Long, Staged> bySeq = new ConcurrentHashMap<>();
     private final Map<EntryKey, Staged> byKey = new ConcurrentHashMap<>();
@@ -126,7 +127,7 @@ public class StagedSaves {
     private volatile boolean running;
     private volatile Thread writer;
 
-    public StagedSaves(ArtifactConfig config, ArtifactIndex index, BlobObjects objects, LocalBlobs local, Cas cas,
+    public StagedSaves(ArtifactConfig config, ArtifactIndex index, BlobObjects objects, LocalBlobs local, Cas cas, HitCache hits,
             MeterRegistry registry) {
         this.settings = config.writeBehind();
         this.dir = config.dataDir().resolve("staged");
@@ -134,6 +135,7 @@ public class StagedSaves {
         this.objects = objects;
         this.local = local;
         this.cas = cas;
+        this.hits = hits;
         this.dirSync = new DirectorySync(dir);
         registry.gauge("reprise_artifact_staged_saves", bySeq, Map::size);
         registry.gauge("reprise_artifact_staged_bytes", bytes);
@@ -375,6 +377,8 @@ public class StagedSaves {
                 LocalBlobs.deleteQuietly(s.blob);
             }
             unregister(s);
+            // An older hit of the key remembered in memory must not outlive the staged save that replaced it.
+            hits.forget(s.write.tenantId(), s.write.protocol(), s.write.key(), s.write.version());
             delay.record(System.nanoTime() - s.stagedNanos, TimeUnit.NANOSECONDS);
         }
         settle();

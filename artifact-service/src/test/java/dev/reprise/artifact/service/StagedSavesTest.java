@@ -99,10 +99,11 @@ class StagedSavesTest {
         ArtifactConfig config = (ArtifactConfig) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {ArtifactConfig.class},
                 (proxy, method, args) -> switch (method.getName()) {
                     case "dataDir" -> data;
+                    case "hitCacheTtl" -> Duration.ZERO;
                     case "writeBehind" -> writeBehind;
                     default -> throw new UnsupportedOperationException(method.getName());
                 });
-        return new StagedSaves(config, null, null, null, null, registry);
+        return new StagedSaves(config, null, null, null, null, new HitCache(config, registry), registry);
     }
 
     private Cas.Upload upload(byte[] bytes) throws Exception {
