@@ -124,23 +124,153 @@ public class ArtifactIndex {
     }
 
     /**
-     * Saves replaceable entries in one transaction, in order (a later save of the same key
-     * replaces an earlier one), each as {@link #save} does it. The results are in the same order;
-     * a save that finds its blob gone ({@code NEEDS_UPLOAD}) wrote nothing. Fails whole (nothing
+     * Saves replaceable entries in one transaction with a handful of set-based statements, whatever
+     * the batch's size, with {@link #save}'s outcome for each, in order: a save whose blob is
+     * neither live nor uploaded is {@code NEEDS_UPLOAD} and writes nothing; the first upload of a
+     * content makes it live for the saves after it; of several saves of one key the last is the
+     * entry (the earlier ones are saved and replaced at once: no entry id). Fails whole (nothing
      * written) when any statement fails, e.g. a concurrent save of the same key elsewhere: then
      * save them one by one.
      */
     public Uni<List<Saved>> saveAll(List<BatchSave> saves) {
-        return pool.withTransaction(tx -> {
-            Uni<List<Saved>> chain = Uni.createFrom().item(new ArrayList<>(saves.size()));
-            for (BatchSave save : saves) {
-                chain = chain.chain(done -> save(tx, save.write(), save.uploadedObject(), false).map(saved -> {
-                    done.add(saved);
-                    return done;
+        List<String> digests = saves.stream().map(x -> x.write().digest()).distinct().sorted().toList();
+        return pool.withTransaction(tx -> tx.preparedQuery("""
+                        SELECT digest, object_key, deleted_at IS NULL AND quarantined_at IS NULL AS live FROM blobs
+                        WHERE digest = ANY($1) ORDER BY digest FOR UPDATE""")
+                .execute(Tuple.of(digests.toArray(String[]::new)))
+                .flatMap(rows -> {
+                    java.util.Map<String, Boolean> live = new java.util.HashMap<>();
+                    java.util.Map<String, String> previous = new java.util.HashMap<>();
+                    rows.forEach(r -> {
+                        live.put(r.getString("digest"), r.getBoolean("live"));
+                        previous.put(r.getString("digest"), r.getString("object_key"));
+                    });
+                    SaveOutcome[] outcomes = new SaveOutcome[saves.size()];
+                    String[] replaced = new String[saves.size()];
+                    List<BatchSave> newBlobs = new ArrayList<>();
+                    Set<String> touched = new HashSet<>();
+                    for (int i = 0; i < saves.size(); i++) {
+                        BatchSave save = saves.get(i);
+                        String digest = save.write().digest();
+                        if (live.getOrDefault(digest, false)) {
+                            outcomes[i] = SaveOutcome.SAVED_EXISTING_BLOB;
+                            touched.add(digest);
+                        } else if (save.uploadedObject() != null) {
+                            outcomes[i] = SaveOutcome.SAVED_NEW_BLOB;
+                            replaced[i] = previous.get(digest);
+                            newBlobs.add(save);
+                            live.put(digest, true);
+                        } else {
+                            outcomes[i] = SaveOutcome.NEEDS_UPLOAD;
+                        }
+                    }
+                    // Of several saves of one key, the last one is the entry.
+                    java.util.Map<List<String>, Integer> last = new java.util.LinkedHashMap<>();
+                    for (int i = 0; i < saves.size(); i++) {
+                        if (outcomes[i] != SaveOutcome.NEEDS_UPLOAD) {
+                            EntryWrite w = saves.get(i).write();
+                            List<String> key = List.of(w.tenantId(), w.protocol(), w.key(), w.version());
+                            last.remove(key);
+                            last.put(key, i);
+                        }
+                    }
+                    List<EntryWrite> entries = last.values().stream().map(i -> saves.get(i).write()).toList();
+                    return insertBlobs(tx, newBlobs)
+                            .chain(() -> touched.isEmpty() ? Uni.createFrom().voidItem()
+                                    : tx.preparedQuery("UPDATE blobs SET last_access_at = now() WHERE digest = ANY($1)")
+                                            .execute(Tuple.of(touched.toArray(String[]::new))).replaceWithVoid())
+                            .chain(() -> insertEntries(tx, entries))
+                            .map(ids -> {
+                                List<Saved> out = new ArrayList<>(saves.size());
+                                for (int i = 0; i < saves.size(); i++) {
+                                    EntryWrite w = saves.get(i).write();
+                                    Integer winner = last.get(List.of(w.tenantId(), w.protocol(), w.key(), w.version()));
+                                    Long id = winner != null && winner == i ? ids.get(List.of(w.tenantId(), w.protocol(), w.key(), w.version())) : null;
+                                    out.add(new Saved(outcomes[i], id, replaced[i]));
+                                }
+                                return out;
+                            });
                 }));
-            }
-            return chain;
-        });
+    }
+
+    private static Uni<Void> insertBlobs(SqlConnection tx, List<BatchSave> blobs) {
+        if (blobs.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        return tx.preparedQuery("""
+                        INSERT INTO blobs (digest, size_bytes, object_key)
+                        SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[])
+                        ON CONFLICT (digest) DO UPDATE SET size_bytes = excluded.size_bytes,
+                            object_key = excluded.object_key, created_at = now(), last_access_at = now(),
+                            deleted_at = NULL, verified_at = NULL, quarantined_at = NULL, quarantine_reason = NULL""")
+                .execute(Tuple.of(blobs.stream().map(b -> b.write().digest()).toArray(String[]::new),
+                        blobs.stream().map(b -> b.write().size()).toArray(Long[]::new),
+                        blobs.stream().map(BatchSave::uploadedObject).toArray(String[]::new)))
+                .replaceWithVoid();
+    }
+
+    /** Replaces the keys' live entries with these (keys distinct). @return the new entries' ids by key */
+    private static Uni<java.util.Map<List<String>, Long>> insertEntries(SqlConnection tx, List<EntryWrite> entries) {
+        java.util.Map<List<String>, Long> ids = new java.util.HashMap<>();
+        if (entries.isEmpty()) {
+            return Uni.createFrom().item(ids);
+        }
+        String[] tenants = entries.stream().map(EntryWrite::tenantId).toArray(String[]::new);
+        String[] protocols = entries.stream().map(EntryWrite::protocol).toArray(String[]::new);
+        String[] keys = entries.stream().map(EntryWrite::key).toArray(String[]::new);
+        String[] versions = entries.stream().map(EntryWrite::version).toArray(String[]::new);
+        return tx.preparedQuery("""
+                        UPDATE cache_entries e SET deleted_at = now(), deleted_reason = 'replaced'
+                        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS k(t, p, c, v)
+                        WHERE e.tenant_id = k.t AND e.protocol = k.p AND e.cache_key = k.c AND e.version = k.v AND e.deleted_at IS NULL""")
+                .execute(Tuple.of(tenants, protocols, keys, versions))
+                .chain(() -> tx.preparedQuery("""
+                                INSERT INTO cache_entries (tenant_id, protocol, cache_key, version, digest, size_bytes, repository, branch,
+                                                           expires_at, metadata, lockfile_hash, toolchain)
+                                SELECT t, p, c, v, d, s, r, b, x, m::jsonb, l, tc::jsonb
+                                FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[],
+                                            $8::text[], $9::timestamptz[], $10::text[], $11::text[], $12::text[])
+                                     AS u(t, p, c, v, d, s, r, b, x, m, l, tc)
+                                RETURNING id, tenant_id, protocol, cache_key, version""")
+                        .execute(Tuple.from(Arrays.asList(tenants, protocols, keys, versions,
+                                entries.stream().map(EntryWrite::digest).toArray(String[]::new),
+                                entries.stream().map(EntryWrite::size).toArray(Long[]::new),
+                                entries.stream().map(EntryWrite::repository).toArray(String[]::new),
+                                entries.stream().map(EntryWrite::branch).toArray(String[]::new),
+                                entries.stream().map(EntryWrite::expiresAt).toArray(OffsetDateTime[]::new),
+                                entries.stream().map(w -> (w.metadata() == null ? new JsonObject() : w.metadata()).encode()).toArray(String[]::new),
+                                entries.stream().map(w -> w.provenance() == null ? null : w.provenance().lockfileHash()).toArray(String[]::new),
+                                entries.stream().map(w -> w.provenance() == null || w.provenance().toolchain() == null ? null
+                                        : w.provenance().toolchain().encode()).toArray(String[]::new)))))
+                .chain(rows -> {
+                    rows.forEach(r -> ids.put(List.of(r.getString("tenant_id"), r.getString("protocol"), r.getString("cache_key"),
+                            r.getString("version")), r.getLong("id")));
+                    List<EntryWrite> withProvenance = entries.stream().filter(w -> w.provenance() != null && !w.provenance().isEmpty()).toList();
+                    if (withProvenance.isEmpty()) {
+                        return Uni.createFrom().item(ids);
+                    }
+                    java.util.function.Function<EntryWrite, Provenance> p = EntryWrite::provenance;
+                    return tx.preparedQuery("""
+                                    INSERT INTO provenance (entry_id, repository, commit_sha, branch, toolchain, build_id, duration_ms,
+                                                            dependency_digests, commit_message)
+                                    SELECT i, r, c, b, tc::jsonb, bi, dm, dd::jsonb, cm
+                                    FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[],
+                                                $8::text[], $9::text[]) AS u(i, r, c, b, tc, bi, dm, dd, cm)""")
+                            .execute(Tuple.from(Arrays.asList(
+                                    withProvenance.stream().map(w -> ids.get(List.of(w.tenantId(), w.protocol(), w.key(), w.version())))
+                                            .toArray(Long[]::new),
+                                    withProvenance.stream().map(w -> p.apply(w).repository()).toArray(String[]::new),
+                                    withProvenance.stream().map(w -> p.apply(w).commit()).toArray(String[]::new),
+                                    withProvenance.stream().map(w -> p.apply(w).branch()).toArray(String[]::new),
+                                    withProvenance.stream().map(w -> p.apply(w).toolchain() == null ? null : p.apply(w).toolchain().encode())
+                                            .toArray(String[]::new),
+                                    withProvenance.stream().map(w -> p.apply(w).buildId()).toArray(String[]::new),
+                                    withProvenance.stream().map(w -> p.apply(w).durationMs()).toArray(Long[]::new),
+                                    withProvenance.stream().map(w -> p.apply(w).dependencyDigests() == null ? null
+                                            : p.apply(w).dependencyDigests().encode()).toArray(String[]::new),
+                                    withProvenance.stream().map(w -> p.apply(w).commitMessage()).toArray(String[]::new))))
+                            .replaceWith(ids);
+                });
     }
 
     /** Whether the blob row of {@code digest} names {@code objectKey} as its bytes (then the object must stay). */
