@@ -106,8 +106,10 @@ def rows():
                     + f"nginx {n[metric]:,.1f} {unit} ({to_nginx:.2f}x)"
                 met = to_nginx >= want_nginx and (to_peer is None or to_peer >= want_peer)
                 label = "CAS GET" if op == "get" else "CAS PUT"
+                stored = f"; all in S3 and the index {ms(r['stored_all_after_ms'])} after the last answer" \
+                    if r.get("stored_all_after_ms") is not None else ""
                 add(f"{label} {size}" + (" (new content)" if op == "put" else ""), target,
-                    f"{r['requests_per_s']:,.0f} req/s, {r[metric]:,.1f} {unit}, p99 {ms(r['p99_ms'])}", side, met, a["date"])
+                    f"{r['requests_per_s']:,.0f} req/s, {r[metric]:,.1f} {unit}, p99 {ms(r['p99_ms'])}{stored}", side, met, a["date"])
             h, hn = v["head_reprise"], v["head_nginx"]
             add(f"CAS HEAD {size}", "p99 < 5 ms warm", f"p50 {ms(h['p50_ms'])}, p99 {ms(h['p99_ms'])}",
                 (f"peer p99 {ms(v['head_peer']['p99_ms'])}, " if peer else "") + f"nginx p50 {ms(hn['p50_ms'])}, p99 {ms(hn['p99_ms'])} (same client)",
