@@ -594,6 +594,34 @@ class ArtifactApiTest {
     }
 
     @Test
+    void aPackStaysWhileOneOfItsBlobsIsLiveAndGoesWithTheLast() throws Exception {
+        byte[] kept = random(3000);
+        byte[] dropped = random(3000);
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        var first = client.sendAsync(HttpRequest.newBuilder(root.toURI().resolve("ccache/pack-kept")).header("Authorization", "Bearer " + writer)
+                .PUT(HttpRequest.BodyPublishers.ofByteArray(kept)).build(), HttpResponse.BodyHandlers.ofString());
+        var second = client.sendAsync(HttpRequest.newBuilder(root.toURI().resolve("ccache/pack-dropped")).header("Authorization", "Bearer " + writer)
+                .PUT(HttpRequest.BodyPublishers.ofByteArray(dropped)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(first.get().statusCode()).isEqualTo(200);
+        assertThat(second.get().statusCode()).isEqualTo(200);
+        allStored();
+        String pack = s3Key(sha256(kept));
+        org.junit.jupiter.api.Assumptions.assumeTrue(pack.equals(s3Key(sha256(dropped))), "both saves landed in one batch");
+
+        given().auth().oauth2(writer).queryParam("key", "pack-dropped").delete("/api/v1/artifacts/entries").then().statusCode(200);
+        lifecycle.collect(Duration.ZERO).await().atMost(TIMEOUT);
+        assertThat(count("SELECT count(*) FROM blobs WHERE digest = $1", sha256(dropped))).as("the dropped blob is collected").isZero();
+        assertThat(objectExists(pack)).as("the pack stays: another blob in it is live").isTrue();
+        Files.deleteIfExists(localCopy(sha256(kept)));
+        assertThat(given().auth().oauth2(writer).get("/ccache/pack-kept").then().statusCode(200).extract().asByteArray())
+                .as("read back from the pack in S3").isEqualTo(kept);
+
+        given().auth().oauth2(writer).queryParam("key", "pack-kept").delete("/api/v1/artifacts/entries").then().statusCode(200);
+        lifecycle.collect(Duration.ZERO).await().atMost(TIMEOUT);
+        assertThat(objectExists(pack)).as("the last blob of the pack is gone: so is the pack").isFalse();
+    }
+
+    @Test
     void provenanceIsKeptAndShownWithTheEntry() {
         byte[] entry = random(700);
         given().auth().oauth2(writer).header("X-Reprise-Repository", "https://github.com/org/app.git")
