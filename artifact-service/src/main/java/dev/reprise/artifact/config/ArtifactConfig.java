@@ -143,7 +143,7 @@ public interface ArtifactConfig {
          * Blobs smaller than this, stored in one batch, share one S3 object (a pack, read back with
          * ranged GETs): one upload instead of one per blob. 0: every blob gets its own object.
          */
-        @WithDefault("1048576")
+        @WithDefault("2097152")
         long packBelow();
 
         /** A pack is closed at this size and the next one started. */
