@@ -35,6 +35,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.parallel.Isolated;
 
 /**
  * Issue 11's fault suite, against the running services and the real local infrastructure: while
@@ -46,6 +47,7 @@ import org.junit.jupiter.api.TestFactory;
  * still there, and every service ready again on its own. Prints the table and writes it to
  * {@code e2e/target/fault-table.md}.
  */
+@Isolated
 class FaultIT {
 
     private static final int LINES = 20;

@@ -13,12 +13,14 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.parallel.Isolated;
 
 /**
  * The foundation as a user meets it: five services started by the scripts, ready, authenticated
  * with the development token, and honest about Kafka going away and coming back.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@Isolated
 class FoundationIT {
 
     private static final String KAFKA_CHECK = "Kafka broker health check";

@@ -28,6 +28,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.parallel.Isolated;
 
 /**
  * A second tenant, B, attacks the platform through its builds, as a hostile tenant would: one build
@@ -38,6 +39,7 @@ import org.junit.jupiter.api.io.TempDir;
  * using a revoked token. Each attack must fail, and A's build, recording and next build output must
  * be what A built. Prints a table: attack | result | what stopped it.
  */
+@Isolated
 class HostileBuildIT {
 
     private static final HttpClient HTTP = HttpClient.newHttpClient();

@@ -20,12 +20,14 @@ import java.util.stream.LongStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Isolated;
 
 /**
  * The cache-miss path as a user meets it: a build requested at the gateway runs on the runner
  * from a real git repository, and its stream arrives over WebSocket from the replay service,
  * complete and in order, from either of two replay instances, however late the client comes.
  */
+@Isolated
 class LiveBuildIT {
 
     private static final Duration BUILD_TIMEOUT = Duration.ofSeconds(90);

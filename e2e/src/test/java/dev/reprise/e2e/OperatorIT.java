@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Isolated;
 
 /**
  * The operator, apart from every tenant: {@code ./reprise operator-token} prints the token the
@@ -25,6 +26,7 @@ import org.junit.jupiter.api.Test;
  * store-wide actions (artifact prune, collect, integrity; image prune, invalidate). A tenant's
  * admin token gets 403 there, no token 401. A read token resolves only images that exist.
  */
+@Isolated
 class OperatorIT {
 
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();

@@ -14,12 +14,14 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.parallel.Isolated;
 
 /**
  * Every store of the local stack asks for this installation's generated credentials, and a
  * PostgreSQL or Redis that lets anyone in is never where Reprise keeps its data: on a default port
  * it is left alone and infra.sh runs its own beside it; on a port chosen explicitly it is refused.
  */
+@Isolated
 class StoreCredentialsIT {
 
     @TempDir

@@ -13,12 +13,14 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Isolated;
 
 /**
  * Write-behind's promise (issue 22), against the running stack: a save acknowledged while S3 is
  * away is served at once by the instance that took it, survives kill -9 of that instance, and is
  * stored (S3 and the index) once the instance is back and S3 answers again.
  */
+@Isolated
 class WriteBehindIT {
 
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
