@@ -33,7 +33,7 @@ class RateLimitTest {
     public static class Tight implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("reprise.rate-limit.requests", "1", "reprise.rate-limit.period", "10s", "reprise.rate-limit.burst", "3",
+            return Map.of("reprise.rate-limit.requests", "1", "reprise.rate-limit.period", "3s", "reprise.rate-limit.burst", "3",
                     "reprise.builds.allow-file-repositories", "false");
         }
     }
