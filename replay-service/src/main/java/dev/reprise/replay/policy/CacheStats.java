@@ -71,6 +71,7 @@ public class CacheStats {
         metrics.counter("reprise.cache.saved.money", "cache", "recording", "currency", policy.cost().currency());
         metrics.counter("reprise.replay.replays");
         metrics.counter("reprise.replay.errors", "reason", "unreadable");
+        metrics.counter("reprise.replay.errors", "reason", "failed");
         metrics.counter("reprise.cache.evictions", "store", "recordings", "reason", "expired");
         metrics.counter("reprise.cache.evictions", "store", "recordings", "reason", "unused");
         metrics.counter("reprise.cache.invalidations", "store", "recordings", "reason", "invalidated");

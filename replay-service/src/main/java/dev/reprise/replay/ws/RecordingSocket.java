@@ -20,6 +20,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.jboss.logging.Logger;
 
 /**
@@ -29,7 +30,8 @@ import org.jboss.logging.Logger;
  * live socket, closed normally at the end. A client offering the {@code v2.asciicast}
  * subprotocol gets the asciicast v2 header and events instead (asciinema's player streams it).
  * 1008 for a bad key or parameter, 4404 when the key has no recording, 1011 when the recording
- * cannot be read (counted as a replay error).
+ * cannot be read or the replay fails (a replay error of the ticket's tenant, reason {@code unreadable} or
+ * {@code failed}; a client that leaves mid-replay is not one).
  */
 @WebSocket(path = "/ws/recordings/{cacheKey}")
 public class RecordingSocket {
@@ -68,19 +70,25 @@ public class RecordingSocket {
             return close(connection, new CloseReason(StreamAccess.UNAUTHORIZED, abbreviate("missing or invalid ticket: " + StreamAccess.HOW)));
         }
         boolean asciicast = offersAsciicast(connection);
+        AtomicBoolean streaming = new AtomicBoolean();
         return recorded.byCacheKey(cacheKey)
                 // Another tenant's recording of the same key is as absent as none at all.
                 .map(found -> found.filter(r -> tenant.get().equals(r.header().tenantId())))
-                .onFailure().invoke(e -> {
-                    LOG.errorf("Recording of %s could not be read: %s", cacheKey, e.getMessage());
-                    stats.replayError(null, "unreadable");
-                })
                 .onItem().transformToMulti(found -> found
-                        .map(recording -> replay(recording, pacing, asciicast, connection))
+                        .map(recording -> {
+                            streaming.set(true);
+                            return replay(recording, pacing, asciicast, connection);
+                        })
                         .orElseGet(() -> close(connection, new CloseReason(NOT_FOUND, "no recording for " + cacheKey))))
                 .onFailure().recoverWithMulti(e -> {
-                    LOG.warnf(e, "Replay of %s failed", cacheKey);
-                    return close(connection, new CloseReason(1011, "recording unreadable"));
+                    if (streaming.get() && !connection.isOpen()) {
+                        return Multi.createFrom().empty(); // the client left mid-replay: not the replay's failure
+                    }
+                    // Booked to the tenant whose ticket opened the socket, so its statistics show it.
+                    String reason = streaming.get() ? "failed" : "unreadable";
+                    LOG.errorf(e, "Replay of %s for tenant %s failed (%s)", cacheKey, tenant.get(), reason);
+                    stats.replayError(tenant.get(), reason);
+                    return close(connection, new CloseReason(1011, streaming.get() ? "replay failed" : "recording unreadable"));
                 });
     }
 

@@ -62,6 +62,8 @@ class RecorderTest {
     RecordedBuilds recorded;
     @Inject
     RecordingIndex index;
+    @Inject
+    dev.reprise.replay.store.RecordingObjects objects;
 
     private TestKafkaProducer producer;
 
@@ -111,6 +113,27 @@ class RecorderTest {
         given().get("/api/v1/recordings/" + key).then().statusCode(200)
                 .body("buildId", equalTo(buildId)).body("label", equalTo("Fresh")).body("status", equalTo("SUCCESS"));
         given().get("/api/v1/recordings/" + key + "?tenant=someone-else").then().statusCode(404);
+    }
+
+    @Test
+    void anUnreadableRecordingClosesWith1011AndIsAReplayErrorOfTheTicketsTenant() throws Exception {
+        String tenant = "errors-" + UUID.randomUUID().toString().substring(0, 8);
+        String buildId = UUID.randomUUID().toString();
+        String key = UUID.randomUUID().toString().replace("-", "") + "0".repeat(32);
+        publish(buildId, key, 1, new BuildStarted(buildId, key, "r-1", Instant.now(), tenant, "file:///app", "c".repeat(40), "make"));
+        publish(buildId, key, 2, new BuildCompleted(buildId, key, BuildStatus.SUCCESS, 0, 70, null));
+        await().atMost(WAIT).until(() -> index.byBuildId(buildId).await().atMost(WAIT).isPresent());
+        // The stored object damaged before anyone read it: not gzip any more.
+        objects.put(index.byCacheKey(key).await().atMost(WAIT).orElseThrow().objectKey(),
+                "not a recording".getBytes(java.nio.charset.StandardCharsets.UTF_8)).await().atMost(WAIT);
+
+        RecordingWebSocket replay = RecordingWebSocket.open(TestAccess.replay(base, key, "speed=0", tenant));
+        assertThat(replay.awaitClose(WAIT)).isEqualTo(1011);
+        assertThat(replay.messages()).isEmpty();
+
+        given().get("/api/v1/stats?tenant=" + tenant).then().statusCode(200).body("replayErrors", equalTo(1))
+                .body("replays", equalTo(0));
+        given().get("/api/v1/stats?tenant=dev-" + tenant).then().statusCode(200).body("replayErrors", equalTo(0));
     }
 
     @Test
