@@ -11,7 +11,6 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.HexFormat;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -38,17 +37,6 @@ public class TokenVerifier {
     private static final Logger LOG = Logger.getLogger(TokenVerifier.class);
     private static final Pattern TOKEN = Pattern.compile("rpr_[A-Za-z0-9_-]{43}");
 
-    /**
-     * Grants seen in the last second, so a busy build does not ask Redis for every blob; short, so a
-     * revoked token stops working within seconds (with the Redis entry's few seconds).
-     */
-    private static final Duration RECENT_TTL = Duration.ofSeconds(1);
-    private static final int RECENT_MAX = 10_000;
-
-    private record Recent(Grant grant, long until) {
-    }
-
-    private final Map<String, Recent> recent = new ConcurrentHashMap<>();
     private final GatewayApi gateway;
     private final RedisCache<WhoAmI> grants;
     private final Duration timeout;
@@ -89,23 +77,16 @@ public class TokenVerifier {
         } catch (AuthException e) {
             return Uni.createFrom().failure(e);
         }
-        String hash = sha256(token);
-        Recent recent = this.recent.get(hash);
-        if (recent != null && recent.until() > System.nanoTime()) {
-            return Uni.createFrom().item(recent.grant());
-        }
-        return grants.getOrLoad(hash, () -> ask(token))
+        // Cached by the token's hash in Redis (reprise.redis-cache.caches.token.ttl) and in this process
+        // (.local, 1 s): a busy build does not ask Redis for every blob, and a revoked token stops working
+        // within those few seconds.
+        return grants.getOrLoad(sha256(token), () -> ask(token))
                 .ifNoItem().after(timeout).failWith(() -> unavailable())
                 .map(who -> {
                     if (who == null) {
                         throw AuthException.unauthorized("unknown or revoked token");
                     }
-                    Grant grant = new Grant(who.tenantId(), who.scope(), false);
-                    if (this.recent.size() >= RECENT_MAX) {
-                        this.recent.clear();
-                    }
-                    this.recent.put(hash, new Recent(grant, System.nanoTime() + RECENT_TTL.toNanos()));
-                    return grant;
+                    return new Grant(who.tenantId(), who.scope(), false);
                 });
     }
 

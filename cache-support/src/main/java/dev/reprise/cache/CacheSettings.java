@@ -69,5 +69,14 @@ public interface CacheSettings {
 
     interface Named {
         Duration ttl();
+
+        /**
+         * How long this process also keeps a value it read from Redis or loaded, in memory, before asking
+         * Redis again (0: never). An invalidation through this process drops it at once; one through another
+         * process reaches this one within this time, so keep it short (token grants: 1 s). Applies with
+         * the Redis layer off too.
+         */
+        @WithDefault("0s")
+        Duration local();
     }
 }

@@ -2,6 +2,8 @@ package dev.reprise.cache;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JavaType;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Timer;
 import io.smallrye.mutiny.Multi;
@@ -35,6 +37,10 @@ import org.jboss.logging.Logger;
  *       is the safety net.</li>
  *   <li>Values are signed for their key ({@link CacheSigner}); one that is unsigned, badly signed,
  *       signed for another key or unreadable is refused: counted, logged, dropped, and a miss.</li>
+ *   <li>With a local time ({@code reprise.redis-cache.caches.<name>.local}), values this process read
+ *       (verified) or loaded are also kept in memory that long (bounded): a hot key costs no Redis round
+ *       trip. {@link #invalidate}, {@link #evict} and {@link #set} through this process take effect
+ *       here at once.</li>
  * </ul>
  */
 public final class RedisCache<T> {
@@ -44,16 +50,25 @@ public final class RedisCache<T> {
     private static final long WARN_EVERY_NANOS = Duration.ofSeconds(10).toNanos();
     private static final List<String> REFUSALS = List.of("unsigned", "malformed", "bad-mac", "unreadable");
 
-    /** What the cache did since start (this instance). */
+    /**
+     * What the cache did since start (this instance): {@code hits} from Redis, {@code localHits} from this
+     * process's memory; {@code hitRate} counts both.
+     */
     public record Stats(String name, long hits, long misses, long errors, long loads, double loadMsAverage,
-            long tooLarge, long invalidations, double hitRate, long ttlSeconds, long refused) {
+            long tooLarge, long invalidations, double hitRate, long ttlSeconds, long refused, long localHits) {
     }
+
+    /** Keys kept in memory at most, per cache with a local time. */
+    static final int LOCAL_MAX = 10_000;
 
     private final RedisCaches redis;
     private final String name;
     private final String namespace;
     private final JavaType type;
     private final Duration ttl;
+    /** Values kept in this process (null when the cache has no local time). */
+    private final Cache<String, T> local;
+    private final LongAdder localHits = new LongAdder();
     private final Map<String, Uni<T>> inFlight = new ConcurrentHashMap<>();
     private final LongAdder hits = new LongAdder();
     private final LongAdder misses = new LongAdder();
@@ -69,17 +84,21 @@ public final class RedisCache<T> {
     private final Counter hitCounter;
     private final Counter missCounter;
     private final Counter errorCounter;
+    private final Counter localHitCounter;
     private final Timer loadTimer;
 
-    RedisCache(RedisCaches redis, String name, JavaType type, Duration ttl) {
+    RedisCache(RedisCaches redis, String name, JavaType type, Duration ttl, Duration localTtl) {
         this.redis = redis;
         this.name = name;
         this.namespace = redis.namespace(name);
         this.type = type;
         this.ttl = ttl;
+        this.local = localTtl.isZero() || localTtl.isNegative() ? null
+                : Caffeine.newBuilder().expireAfterWrite(localTtl).maximumSize(LOCAL_MAX).build();
         this.hitCounter = redis.metrics().counter("reprise.redis.cache.requests", "cache", name, "result", "hit");
         this.missCounter = redis.metrics().counter("reprise.redis.cache.requests", "cache", name, "result", "miss");
         this.errorCounter = redis.metrics().counter("reprise.redis.cache.requests", "cache", name, "result", "error");
+        this.localHitCounter = redis.metrics().counter("reprise.redis.cache.requests", "cache", name, "result", "local-hit");
         this.loadTimer = Timer.builder("reprise.redis.cache.load").tag("cache", name)
                 .description("Time the source took to answer a cache miss").register(redis.metrics());
         // Registered at zero so an alert on forged or foreign values sees the series before the first one.
@@ -100,10 +119,17 @@ public final class RedisCache<T> {
 
     /** The cached value, or the loader's (stored for next time). A null from the loader is returned, not cached. */
     public Uni<T> getOrLoad(String key, Supplier<Uni<T>> loader) {
-        if (!redis.enabled()) {
-            return load(loader);
+        if (local == null) {
+            return redis.enabled() ? lookup(key, loader) : load(loader);
         }
-        return lookup(key, loader);
+        // The local time applies with the Redis layer off too: it is this process's memory, not Redis.
+        T kept = local.getIfPresent(key);
+        if (kept != null) {
+            localHits.increment();
+            localHitCounter.increment();
+            return Uni.createFrom().item(kept);
+        }
+        return (redis.enabled() ? lookup(key, loader) : load(loader)).invoke(value -> keep(key, value));
     }
 
     /** The cached value, if Redis has one (errors are empty). */
@@ -119,6 +145,7 @@ public final class RedisCache<T> {
 
     /** Stores a value known to be current (overwriting); false when it was not cached. */
     public Uni<Boolean> set(String key, T value) {
+        keep(key, value);
         if (!redis.enabled()) {
             return Uni.createFrom().item(false);
         }
@@ -128,6 +155,7 @@ public final class RedisCache<T> {
     /** Call after the source of truth for {@code key} changed; never fails (see {@link RedisCaches#invalidate}). */
     public Uni<Void> invalidate(String key) {
         invalidations.increment();
+        forget(key);
         if (!redis.enabled()) {
             return Uni.createFrom().voidItem();
         }
@@ -139,6 +167,7 @@ public final class RedisCache<T> {
      * enough to bypass the cache (counters), where a racing load storing it again is harmless.
      */
     public Uni<Void> evict(String key) {
+        forget(key);
         if (!redis.enabled()) {
             return Uni.createFrom().voidItem();
         }
@@ -148,6 +177,9 @@ public final class RedisCache<T> {
     /** Removes every key of this cache matching the glob {@code pattern} (SCAN in batches); how many. */
     public Uni<Long> invalidateMatching(String pattern) {
         invalidations.increment();
+        if (local != null) {
+            local.invalidateAll(); // a glob over keys kept here: dropping them all is the simple, safe answer
+        }
         if (!redis.enabled()) {
             return Uni.createFrom().item(0L);
         }
@@ -171,8 +203,21 @@ public final class RedisCache<T> {
         long m = misses.sum();
         long e = errors.sum();
         long l = loads.sum();
+        long kept = localHits.sum();
         return new Stats(name, h, m, e, l, l == 0 ? 0 : loadNanos.sum() / 1e6 / l, tooLarge.sum(), invalidations.sum(),
-                h + m + e == 0 ? 0 : (double) h / (h + m + e), ttl.toSeconds(), refused.sum());
+                h + kept + m + e == 0 ? 0 : (double) (h + kept) / (h + kept + m + e), ttl.toSeconds(), refused.sum(), kept);
+    }
+
+    private void keep(String key, T value) {
+        if (local != null && value != null) {
+            local.put(key, value);
+        }
+    }
+
+    private void forget(String key) {
+        if (local != null) {
+            local.invalidate(key);
+        }
     }
 
     // --- the lookup ---

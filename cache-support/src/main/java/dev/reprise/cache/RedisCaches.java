@@ -89,7 +89,7 @@ public class RedisCaches {
                     + " so other instances cannot use them and they are lost on restart; set it (REPRISE_CACHE_SIGNING_SECRET)"
                     + " to the same value on every service sharing the Redis");
         }
-        RedisCache<?> cache = caches.computeIfAbsent(name, n -> new RedisCache<T>(this, n, type, ttlOf(n)));
+        RedisCache<?> cache = caches.computeIfAbsent(name, n -> new RedisCache<T>(this, n, type, ttlOf(n), localOf(n)));
         if (!cache.type().equals(type)) {
             throw new IllegalArgumentException("cache " + name + " already holds " + cache.type());
         }
@@ -228,5 +228,10 @@ public class RedisCaches {
     private Duration ttlOf(String name) {
         CacheSettings.Named named = settings.caches().get(name);
         return named == null ? settings.defaultTtl() : named.ttl();
+    }
+
+    private Duration localOf(String name) {
+        CacheSettings.Named named = settings.caches().get(name);
+        return named == null ? Duration.ZERO : named.local();
     }
 }

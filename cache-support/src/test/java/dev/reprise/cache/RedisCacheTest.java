@@ -80,6 +80,36 @@ class RedisCacheTest {
     }
 
     @Test
+    void aLocalTimeKeepsValuesInProcessAndWhatChangesThroughThisProcessTakesEffectAtOnce() throws Exception {
+        RedisCache<Item> cache = caches(withLocal("items", Duration.ofMinutes(1), Duration.ofSeconds(1))).cache("items", Item.class);
+        RedisCache<Item> elsewhere = caches(settings()).cache("items", Item.class); // another process, no local time
+        AtomicInteger loads = new AtomicInteger();
+
+        assertThat(cache.getOrLoad("a", () -> load(loads, new Item("a", 1))).await().atMost(WAIT).version()).isEqualTo(1);
+        elsewhere.set("a", new Item("a", 2)).await().atMost(WAIT);
+        assertThat(cache.getOrLoad("a", () -> load(loads, new Item("a", 9))).await().atMost(WAIT).version())
+                .as("kept in memory: Redis not asked").isEqualTo(1);
+        assertThat(cache.stats().localHits()).isEqualTo(1);
+        assertThat(cache.stats().hits()).as("no Redis hit yet").isZero();
+        // Another process's write reaches this one within the local time.
+        await().atMost(Duration.ofSeconds(5)).until(() -> cache.getOrLoad("a", () -> load(loads, new Item("a", 9)))
+                .await().atMost(WAIT).version() == 2);
+        assertThat(cache.stats().hits()).isEqualTo(1);
+
+        // Through this process: at once.
+        cache.invalidate("a").await().atMost(WAIT);
+        assertThat(cache.getOrLoad("a", () -> load(loads, new Item("a", 3))).await().atMost(WAIT).version()).isEqualTo(3);
+        cache.set("a", new Item("a", 4)).await().atMost(WAIT);
+        assertThat(cache.getOrLoad("a", () -> load(loads, new Item("a", 9))).await().atMost(WAIT).version()).isEqualTo(4);
+        cache.evict("a").await().atMost(WAIT);
+        assertThat(cache.getOrLoad("a", () -> load(loads, new Item("a", 5))).await().atMost(WAIT).version()).isEqualTo(5);
+        assertThat(loads).as("loads: the first miss, after the invalidation, after the eviction").hasValue(3);
+        // Absent values are not kept either.
+        assertThat(cache.getOrLoad("none", () -> Uni.createFrom().nullItem()).await().atMost(WAIT)).isNull();
+        assertThat(cache.getOrLoad("none", () -> load(loads, new Item("none", 1))).await().atMost(WAIT).version()).isEqualTo(1);
+    }
+
+    @Test
     void aHundredConcurrentMissesOnOneKeyLoadOnceAcrossTwoInstances() throws Exception {
         // Redis calls get 2 s here, not 50 ms: this is about the shared load, and a call that times out on a loaded
         // machine (a cold JVM, 100 requests at once) is rightly a miss that loads again.
@@ -400,6 +430,24 @@ class RedisCacheTest {
 
     private static CacheSettings settings(boolean enabled, int maxValueBytes, Duration ttl, Duration timeout,
             Optional<String> secret) {
+        return settings(enabled, maxValueBytes, ttl, timeout, secret, Map.of());
+    }
+
+    /** Settings where cache {@code name} has its own TTL and local time. */
+    private static CacheSettings withLocal(String name, Duration ttl, Duration local) {
+        return settings(true, 524_288, Duration.ofMinutes(1), Duration.ofMillis(50), SECRET, Map.of(name, new CacheSettings.Named() {
+            public Duration ttl() {
+                return ttl;
+            }
+
+            public Duration local() {
+                return local;
+            }
+        }));
+    }
+
+    private static CacheSettings settings(boolean enabled, int maxValueBytes, Duration ttl, Duration timeout,
+            Optional<String> secret, Map<String, CacheSettings.Named> named) {
         return new CacheSettings() {
             public boolean enabled() {
                 return enabled;
@@ -446,7 +494,7 @@ class RedisCacheTest {
             }
 
             public Map<String, Named> caches() {
-                return Map.of();
+                return named;
             }
         };
     }
