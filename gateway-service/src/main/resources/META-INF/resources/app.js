@@ -115,8 +115,6 @@ async function submit(request) {
   sessionStorage.setItem('reprise.last-request', JSON.stringify(request));
   const build = await api('/builds', { method: 'POST', body: JSON.stringify(request) });
   sessionStorage.setItem('reprise.request.' + build.buildId, JSON.stringify(request));
-  // The answer to the request carries the hit's age and label (GET /builds/{id} does not).
-  sessionStorage.setItem('reprise.answer.' + build.buildId, JSON.stringify({ label: build.label, ageSeconds: build.ageSeconds }));
   location.hash = '#/builds/' + build.buildId;
 }
 
@@ -128,10 +126,8 @@ function value(id) {
 
 async function buildPage(id) {
   show('build-page');
+  // A hit's age and label come with it (as they were when it was served), from any browser.
   const build = await api('/builds/' + id);
-  const answer = JSON.parse(sessionStorage.getItem('reprise.answer.' + id) || '{}');
-  build.label = build.label || answer.label;
-  build.ageSeconds = build.ageSeconds ?? answer.ageSeconds;
   const term = new Terminal({ convertEol: true, fontSize: 13, scrollback: 10000, cursorBlink: false, disableStdin: true,
     theme: { background: '#111418' } });
   const fit = new FitAddon.FitAddon();

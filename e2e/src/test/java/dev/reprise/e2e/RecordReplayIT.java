@@ -102,6 +102,11 @@ class RecordReplayIT {
         assertThat(stale.path("stale").asBoolean()).isTrue();
         assertThat(stale.path("label").asText()).isEqualTo("Cached");
         assertThat(stale.path("ageSeconds").asLong()).isGreaterThan(7 * 86_400L);
+        // The build, read back later (another browser, the build list), says the same of the recording it served.
+        Answer served = Services.getAuthorized("gateway", "/api/v1/builds/" + stale.path("buildId").asText());
+        assertThat(served.body().path("cached").asBoolean()).isTrue();
+        assertThat(served.body().path("label").asText()).isEqualTo("Cached");
+        assertThat(served.body().path("ageSeconds").asLong()).isEqualTo(stale.path("ageSeconds").asLong());
         String refresh = stale.path("refreshBuildId").asText();
         assertThat(refresh).isNotEmpty().isNotEqualTo(first.buildId());
 
@@ -110,6 +115,10 @@ class RecordReplayIT {
         JsonNode after = Builds.request(repo.url(), "./build.sh", Map.of());
         assertThat(after.path("cached").asBoolean()).isTrue();
         assertThat(after.path("label").asText()).isEqualTo("Fresh");
+        assertThat(Services.getAuthorized("gateway", "/api/v1/builds/" + after.path("buildId").asText()).body().path("label").asText())
+                .isEqualTo("Fresh");
+        assertThat(Services.getAuthorized("gateway", "/api/v1/builds/" + refresh).body().has("label"))
+                .as("a live build has no hit label").isFalse();
         assertThat(after.has("stale")).as("a refreshed entry is no longer stale").isFalse();
     }
 

@@ -106,6 +106,13 @@ class WebUiIT {
         browser.findElement(By.id("filter-repository")).sendKeys(repo);
         browser.findElement(By.cssSelector("#filter button")).click();
         wait.until(d -> d.findElements(By.cssSelector("#builds tbody tr")).size() == 3);
+
+        // The hit reopened in a browser session that did not request it: its label still comes from the API.
+        ((org.openqa.selenium.JavascriptExecutor) browser).executeScript(
+                "const t = sessionStorage.getItem('reprise.token'); sessionStorage.clear(); sessionStorage.setItem('reprise.token', t);");
+        browser.get("http://127.0.0.1:" + Services.PORTS.get("gateway") + "/#/builds/" + cachedBuild);
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("mode"), "Cached"));
+        assertThat(browser.findElement(By.id("mode")).getText()).isEqualTo("Cached · Fresh");
         browser.get("http://127.0.0.1:" + Services.PORTS.get("gateway") + "/#/admin");
         WebElement chart = wait.until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#hit-rate-chart[data-points]")));
         assertThat(Integer.parseInt(chart.getAttribute("data-points"))).as("hours with cache traffic").isPositive();

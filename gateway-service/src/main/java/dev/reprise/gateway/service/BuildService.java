@@ -91,7 +91,7 @@ public class BuildService {
                 RecordingInfo r = recording.get();
                 metrics.counter("reprise.cache.requests", "cache", "build", "result", r.stale() ? "stale" : "hit").increment();
                 Uni<String> refresh = r.stale() ? refresh(request, build) : Uni.createFrom().nullItem();
-                return refresh.flatMap(refreshId -> builds.recordHit(build, r.status(), r.durationMs())
+                return refresh.flatMap(refreshId -> builds.recordHit(build, r.status(), r.durationMs(), r.ageSeconds(), r.label())
                         .map(row -> withAge(view(row, false), r, refreshId)));
             }
             metrics.counter("reprise.cache.requests", "cache", "build", "result", request.fresh() ? "bypass" : "miss")
@@ -166,7 +166,10 @@ public class BuildService {
                 .onFailure().transform(e -> new QueueUnavailableException(e.getMessage()));
     }
 
-    /** Where the build streams from, with a ticket that opens that one stream for its tenant. */
+    /**
+     * Where the build streams from, with a ticket that opens that one stream for its tenant; a hit with the
+     * recording's age and label as they were when it was served.
+     */
     private BuildView view(BuildRow r, Boolean coalesced) {
         String subject = r.cached() ? StreamTickets.key(r.cacheKey()) : StreamTickets.build(r.id());
         String ticket = tickets.issue(r.tenantId(), subject, Instant.now().plus(config.streamTicketTtl()));
@@ -174,7 +177,7 @@ public class BuildService {
                 + "?" + StreamTickets.QUERY_PARAMETER + "=" + ticket;
         return new BuildView(r.id(), r.cacheKey(), r.repository(), r.ref(), r.commit(), r.tool(), r.command(), r.status(), r.cached(),
                 coalesced, stream, r.requestedAt(), r.startedAt(), r.finishedAt(), r.durationMs(), r.exitCode(),
-                r.reason(), null, null, null, null);
+                r.reason(), r.hitAgeSeconds(), r.hitLabel(), null, null);
     }
 
     /** The build is no longer active (HTTP 409). */

@@ -152,14 +152,19 @@ public class CacheStats {
         flush().await().atMost(Duration.ofSeconds(5));
     }
 
-    /** A tenant's (all tenants' when null) hours since {@code since}, oldest first. */
+    /**
+     * A tenant's (all tenants' when null) hours from {@code since}'s hour to this one, oldest first: every
+     * hour of the window, an hour without traffic as zeros (a chart of "the last 24 hours" spans those hours).
+     */
     public Uni<List<Hour>> hours(String tenantId, OffsetDateTime since) {
         return flush().chain(() -> pool.preparedQuery("""
-                        SELECT hour, sum(hits) hits, sum(misses) misses, sum(stale_hits) stale_hits, sum(replays) replays,
-                               sum(replay_errors) replay_errors, sum(evictions) evictions,
-                               sum(invalidations) invalidations, sum(saved_ms) saved_ms
-                        FROM cache_stats WHERE hour >= date_trunc('hour', $1::timestamptz) AND ($2::text IS NULL OR tenant_id = $2)
-                        GROUP BY hour ORDER BY hour""")
+                        SELECT w.hour, coalesce(sum(s.hits), 0) hits, coalesce(sum(s.misses), 0) misses,
+                               coalesce(sum(s.stale_hits), 0) stale_hits, coalesce(sum(s.replays), 0) replays,
+                               coalesce(sum(s.replay_errors), 0) replay_errors, coalesce(sum(s.evictions), 0) evictions,
+                               coalesce(sum(s.invalidations), 0) invalidations, coalesce(sum(s.saved_ms), 0) saved_ms
+                        FROM generate_series(date_trunc('hour', $1::timestamptz), date_trunc('hour', now()), interval '1 hour') AS w(hour)
+                        LEFT JOIN cache_stats s ON s.hour = w.hour AND ($2::text IS NULL OR s.tenant_id = $2)
+                        GROUP BY w.hour ORDER BY w.hour""")
                 .execute(Tuple.of(since, tenantId))
                 .map(rows -> {
                     List<Hour> hours = new ArrayList<>();

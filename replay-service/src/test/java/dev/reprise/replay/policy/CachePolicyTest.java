@@ -204,7 +204,15 @@ class CachePolicyTest {
                 .body("timeSavedSeconds", equalTo(6.0f)).body("moneySaved", equalTo(0.0066f))
                 .body("costModel.currency", equalTo("USD")).body("recordings", equalTo(1))
                 .body("series[-1].hits", equalTo(3)).body("mostReplayed[0].cacheKey", equalTo(key))
-                .body("mostReplayed[0].reads", equalTo(3));
+                .body("mostReplayed[0].reads", equalTo(3))
+                // Every hour of the window, the quiet one as zeros, oldest first, one hour apart.
+                .body("series.size()", equalTo(2)).body("series[0].hits", equalTo(0)).body("series[0].misses", equalTo(0));
+        io.restassured.path.json.JsonPath day = given().get("/api/v1/stats?tenant=" + tenant()).then().statusCode(200)
+                .body("series.size()", equalTo(24)).body("hits", equalTo(0)).extract().jsonPath();
+        java.time.OffsetDateTime first = java.time.OffsetDateTime.parse(day.getString("series[0].hour"));
+        java.time.OffsetDateTime last = java.time.OffsetDateTime.parse(day.getString("series[23].hour"));
+        assertThat(java.time.Duration.between(first, last)).isEqualTo(java.time.Duration.ofHours(23));
+        assertThat(last).isAfter(java.time.OffsetDateTime.now().minusHours(1));
         given().get("/api/v1/stats?hours=0").then().statusCode(400).body("detail", containsString("hours"));
         given().get("/q/metrics").then().statusCode(200)
                 .body(containsString("reprise_cache_requests_total{cache=\"recording\",result=\"hit\"}"))
