@@ -79,6 +79,9 @@ public class RecordingResource {
         if (!Identifiers.isCacheKey(cacheKey)) {
             return Uni.createFrom().item(invalidKey());
         }
+        if (!policy.mode().serves()) {
+            return notServed(cacheKey, tenant);
+        }
         return index.hit(cacheKey, tenant).map(found -> {
             if (found.isEmpty()) {
                 stats.miss(tenant);
@@ -176,6 +179,24 @@ public class RecordingResource {
 
     private static Response invalidKey() {
         return Problems.badRequest("cacheKey: must be 64 lowercase hex characters (a sha256)");
+    }
+
+    /**
+     * Record-only and off: a miss, whatever the index holds. Record-only counts a lookup that would have hit
+     * (without reading it: its popularity stays as it was), so an operator sees the hit rate to expect.
+     */
+    private Uni<Response> notServed(String cacheKey, String tenant) {
+        stats.miss(tenant);
+        String detail = "replay mode is " + policy.mode() + ": no build is answered from cache (REPRISE_REPLAY_MODE)";
+        if (!policy.mode().records()) {
+            return Uni.createFrom().item(Problems.notFound(detail));
+        }
+        return index.byCacheKey(cacheKey).map(found -> {
+            if (found.filter(e -> tenant == null || tenant.equals(e.tenantId())).isPresent()) {
+                stats.shadowHit();
+            }
+            return Problems.notFound(detail);
+        });
     }
 
     private static Response notFound(String cacheKey) {

@@ -50,6 +50,32 @@ public interface CachePolicy {
     /** The cost model behind "money saved". */
     Cost cost();
 
+    /**
+     * The rollout switch ({@code REPRISE_REPLAY_MODE}): {@code on} records builds and answers hits;
+     * {@code record-only} records them but answers every lookup as a miss (every build runs live; a
+     * lookup that would have hit is counted, {@code reprise_cache_shadow_hits_total}), to fill and check
+     * the cache before serving from it; {@code off} neither records nor answers.
+     */
+    @WithDefault("on")
+    Mode mode();
+
+    enum Mode {
+        ON, RECORD_ONLY, OFF;
+
+        public boolean serves() {
+            return this == ON;
+        }
+
+        public boolean records() {
+            return this != OFF;
+        }
+
+        @Override
+        public String toString() {
+            return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+        }
+    }
+
     interface Cost {
         /** What one live build costs regardless of its length (scheduling, checkout, runner start). */
         @WithDefault("0.002")

@@ -70,6 +70,7 @@ public class CacheStats {
         metrics.counter("reprise.cache.saved.seconds", "cache", "recording");
         metrics.counter("reprise.cache.saved.money", "cache", "recording", "currency", policy.cost().currency());
         metrics.counter("reprise.replay.replays");
+        metrics.counter("reprise.cache.shadow.hits", "cache", "recording");
         metrics.counter("reprise.replay.errors", "reason", "unreadable");
         metrics.counter("reprise.replay.errors", "reason", "failed");
         metrics.counter("reprise.cache.evictions", "store", "recordings", "reason", "expired");
@@ -88,6 +89,11 @@ public class CacheStats {
         metrics.counter("reprise.cache.saved.seconds", "cache", "recording").increment(durationMs / 1000.0);
         metrics.counter("reprise.cache.saved.money", "cache", "recording", "currency", policy.cost().currency())
                 .increment(saved(1, durationMs).doubleValue());
+    }
+
+    /** Record-only mode: a lookup answered as a miss that would have hit. */
+    public void shadowHit() {
+        metrics.counter("reprise.cache.shadow.hits", "cache", "recording").increment();
     }
 
     public void miss(String tenantId) {

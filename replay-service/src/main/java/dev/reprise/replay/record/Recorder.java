@@ -63,6 +63,9 @@ public class Recorder {
 
     @Incoming("recorder-build-events")
     public CompletionStage<Void> onEvent(Message<String> message) {
+        if (!policy.mode().records()) {
+            return message.ack(); // REPRISE_REPLAY_MODE=off: nothing is recorded
+        }
         JsonNode event;
         try {
             event = json.readTree(message.getPayload());

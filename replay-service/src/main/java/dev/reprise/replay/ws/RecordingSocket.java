@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.reprise.events.Identifiers;
 import dev.reprise.events.StreamTickets;
 import dev.reprise.replay.access.StreamAccess;
+import dev.reprise.replay.policy.CachePolicy;
 import dev.reprise.replay.policy.CacheStats;
 import dev.reprise.replay.record.Asciicast;
 import dev.reprise.replay.record.RecordedBuilds;
@@ -44,9 +45,11 @@ public class RecordingSocket {
     private final ObjectMapper json;
 
     private final StreamAccess access;
+    private final CachePolicy policy;
 
-    public RecordingSocket(RecordedBuilds recorded, CacheStats stats, ObjectMapper json, StreamAccess access) {
+    public RecordingSocket(RecordedBuilds recorded, CacheStats stats, ObjectMapper json, StreamAccess access, CachePolicy policy) {
         this.access = access;
+        this.policy = policy;
         this.recorded = recorded;
         this.stats = stats;
         this.json = json;
@@ -68,6 +71,9 @@ public class RecordingSocket {
                 StreamTickets.key(cacheKey));
         if (tenant.isEmpty()) {
             return close(connection, new CloseReason(StreamAccess.UNAUTHORIZED, abbreviate("missing or invalid ticket: " + StreamAccess.HOW)));
+        }
+        if (!policy.mode().serves()) {
+            return close(connection, new CloseReason(NOT_FOUND, "replay mode is " + policy.mode() + ": nothing is replayed"));
         }
         boolean asciicast = offersAsciicast(connection);
         AtomicBoolean streaming = new AtomicBoolean();

@@ -176,6 +176,11 @@ class RecorderTest {
     }
 
     private void awaitCommittedPast(Sent sent) {
+        awaitCommittedPast(bootstrap, sent);
+    }
+
+    /** Returns once the recorder's consumer group (%test) committed past {@code sent}: it has handled it. */
+    static void awaitCommittedPast(String bootstrap, Sent sent) {
         Properties props = new Properties();
         props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         TopicPartition partition = new TopicPartition(sent.metadata().topic(), sent.metadata().partition());
