@@ -82,6 +82,11 @@ class DeploymentIT {
             if (kind.equals("Service")) {
                 services.add(object);
             }
+            if (kind.equals("Deployment") && name.equals("redis")) {
+                // Redis is a cache: capped, least recently used keys out first (seed 001).
+                String args = object.path("spec").path("template").path("spec").path("containers").path(0).path("args").toString();
+                assertThat(args).as("redis args").contains("\"--maxmemory\"", "\"--maxmemory-policy\",\"allkeys-lru\"");
+            }
             if (kind.equals("ConfigMap") && name.endsWith("-config") && SERVICES.contains(name.replace("-config", ""))) {
                 Properties set = new Properties();
                 set.load(new StringReader(object.path("data").path("application.properties").asText()));
