@@ -345,7 +345,8 @@ async function adminPage() {
   ];
   document.getElementById('hit-rate-chart').dataset.points = String(stats.series.filter(h => h.hits + h.misses > 0).length);
   bars('storage', [['recordings (replay-service)', stats.storedBytes, bytes(stats.storedBytes)]]);
-  bars('popular', stats.mostReplayed.map(p => [p.repository.replace(/^.*\//, '') + ' · ' + p.cacheKey.slice(0, 8), p.reads, p.reads + ' replays']));
+  bars('popular', stats.mostReplayed.map(p => [p.repository.replace(/^.*\//, '') + ' · ' + p.cacheKey.slice(0, 8), p.reads,
+    p.reads + ' replays' + (p.lastAccessAt ? ' · last ' + age(Math.max(0, Math.round((Date.now() - new Date(p.lastAccessAt)) / 1000))) + ' ago' : '')]));
   cleanup = () => charts.forEach(c => c.destroy());
 }
 

@@ -30,9 +30,13 @@ public class StatsResource {
             long replayErrors, long evictions, long invalidations, long savedMs) {
     }
 
-    /** A frequently replayed build. */
-    public record Popular(String cacheKey, String repository, String buildId, long reads, long durationMs) {
+    /** A frequently replayed build, and when it was last read. */
+    public record Popular(String cacheKey, String repository, String buildId, long reads, long durationMs,
+            OffsetDateTime lastAccessAt) {
     }
+
+    /** How many builds "most replayed" lists. */
+    static final int POPULAR = 20;
 
     /** The cost model the money figure uses. */
     public record CostModel(BigDecimal perBuild, BigDecimal perComputeSecond, String currency) {
@@ -65,7 +69,7 @@ public class StatsResource {
         }
         Uni<List<CacheStats.Hour>> series = stats.hours(tenant, OffsetDateTime.now().minusHours(window - 1L));
         // This instance's unwritten read counts go in first, so "most replayed" includes them.
-        return reads.flush().chain(() -> Uni.combine().all().unis(series, index.totals(tenant), index.mostRead(tenant, 10)).asTuple()).map(t -> {
+        return reads.flush().chain(() -> Uni.combine().all().unis(series, index.totals(tenant), index.mostRead(tenant, POPULAR)).asTuple()).map(t -> {
             List<CacheStats.Hour> h = t.getItem1();
             long hits = h.stream().mapToLong(CacheStats.Hour::hits).sum();
             long misses = h.stream().mapToLong(CacheStats.Hour::misses).sum();
@@ -83,7 +87,7 @@ public class StatsResource {
                     h.stream().map(x -> new HourView(x.hour(), x.hits(), x.misses(), x.staleHits(), x.hitRate(), x.replays(),
                             x.replayErrors(), x.evictions(), x.invalidations(), x.savedMs())).toList(),
                     t.getItem3().stream().map(e -> new Popular(e.cacheKey(), e.repository(), e.buildId(), e.accessCount(),
-                            e.durationMs())).toList())).build();
+                            e.durationMs(), e.lastAccessAt())).toList())).build();
         });
     }
 }

@@ -204,7 +204,7 @@ class CachePolicyTest {
                 .body("timeSavedSeconds", equalTo(6.0f)).body("moneySaved", equalTo(0.0066f))
                 .body("costModel.currency", equalTo("USD")).body("recordings", equalTo(1))
                 .body("series[-1].hits", equalTo(3)).body("mostReplayed[0].cacheKey", equalTo(key))
-                .body("mostReplayed[0].reads", equalTo(3))
+                .body("mostReplayed[0].reads", equalTo(3)).body("mostReplayed[0].lastAccessAt", org.hamcrest.Matchers.notNullValue())
                 // Every hour of the window, the quiet one as zeros, oldest first, one hour apart.
                 .body("series.size()", equalTo(2)).body("series[0].hits", equalTo(0)).body("series[0].misses", equalTo(0));
         io.restassured.path.json.JsonPath day = given().get("/api/v1/stats?tenant=" + tenant()).then().statusCode(200)
@@ -217,6 +217,25 @@ class CachePolicyTest {
         given().get("/q/metrics").then().statusCode(200)
                 .body(containsString("reprise_cache_requests_total{cache=\"recording\",result=\"hit\"}"))
                 .body(containsString("reprise_cache_saved_seconds_total"));
+    }
+
+    @Test
+    void mostReplayedListsTheTwentyMostReadWithTheirLastAccess() {
+        String tenant = tenant();
+        List<String> keys = new java.util.ArrayList<>();
+        for (int i = 0; i < 22; i++) {
+            keys.add(stored(tenant, "file:///srv/popular-" + i, 1000));
+        }
+        // The last key read most: 2 reads; every other once.
+        for (String key : keys) {
+            given().get("/api/v1/recordings/" + key + "?tenant=" + tenant).then().statusCode(200);
+        }
+        given().get("/api/v1/recordings/" + keys.get(21) + "?tenant=" + tenant).then().statusCode(200);
+        io.restassured.path.json.JsonPath stats = given().get("/api/v1/stats?tenant=" + tenant).then().statusCode(200)
+                .body("mostReplayed.size()", equalTo(20)).body("mostReplayed[0].cacheKey", equalTo(keys.get(21)))
+                .body("mostReplayed[0].reads", equalTo(2)).extract().jsonPath();
+        java.time.OffsetDateTime last = java.time.OffsetDateTime.parse(stats.getString("mostReplayed[0].lastAccessAt"));
+        assertThat(last).isBetween(java.time.OffsetDateTime.now().minusMinutes(5), java.time.OffsetDateTime.now().plusMinutes(1));
     }
 
     @Test
