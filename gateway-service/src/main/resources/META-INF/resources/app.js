@@ -149,6 +149,7 @@ async function buildPage(id) {
   mode.className = 'badge ' + (build.cached ? 'cached' : 'live');
   mode.dataset.mode = build.cached ? 'cached' : 'live';
   facts(build);
+  stale(build);
   const steps = [];
   let speed = build.cached ? 1 : null;
 
@@ -272,6 +273,26 @@ function facts(build) {
     parts.push(build.reason);
   }
   document.getElementById('facts').textContent = parts.join(' · ');
+}
+
+// A stale hit (an old recording many read) is served at once while a live build refreshes it: say so.
+function stale(build) {
+  const el = document.getElementById('stale');
+  el.hidden = !build.stale;
+  el.replaceChildren();
+  if (!build.stale) {
+    return;
+  }
+  el.append('Cached ' + age(build.ageSeconds ?? 0) + ' ago — ');
+  if (build.refreshBuildId) {
+    const link = document.createElement('a');
+    link.id = 'refresh-link';
+    link.href = '#/builds/' + build.refreshBuildId;
+    link.textContent = 'refreshing';
+    el.append(link);
+  } else {
+    el.append('a refresh could not be queued; the next request tries again');
+  }
 }
 
 function setStatus(status, durationMs) {

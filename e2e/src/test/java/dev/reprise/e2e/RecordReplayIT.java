@@ -107,6 +107,8 @@ class RecordReplayIT {
         assertThat(served.body().path("cached").asBoolean()).isTrue();
         assertThat(served.body().path("label").asText()).isEqualTo("Cached");
         assertThat(served.body().path("ageSeconds").asLong()).isEqualTo(stale.path("ageSeconds").asLong());
+        assertThat(served.body().path("stale").asBoolean()).isTrue();
+        assertThat(served.body().path("refreshBuildId").asText()).isEqualTo(stale.path("refreshBuildId").asText());
         String refresh = stale.path("refreshBuildId").asText();
         assertThat(refresh).isNotEmpty().isNotEqualTo(first.buildId());
 

@@ -118,6 +118,25 @@ class WebUiIT {
         assertThat(Integer.parseInt(chart.getAttribute("data-points"))).as("hours with cache traffic").isPositive();
         assertThat(browser.findElements(By.cssSelector("#hit-rate-chart canvas"))).isNotEmpty();
         screenshot("4-cache");
+
+        // A stale hit (an old, popular recording): served at once, with a warning that links to its refresh.
+        String oldRepo = TestGitRepo.withBuildScript("echo 'built long ago'").url();
+        browser.get("http://127.0.0.1:" + Services.PORTS.get("gateway") + "/#/");
+        request(oldRepo, false);
+        wait.until(ExpectedConditions.attributeToBe(By.id("status"), "data-status", "SUCCESS"));
+        String first = currentBuild();
+        String key = Services.getAuthorized("gateway", "/api/v1/builds/" + first).body().path("cacheKey").asText();
+        Builds.awaitRecording(key, first);
+        Services.sql("UPDATE replay.recordings SET created_at = now() - interval '9 days', access_count = 10 WHERE cache_key = '"
+                + key + "'");
+        browser.get("http://127.0.0.1:" + Services.PORTS.get("gateway") + "/#/");
+        request(oldRepo, false);
+        wait.until(d -> !currentBuild().equals(first));
+        WebElement warning = wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("stale")));
+        assertThat(warning.getText()).startsWith("Cached 9 days ago — refreshing");
+        String refresh = Services.getAuthorized("gateway", "/api/v1/builds/" + currentBuild()).body().path("refreshBuildId").asText();
+        assertThat(browser.findElement(By.id("refresh-link")).getAttribute("href")).endsWith("#/builds/" + refresh);
+        screenshot("5-stale");
     }
 
     private static void request(String repo, boolean fresh) {

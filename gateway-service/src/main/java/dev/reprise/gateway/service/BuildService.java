@@ -91,8 +91,8 @@ public class BuildService {
                 RecordingInfo r = recording.get();
                 metrics.counter("reprise.cache.requests", "cache", "build", "result", r.stale() ? "stale" : "hit").increment();
                 Uni<String> refresh = r.stale() ? refresh(request, build) : Uni.createFrom().nullItem();
-                return refresh.flatMap(refreshId -> builds.recordHit(build, r.status(), r.durationMs(), r.ageSeconds(), r.label())
-                        .map(row -> withAge(view(row, false), r, refreshId)));
+                return refresh.flatMap(refreshId -> builds.recordHit(build, r.status(), r.durationMs(), r.ageSeconds(), r.label(),
+                        r.stale(), refreshId).map(row -> view(row, false)));
             }
             metrics.counter("reprise.cache.requests", "cache", "build", "result", request.fresh() ? "bypass" : "miss")
                     .increment();
@@ -117,12 +117,6 @@ public class BuildService {
                 .invoke(id -> metrics.counter("reprise.cache.refreshes", "cache", "build").increment())
                 .onFailure().invoke(e -> LOG.warnf("Background refresh of %s not queued (%s)", hit.cacheKey(), e.getMessage()))
                 .onFailure().recoverWithNull();
-    }
-
-    private static BuildView withAge(BuildView v, RecordingInfo r, String refreshBuildId) {
-        return new BuildView(v.buildId(), v.cacheKey(), v.repository(), v.ref(), v.commit(), v.tool(), v.command(), v.status(),
-                v.cached(), v.coalesced(), v.streamUrl(), v.requestedAt(), v.startedAt(), v.finishedAt(), v.durationMs(),
-                v.exitCode(), v.reason(), r.ageSeconds(), r.label(), r.stale() ? Boolean.TRUE : null, refreshBuildId);
     }
 
     public Uni<Optional<BuildView>> find(String tenantId, String id) {
@@ -168,7 +162,7 @@ public class BuildService {
 
     /**
      * Where the build streams from, with a ticket that opens that one stream for its tenant; a hit with the
-     * recording's age and label as they were when it was served.
+     * recording's age and label as they were when it was served and, when it was stale, its refresh build.
      */
     private BuildView view(BuildRow r, Boolean coalesced) {
         String subject = r.cached() ? StreamTickets.key(r.cacheKey()) : StreamTickets.build(r.id());
@@ -177,7 +171,8 @@ public class BuildService {
                 + "?" + StreamTickets.QUERY_PARAMETER + "=" + ticket;
         return new BuildView(r.id(), r.cacheKey(), r.repository(), r.ref(), r.commit(), r.tool(), r.command(), r.status(), r.cached(),
                 coalesced, stream, r.requestedAt(), r.startedAt(), r.finishedAt(), r.durationMs(), r.exitCode(),
-                r.reason(), r.hitAgeSeconds(), r.hitLabel(), null, null);
+                r.reason(), r.hitAgeSeconds(), r.hitLabel(), Boolean.TRUE.equals(r.hitStale()) ? Boolean.TRUE : null,
+                r.refreshBuildId());
     }
 
     /** The build is no longer active (HTTP 409). */

@@ -22,7 +22,7 @@ public class BuildStore {
     public record BuildRow(String id, String tenantId, String cacheKey, String repository, String ref, String commit,
             String tool, String status, boolean cached, OffsetDateTime requestedAt, OffsetDateTime startedAt,
             OffsetDateTime finishedAt, Long durationMs, Integer exitCode, String reason, String command, Long hitAgeSeconds,
-            String hitLabel) {
+            String hitLabel, Boolean hitStale, String refreshBuildId) {
 
         public boolean active() {
             return "QUEUED".equals(status) || "RUNNING".equals(status);
@@ -40,7 +40,7 @@ public class BuildStore {
 
     private static final String COLUMNS = """
             id, tenant_id, cache_key, repository, ref, commit_sha, tool, status, cached, requested_at, started_at,
-            finished_at, duration_ms, exit_code, reason, command, hit_age_seconds, hit_label""";
+            finished_at, duration_ms, exit_code, reason, command, hit_age_seconds, hit_label, hit_stale, refresh_build_id""";
 
     private final Pool pool;
 
@@ -69,13 +69,15 @@ public class BuildStore {
     }
 
     /** Records a request answered from cache: finished at once, with the recording's outcome. */
-    public Uni<BuildRow> recordHit(NewBuild b, String status, long durationMs, long ageSeconds, String label) {
+    public Uni<BuildRow> recordHit(NewBuild b, String status, long durationMs, long ageSeconds, String label, boolean stale,
+            String refreshBuildId) {
         return pool.preparedQuery("INSERT INTO build_requests (id, tenant_id, cache_key, repository, ref, commit_sha, tool,"
-                        + " status, cached, command, env, fresh, started_at, finished_at, duration_ms, hit_age_seconds, hit_label)"
-                        + " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, true, $9, $10, false, now(), now(), $11, $12, $13) RETURNING "
-                        + COLUMNS)
+                        + " status, cached, command, env, fresh, started_at, finished_at, duration_ms, hit_age_seconds, hit_label,"
+                        + " hit_stale, refresh_build_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, true, $9, $10, false, now(), now(),"
+                        + " $11, $12, $13, $14, $15) RETURNING " + COLUMNS)
                 .execute(Tuple.from(Arrays.asList(b.id(), b.tenantId(), b.cacheKey(), b.repository(), b.ref(), b.commit(),
-                        b.tool(), status, b.command(), new JsonObject(Map.copyOf(b.env())), durationMs, ageSeconds, label)))
+                        b.tool(), status, b.command(), new JsonObject(Map.copyOf(b.env())), durationMs, ageSeconds, label,
+                        stale, refreshBuildId)))
                 .map(rows -> toRow(rows.iterator().next()));
     }
 
@@ -127,6 +129,7 @@ public class BuildStore {
                 r.getString("ref"), r.getString("commit_sha"), r.getString("tool"), r.getString("status"),
                 r.getBoolean("cached"), r.getOffsetDateTime("requested_at"), r.getOffsetDateTime("started_at"),
                 r.getOffsetDateTime("finished_at"), r.getLong("duration_ms"), r.getInteger("exit_code"),
-                r.getString("reason"), r.getString("command"), r.getLong("hit_age_seconds"), r.getString("hit_label"));
+                r.getString("reason"), r.getString("command"), r.getLong("hit_age_seconds"), r.getString("hit_label"),
+                r.getBoolean("hit_stale"), r.getString("refresh_build_id"));
     }
 }
