@@ -34,6 +34,8 @@ class DeploymentIT {
     void theKustomizeOverlayRendersAndEveryServiceDeploymentIsProbedBoundedAndNonRoot(String overlay) throws Exception {
         Run render = run("kubectl", "kustomize", ROOT.resolve("deploy/k8s/overlays/" + overlay).toString());
         assertThat(render.exitCode()).as(render.output()).isZero();
+        assertThat(render.output()).as("kustomize's warnings (resources:/patches:, not bases:/patchesStrategicMerge:)")
+                .doesNotContainIgnoringCase("deprecated");
         List<JsonNode> objects = new ArrayList<>();
         new ObjectMapper(new YAMLFactory()).readerFor(JsonNode.class)
                 .readValues(render.stdout()).forEachRemaining(n -> objects.add((JsonNode) n));
