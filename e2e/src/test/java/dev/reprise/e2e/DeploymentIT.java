@@ -116,7 +116,7 @@ class DeploymentIT {
                 .asText().equals("build-runner"));
         assertThat(objects.stream().filter(o -> o.path("kind").asText().equals("HorizontalPodAutoscaler")).count()).isEqualTo(5);
         assertThat(objects.stream().filter(o -> o.path("kind").asText().equals("PodDisruptionBudget")).count()).isEqualTo(5);
-        assertThat(objects.stream().filter(o -> o.path("kind").asText().equals("KafkaTopic")).count()).isEqualTo(6);
+        assertThat(objects.stream().filter(o -> o.path("kind").asText().equals("KafkaTopic")).count()).isEqualTo(5);
         JsonNode dashboards = objects.stream().filter(o -> o.path("metadata").path("name").asText().equals("reprise-grafana-dashboards"))
                 .findFirst().orElseThrow();
         assertThat(dashboards.path("metadata").path("labels").path("grafana_dashboard").asText()).isEqualTo("1");

@@ -5,5 +5,5 @@ package dev.reprise.events;
  * names its members, with their stable versioned type names, in {@code @JsonSubTypes}.
  */
 public sealed interface ReprisePayload
-        permits BuildRequestEvent, BuildEvent, CacheEvent, ImageRequestEvent, ImageEvent, ArtifactEvent {
+        permits BuildRequestEvent, BuildEvent, CacheEvent, ImageEvent, ArtifactEvent {
 }

@@ -14,8 +14,6 @@ public final class Topics {
     public static final String BUILD_EVENTS = "reprise.build.events";
     /** Recordings stored, invalidated and evicted, keyed by cache key. */
     public static final String CACHE_EVENTS = "reprise.cache.events";
-    /** Image build requests, keyed by dependency-set hash. */
-    public static final String IMAGE_REQUESTS = "reprise.image.requests";
     /** Image build progress and results, keyed by dependency-set hash. */
     public static final String IMAGE_EVENTS = "reprise.image.events";
     /** Blobs and cache entries stored or pruned in the CAS, keyed by digest or cache key. */
@@ -23,7 +21,7 @@ public final class Topics {
 
     /** Every topic Reprise uses, for scripts and checks that must create or verify them all. */
     public static final List<String> ALL = List.of(
-            BUILD_REQUESTS, BUILD_EVENTS, CACHE_EVENTS, IMAGE_REQUESTS, IMAGE_EVENTS, ARTIFACT_EVENTS);
+            BUILD_REQUESTS, BUILD_EVENTS, CACHE_EVENTS, IMAGE_EVENTS, ARTIFACT_EVENTS);
 
     private Topics() {
     }
