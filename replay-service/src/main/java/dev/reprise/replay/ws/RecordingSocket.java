@@ -32,7 +32,7 @@ import org.jboss.logging.Logger;
  * subprotocol gets the asciicast v2 header and events instead (asciinema's player streams it).
  * 1008 for a bad key or parameter, 4404 when the key has no recording, 1011 when the recording
  * cannot be read or the replay fails (a replay error of the ticket's tenant, reason {@code unreadable} or
- * {@code failed}; a client that leaves mid-replay is not one).
+ * {@code failed}; a client that leaves or breaks the connection is not one).
  */
 @WebSocket(path = "/ws/recordings/{cacheKey}")
 public class RecordingSocket {
@@ -87,8 +87,10 @@ public class RecordingSocket {
                         })
                         .orElseGet(() -> close(connection, new CloseReason(NOT_FOUND, "no recording for " + cacheKey))))
                 .onFailure().recoverWithMulti(e -> {
-                    if (streaming.get() && !connection.isOpen()) {
-                        return Multi.createFrom().empty(); // the client left mid-replay: not the replay's failure
+                    if (!connection.isOpen()) {
+                        // The client left or broke the connection (a corrupt frame closes it): not the replay's failure.
+                        LOG.debugf("Replay of %s ended with the connection: %s", cacheKey, e.toString());
+                        return Multi.createFrom().empty();
                     }
                     // Booked to the tenant whose ticket opened the socket, so its statistics show it.
                     String reason = streaming.get() ? "failed" : "unreadable";

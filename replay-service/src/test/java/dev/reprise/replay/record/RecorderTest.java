@@ -137,6 +137,24 @@ class RecorderTest {
     }
 
     @Test
+    void aClientThatBreaksTheConnectionMidReplayIsNotAReplayError() throws Exception {
+        String tenant = "leaver-" + UUID.randomUUID().toString().substring(0, 8);
+        String buildId = UUID.randomUUID().toString();
+        String key = UUID.randomUUID().toString().replace("-", "") + "0".repeat(32);
+        publish(buildId, key, 1, new BuildStarted(buildId, key, "r-1", Instant.now(), tenant, "file:///app", "c".repeat(40), "make"));
+        publish(buildId, key, 2, new BuildOutput(buildId, OutputStream.STDOUT, "first\n", 10));
+        Thread.sleep(1500); // the replay at speed 1 waits this long before the last message
+        publish(buildId, key, 3, new BuildCompleted(buildId, key, BuildStatus.SUCCESS, 0, 1500, null));
+        await().atMost(WAIT).until(() -> index.byBuildId(buildId).await().atMost(WAIT).isPresent());
+
+        // Mid-replay: the corrupt frame arrives while the replay waits for its last message.
+        breakConnection(TestAccess.replay(base, key, "speed=1", tenant), false, 2500);
+        // With the handshake, on a key without a recording: whichever way the server drops it, no error is booked.
+        breakConnection(TestAccess.replay(base, "d".repeat(64), "speed=1", tenant), true, 1000);
+        given().get("/api/v1/stats?tenant=" + tenant).then().statusCode(200).body("replayErrors", equalTo(0));
+    }
+
+    @Test
     void badOrUnknownKeysAreRefused() throws Exception {
         RecordingWebSocket unknown = RecordingWebSocket.open(TestAccess.replay(base, "e".repeat(64), "", "dev"));
         assertThat(unknown.awaitClose(WAIT)).isEqualTo(4404);
@@ -163,6 +181,36 @@ class RecorderTest {
                 .isBetween(OffsetDateTime.now().plusHours(23), OffsetDateTime.now().plusHours(25));
         assertThat(index.byBuildId(timedOut).await().atMost(WAIT)).isEmpty();
         assertThat(index.byBuildId(cancelled).await().atMost(WAIT)).isEmpty();
+    }
+
+    /**
+     * Opens {@code url} with a raw socket and sends a frame no WebSocket client sends (reserved opcode, unmasked),
+     * which makes the server drop the connection: with the handshake ({@code pipelined}) or after its answer.
+     */
+    private static void breakConnection(String url, boolean pipelined, long thenWaitMs) throws Exception {
+        URI ws = URI.create(url);
+        byte[] handshake = ("GET " + ws.getRawPath() + "?" + ws.getRawQuery() + " HTTP/1.1\r\nHost: " + ws.getHost() + ":"
+                + ws.getPort() + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                + "Sec-WebSocket-Version: 13\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        byte[] corrupt = {(byte) 0x8B, 0x00};
+        try (java.net.Socket socket = new java.net.Socket(ws.getHost(), ws.getPort())) {
+            var out = socket.getOutputStream();
+            if (pipelined) {
+                byte[] both = java.util.Arrays.copyOf(handshake, handshake.length + corrupt.length);
+                System.arraycopy(corrupt, 0, both, handshake.length, corrupt.length);
+                out.write(both);
+            } else {
+                out.write(handshake);
+            }
+            out.flush();
+            if (!pipelined) {
+                byte[] answer = socket.getInputStream().readNBytes(12);
+                assertThat(new String(answer, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("HTTP/1.1 101");
+                out.write(corrupt);
+                out.flush();
+            }
+            Thread.sleep(thenWaitMs);
+        }
     }
 
     /** Publishes a whole build ending in {@code status}; returns once the recorder committed past it. */
