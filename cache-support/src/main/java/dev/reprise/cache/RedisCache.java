@@ -52,11 +52,16 @@ public final class RedisCache<T> {
 
     /**
      * What the cache did since start (this instance): {@code hits} from Redis, {@code localHits} from this
-     * process's memory; {@code hitRate} counts both.
+     * process's memory; {@code hitRate} counts both; {@code health} is {@code healthy} at 80 % or more,
+     * {@code low-hit-rate} below it, {@code warming} before 20 requests.
      */
     public record Stats(String name, long hits, long misses, long errors, long loads, double loadMsAverage,
-            long tooLarge, long invalidations, double hitRate, long ttlSeconds, long refused, long localHits) {
+            long tooLarge, long invalidations, double hitRate, long ttlSeconds, long refused, long localHits, String health) {
     }
+
+    /** A hit rate at or above this is healthy (seed 001: 80 %); below it, once {@link #HEALTH_MIN_REQUESTS} were seen, low. */
+    static final double HEALTHY_HIT_RATE = 0.8;
+    static final long HEALTH_MIN_REQUESTS = 20;
 
     /** Keys kept in memory at most, per cache with a local time. */
     static final int LOCAL_MAX = 10_000;
@@ -204,8 +209,11 @@ public final class RedisCache<T> {
         long e = errors.sum();
         long l = loads.sum();
         long kept = localHits.sum();
+        long requests = h + kept + m + e;
+        double rate = requests == 0 ? 0 : (double) (h + kept) / requests;
+        String health = requests < HEALTH_MIN_REQUESTS ? "warming" : rate >= HEALTHY_HIT_RATE ? "healthy" : "low-hit-rate";
         return new Stats(name, h, m, e, l, l == 0 ? 0 : loadNanos.sum() / 1e6 / l, tooLarge.sum(), invalidations.sum(),
-                h + kept + m + e == 0 ? 0 : (double) (h + kept) / (h + kept + m + e), ttl.toSeconds(), refused.sum(), kept);
+                rate, ttl.toSeconds(), refused.sum(), kept, health);
     }
 
     private void keep(String key, T value) {

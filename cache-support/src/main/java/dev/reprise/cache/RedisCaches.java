@@ -134,6 +134,37 @@ public class RedisCaches {
         return settings.prefix() + ":cache:" + cacheName + ":";
     }
 
+    /** What Redis says of its memory (INFO memory, INFO stats): how full it is and what it evicted. */
+    public record Memory(long usedBytes, long maxBytes, String policy, long evictedKeys) {
+    }
+
+    /** Redis's memory, or empty when the layer is off or Redis does not answer within the timeout. */
+    public Uni<java.util.Optional<Memory>> memory() {
+        if (!enabled()) {
+            return Uni.createFrom().item(java.util.Optional.empty());
+        }
+        return redis.execute("INFO", "memory").map(String::valueOf)
+                .flatMap(memory -> redis.execute("INFO", "stats").map(stats -> memory + "\n" + stats))
+                .ifNoItem().after(settings.timeout().multipliedBy(4)).fail()
+                .map(info -> java.util.Optional.of(new Memory(infoLong(info, "used_memory"), infoLong(info, "maxmemory"),
+                        infoField(info, "maxmemory_policy"), infoLong(info, "evicted_keys"))))
+                .onFailure().recoverWithItem(java.util.Optional.empty());
+    }
+
+    static String infoField(String info, String field) {
+        for (String line : info.split("\r?\n")) {
+            if (line.startsWith(field + ":")) {
+                return line.substring(field.length() + 1).strip();
+            }
+        }
+        return "";
+    }
+
+    static long infoLong(String info, String field) {
+        String value = infoField(info, field);
+        return value.isEmpty() ? -1 : Long.parseLong(value);
+    }
+
     /** GET within the timeout; fails (without calling Redis) when Redis is to be skipped. */
     Uni<String> get(String key) {
         return call(() -> values.get(key), settings.timeout());

@@ -74,6 +74,7 @@ class RedisCacheTest {
         assertThat(cache.stats().hits()).isEqualTo(1);
         assertThat(cache.stats().misses()).isEqualTo(1);
         assertThat(cache.stats().hitRate()).isEqualTo(0.5);
+        assertThat(cache.stats().health()).as("too few requests to judge").isEqualTo("warming");
         assertThat(cache.get("a").await().atMost(WAIT)).contains(first);
         assertThat(cache.getOrLoad("none", () -> Uni.createFrom().nullItem()).await().atMost(WAIT)).isNull();
         assertThat(raw("test:cache:items:none")).as("absent values are not cached").isNull();
@@ -107,6 +108,27 @@ class RedisCacheTest {
         // Absent values are not kept either.
         assertThat(cache.getOrLoad("none", () -> Uni.createFrom().nullItem()).await().atMost(WAIT)).isNull();
         assertThat(cache.getOrLoad("none", () -> load(loads, new Item("none", 1))).await().atMost(WAIT).version()).isEqualTo(1);
+    }
+
+    @Test
+    void healthFollowsTheHitRateAndRedisSaysHowFullItIs() {
+        RedisCaches caches = caches(settings());
+        RedisCache<Item> hot = caches.cache("hot", Item.class);
+        RedisCache<Item> cold = caches.cache("cold", Item.class);
+        AtomicInteger loads = new AtomicInteger();
+        for (int i = 0; i < 25; i++) {
+            hot.getOrLoad("one", () -> load(loads, new Item("one", 1))).await().atMost(WAIT);
+            cold.getOrLoad("k" + i, () -> load(loads, new Item("k", 1))).await().atMost(WAIT);
+        }
+        assertThat(hot.stats().health()).as("24 hits of 25").isEqualTo("healthy");
+        assertThat(cold.stats().health()).as("every lookup a miss").isEqualTo("low-hit-rate");
+
+        RedisCaches.Memory memory = caches.memory().await().atMost(WAIT).orElseThrow();
+        assertThat(memory.usedBytes()).isPositive();
+        assertThat(memory.maxBytes()).isGreaterThanOrEqualTo(0);
+        assertThat(memory.policy()).isNotBlank();
+        assertThat(memory.evictedKeys()).isGreaterThanOrEqualTo(0);
+        assertThat(caches(settings(false, 524_288, Duration.ofMinutes(1))).memory().await().atMost(WAIT)).as("layer off").isEmpty();
     }
 
     @Test

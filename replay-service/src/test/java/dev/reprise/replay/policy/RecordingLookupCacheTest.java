@@ -51,6 +51,9 @@ class RecordingLookupCacheTest {
             assertThat(recordingCache("hits")).as("repeated lookups are Redis hits").isGreaterThan(hitsBefore + 1);
         });
         assertThat(cacheReport().getString("breaker")).isEqualTo("CLOSED");
+        assertThat(cacheReport().getLong("redis.usedBytes")).as("Redis's memory in the report").isPositive();
+        assertThat(cacheReport().getString("redis.policy")).isNotBlank();
+        assertThat(cacheReport().getString("caches.find { it.name == 'recording' }.health")).isIn("warming", "healthy", "low-hit-rate");
     }
 
     /** The same key's recording replaced, then invalidated: each lookup after a write sees it. */
