@@ -143,9 +143,10 @@ public class RedisCaches {
         if (!enabled()) {
             return Uni.createFrom().item(java.util.Optional.empty());
         }
-        return redis.execute("INFO", "memory").map(String::valueOf)
-                .flatMap(memory -> redis.execute("INFO", "stats").map(stats -> memory + "\n" + stats))
-                .ifNoItem().after(settings.timeout().multipliedBy(4)).fail()
+        // Through call(): bounded, skipped while the breaker is open, and counted by it like every other Redis call.
+        return call(() -> redis.execute("INFO", "memory").map(String::valueOf)
+                        .flatMap(memory -> redis.execute("INFO", "stats").map(stats -> memory + "\n" + stats)),
+                        settings.timeout().multipliedBy(4))
                 .map(info -> java.util.Optional.of(new Memory(infoLong(info, "used_memory"), infoLong(info, "maxmemory"),
                         infoField(info, "maxmemory_policy"), infoLong(info, "evicted_keys"))))
                 .onFailure().recoverWithItem(java.util.Optional.empty());
@@ -257,12 +258,14 @@ public class RedisCaches {
     }
 
     private Duration ttlOf(String name) {
-        CacheSettings.Named named = settings.caches().get(name);
-        return named == null ? settings.defaultTtl() : named.ttl();
+        return named(name).map(CacheSettings.Named::ttl).orElse(settings.defaultTtl());
     }
 
     private Duration localOf(String name) {
-        CacheSettings.Named named = settings.caches().get(name);
-        return named == null ? Duration.ZERO : named.local();
+        return named(name).map(CacheSettings.Named::local).orElse(Duration.ZERO);
+    }
+
+    private java.util.Optional<CacheSettings.Named> named(String name) {
+        return java.util.Optional.ofNullable(settings.caches().get(name));
     }
 }
