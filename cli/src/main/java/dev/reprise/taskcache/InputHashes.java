@@ -2,15 +2,12 @@ package dev.reprise.taskcache;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.core.type.TypeReference;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.UUID;
 
 /**
  * Remembers input files' hashes by path, size and modification time (in the cache directory's
@@ -20,7 +17,6 @@ import java.util.UUID;
  */
 public final class InputHashes {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final long RACY_MILLIS = 2000;
 
     @JsonIgnoreProperties(ignoreUnknown = true)
@@ -39,15 +35,7 @@ public final class InputHashes {
     /** The index kept in {@code cacheRoot}, or an empty one when it is missing or unreadable. */
     public static InputHashes load(Path cacheRoot) {
         Path file = cacheRoot.resolve("input-hashes.json");
-        Map<String, Known> known = new HashMap<>();
-        if (Files.isRegularFile(file)) {
-            try {
-                known = JSON.readValue(file.toFile(), new TypeReference<HashMap<String, Known>>() { });
-            } catch (IOException e) {
-                known = new HashMap<>();
-            }
-        }
-        return new InputHashes(file, known);
+        return new InputHashes(file, MemoFile.read(file, new TypeReference<HashMap<String, Known>>() { }));
     }
 
     /** An index that remembers nothing between calls (tests, one-off keys). */
@@ -78,21 +66,8 @@ public final class InputHashes {
 
     /** Writes the index back (atomically) when it learned something. */
     public void save() {
-        if (file == null || !changed) {
-            return;
-        }
-        Path part = file.resolveSibling(file.getFileName() + "." + UUID.randomUUID());
-        try {
-            JSON.writeValue(part.toFile(), known);
-            Files.move(part, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        if (file != null && changed && MemoFile.write(file, known)) {
             changed = false;
-        } catch (IOException e) {
-            // Only a speed-up: the next run hashes again.
-            try {
-                Files.deleteIfExists(part);
-            } catch (IOException ignored) {
-                // nothing more to do
-            }
         }
     }
 }

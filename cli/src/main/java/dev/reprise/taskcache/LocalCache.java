@@ -488,7 +488,8 @@ public final class LocalCache {
         }
     }
 
-    static void deleteTree(Path path) {
+    /** Removes a tree, best effort (what is left is removed by the next prune). */
+    public static void deleteTree(Path path) {
         if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
             return;
         }

@@ -49,10 +49,12 @@ public final class TaskCache {
     private final PrintStream notes;
     /** Loaded once: a long-lived user (the runner) stats its inputs instead of re-reading them. */
     private final InputHashes inputHashes;
+    /** What tools' version options print, remembered by binary (the CLI's); none for a runner. */
+    private final ToolVersions toolVersions;
     private final boolean followInputLinks;
 
     public TaskCache(LocalCache local, Optional<RemoteCache> remote, boolean verifyOnRead, Set<String> excluded, PrintStream notes) {
-        this(local, remote, verifyOnRead, excluded, notes, InputHashes.load(local.root()));
+        this(local, remote, verifyOnRead, excluded, notes, InputHashes.load(local.root()), ToolVersions.load(local.root()), true);
     }
 
     /**
@@ -72,6 +74,12 @@ public final class TaskCache {
      */
     public TaskCache(LocalCache local, Optional<RemoteCache> remote, boolean verifyOnRead, Set<String> excluded, PrintStream notes,
             InputHashes inputHashes, boolean followInputLinks) {
+        this(local, remote, verifyOnRead, excluded, notes, inputHashes, ToolVersions.none(), followInputLinks);
+    }
+
+    private TaskCache(LocalCache local, Optional<RemoteCache> remote, boolean verifyOnRead, Set<String> excluded, PrintStream notes,
+            InputHashes inputHashes, ToolVersions toolVersions, boolean followInputLinks) {
+        this.toolVersions = toolVersions;
         this.local = local;
         this.remote = remote;
         this.verifyOnRead = verifyOnRead;
@@ -89,7 +97,9 @@ public final class TaskCache {
         for (String name : task.envNames()) {
             env.put(name, environment.get(name));
         }
-        return TaskKey.of(inputs, task.command(), env, Toolchains.detect(task.command(), environment));
+        Map<String, String> toolchains = Toolchains.detect(task.command(), environment, toolVersions);
+        toolVersions.save();
+        return TaskKey.of(inputs, task.command(), env, toolchains);
     }
 
     public Result run(Task task, Map<String, String> environment, OutputStream out, OutputStream err) throws IOException, InterruptedException {

@@ -31,8 +31,13 @@ public final class Toolchains {
     private Toolchains() {
     }
 
-    /** Tool name → version line (or resolved path) for the command's program. */
+    /** Tool name → version line (or resolved path) for the command's program; every version asked anew. */
     public static Map<String, String> detect(List<String> command, Map<String, String> env) {
+        return detect(command, env, ToolVersions.none());
+    }
+
+    /** Tool name → version line (or resolved path) for the command's program, versions remembered in {@code versions}. */
+    public static Map<String, String> detect(List<String> command, Map<String, String> env, ToolVersions versions) {
         Map<String, String> found = new TreeMap<>();
         if (command.isEmpty()) {
             return found;
@@ -42,13 +47,13 @@ public final class Toolchains {
             // A shell script's toolchain is its first program's: `sh -c "mvn -B verify"` is a Maven task.
             Optional<String> first = firstProgram(command.get(2));
             if (first.isPresent() && !SHELLS.contains(Path.of(first.get()).getFileName().toString())) {
-                return detect(List.of(first.get()), env);
+                return detect(List.of(first.get()), env, versions);
             }
         }
         Optional<Path> resolved = resolve(command.get(0), env.getOrDefault("PATH", System.getenv("PATH")));
         String flag = VERSION_FLAG.get(program);
         if (flag != null && resolved.isPresent()) {
-            found.put(program, firstLine(resolved.get(), flag));
+            found.put(program, versions.line(resolved.get(), flag, () -> firstLine(resolved.get(), flag)));
         } else if (!SHELLS.contains(program)) {
             found.put(program, resolved.map(Path::toString).orElse("not found"));
         }
