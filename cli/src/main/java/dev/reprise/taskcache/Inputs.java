@@ -73,7 +73,7 @@ public final class Inputs {
         // Directories are listed in parallel: with thousands of inputs the lookup is one stat per
         // file, and a cached stat is kernel CPU that a second core halves.
         Map<String, Found> collected = new ConcurrentHashMap<>();
-        WALKERS.invoke(new Walk(root, root, matchers, prefixes, excluded, collected, followLinks));
+        WALKERS.invoke(new Walk(root, root, "", matchers, prefixes, excluded, collected, followLinks));
         found.putAll(collected);
         return found;
     }
@@ -90,17 +90,20 @@ public final class Inputs {
     private static final class Walk extends RecursiveAction {
         private final Path root;
         private final Path dir;
+        /** dir relative to root, forward slashes, with a trailing slash (empty for root itself). */
+        private final String relDir;
         private final List<PathMatcher> matchers;
         private final List<String> prefixes;
         private final Set<String> excluded;
         private final Map<String, Found> found;
         private final boolean followLinks;
 
-        Walk(Path root, Path dir, List<PathMatcher> matchers, List<String> prefixes, Set<String> excluded, Map<String, Found> found,
-                boolean followLinks) {
+        Walk(Path root, Path dir, String relDir, List<PathMatcher> matchers, List<String> prefixes, Set<String> excluded,
+                Map<String, Found> found, boolean followLinks) {
             this.followLinks = followLinks;
             this.root = root;
             this.dir = dir;
+            this.relDir = relDir;
             this.matchers = matchers;
             this.prefixes = prefixes;
             this.excluded = excluded;
@@ -113,15 +116,15 @@ public final class Inputs {
             try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
                 for (Path entry : entries) {
                     BasicFileAttributes attrs = Files.readAttributes(entry, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-                    Path rel = root.relativize(entry);
-                    String relText = rel.toString().replace('\\', '/');
+                    // The relative path built as text: with thousands of inputs, Path.relativize is a visible share.
+                    String relText = relDir + entry.getFileName().toString();
                     if (attrs.isDirectory()) {
                         if (!excluded.contains(relText)) {
-                            subdirectories.add(new Walk(root, entry, matchers, prefixes, excluded, found, followLinks));
+                            subdirectories.add(new Walk(root, entry, relText + "/", matchers, prefixes, excluded, found, followLinks));
                         }
-                    } else if (attrs.isSymbolicLink() && !followLinks && matches(rel, relText)) {
+                    } else if (attrs.isSymbolicLink() && !followLinks && matches(relText)) {
                         found.put(relText, new Found(entry, 0, 0, Files.readSymbolicLink(entry).toString()));
-                    } else if ((attrs.isRegularFile() || attrs.isSymbolicLink()) && matches(rel, relText)) {
+                    } else if ((attrs.isRegularFile() || attrs.isSymbolicLink()) && matches(relText)) {
                         // A symlinked input counts by the content it points at (a dangling one not at all).
                         BasicFileAttributes file = attrs.isSymbolicLink() && Files.isRegularFile(entry)
                                 ? Files.readAttributes(entry, BasicFileAttributes.class) : attrs;
@@ -136,11 +139,19 @@ public final class Inputs {
             invokeAll(subdirectories);
         }
 
-        private boolean matches(Path rel, String relText) {
+        private boolean matches(String relText) {
+            Path rel = null;
             for (int i = 0; i < matchers.size(); i++) {
                 // "dir/**" is the common case: a prefix test instead of a regex.
                 String prefix = prefixes.get(i);
-                if (prefix != null ? relText.startsWith(prefix) : matchers.get(i).matches(rel)) {
+                if (prefix != null) {
+                    if (relText.startsWith(prefix)) {
+                        return true;
+                    }
+                    continue;
+                }
+                rel = rel != null ? rel : root.getFileSystem().getPath(relText);
+                if (matchers.get(i).matches(rel)) {
                     return true;
                 }
             }
