@@ -45,6 +45,44 @@ class TaskCacheIT {
     }
 
     @Test
+    void theLauncherTrainsItsClassArchiveOnceAndLaterRunsStartOnIt() throws Exception {
+        Path project = checkout("launcher", String.valueOf(System.nanoTime()));
+        Path launcher = Services.ROOT.resolve("cli/reprise-cache");
+        Map<String, String> env = new java.util.HashMap<>(Map.of("XDG_CACHE_HOME", temp.resolve("xdg").toString(),
+                "REPRISE_CACHE_DIR", temp.resolve("cache-launcher").toString()));
+        String[] task = {launcher.toString(), "run", "--no-remote", "--inputs", "src/**", "--outputs", "classes/**", "--", "sh", "-c",
+                javac() + " -d classes src/demo/*.java"};
+
+        Services.Run first = Services.run(project, env, Duration.ofMinutes(2), task);
+        assertThat(first.exitCode()).as(first.output()).isZero();
+        assertThat(first.output()).doesNotContain("hit");
+        Path cds = temp.resolve("xdg/reprise/cds");
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (archives(cds).isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertThat(archives(cds)).as("one archive for this jar and Java").hasSize(1);
+
+        // The CLI's own classes now come from the archive (the JVM says where each class came from).
+        env.put("JAVA_TOOL_OPTIONS", "-Xlog:class+load=info");
+        Files.walk(project.resolve("classes")).sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        Services.Run hit = Services.run(project, env, Duration.ofMinutes(2), task);
+        assertThat(hit.exitCode()).as(hit.output()).isZero();
+        assertThat(hit.output()).contains("local hit").containsPattern("dev\\.reprise\\.cli\\.Main source: shared objects file");
+        assertThat(project.resolve("classes/demo/Hello.class")).exists();
+        assertThat(archives(cds)).hasSize(1);
+    }
+
+    private static List<Path> archives(Path dir) throws java.io.IOException {
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        try (var files = Files.list(dir)) {
+            return files.filter(f -> f.getFileName().toString().endsWith(".jsa")).toList();
+        }
+    }
+
+    @Test
     void anUnreachableRemoteIsAMissNotAFailure() throws Exception {
         Path project = checkout("offline", String.valueOf(System.nanoTime()));
         Map<String, String> env = Map.of("REPRISE_REMOTE_URL", "http://127.0.0.1:9", "REPRISE_TOKEN", Services.token());
