@@ -388,6 +388,44 @@ class ArtifactApiTest {
                 .post("/v8/artifacts").then().statusCode(413);
     }
 
+    // --- Nx ---------------------------------------------------------------------------------
+
+    @Test
+    void nxTaskOutputsAreStoredOnceServedToTheirTenantAndRefusedInText() {
+        byte[] archive = random(10_000);
+        String hash = String.valueOf(Math.abs(new java.util.Random().nextLong()));
+        given().auth().oauth2(writer).get("/v1/cache/" + hash).then().statusCode(404);
+
+        given().auth().oauth2(writer).body(archive).put("/v1/cache/" + hash).then().statusCode(200);
+        assertThat(given().auth().oauth2(writer).get("/v1/cache/" + hash).then().statusCode(200).contentType("application/octet-stream")
+                .extract().asByteArray()).isEqualTo(archive);
+        given().auth().oauth2(writer).head("/v1/cache/" + hash).then().statusCode(200).header("Content-Length", "10000");
+
+        // A hash names its outputs for good: a second PUT, even of other bytes, is refused and changes nothing.
+        Response again = given().auth().oauth2(writer).body(random(10)).put("/v1/cache/" + hash);
+        assertThat(again.statusCode()).isEqualTo(409);
+        assertThat(again.contentType()).isEqualTo("text/plain");
+        assertThat(again.asString()).contains("immutable");
+        assertThat(given().auth().oauth2(writer).get("/v1/cache/" + hash).asByteArray()).isEqualTo(archive);
+
+        // Nx reads errors only as text/plain (a JSON 401 is a "misconfigured remote cache endpoint" to it).
+        Response anonymous = given().get("/v1/cache/" + hash);
+        assertThat(anonymous.statusCode()).isEqualTo(401);
+        assertThat(anonymous.contentType()).isEqualTo("text/plain");
+        assertThat(anonymous.asString()).contains("Authorization: Bearer");
+        Response readOnly = given().auth().oauth2(TestGateway.token(tenant, "read")).body(archive).put("/v1/cache/" + hash + "0");
+        assertThat(readOnly.statusCode()).isEqualTo(403);
+        assertThat(readOnly.contentType()).isEqualTo("text/plain");
+        assertThat(readOnly.asString()).contains("read-only");
+        Response badHash = given().auth().oauth2(writer).urlEncodingEnabled(false).get("/v1/cache/a%2Fb");
+        assertThat(badHash.statusCode()).isEqualTo(400);
+        assertThat(badHash.contentType()).isEqualTo("text/plain");
+        assertThat(badHash.asString()).contains("letters, digits");
+
+        String stranger = TestGateway.token(TestGateway.newTenant(), "read-write");
+        given().auth().oauth2(stranger).get("/v1/cache/" + hash).then().statusCode(404);
+    }
+
     // --- actions/cache-style restore and save -----------------------------------------------
 
     @Test

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Real build tools (ccache, Bazel, turbo, Gradle) against the running artifact-service, unmodified, pointed at its base URL:
+ * Real build tools (ccache, Bazel, turbo, Nx, Gradle) against the running artifact-service, unmodified, pointed at its base URL:
  * each builds a small project, its local cache is cleared, it builds again and reports remote
  * hits by its own output or statistics (and the service counts them). Also a 1 GiB blob up and
  * down through the service running with its heap capped at 256 MB.
@@ -133,6 +133,48 @@ class ArtifactIT {
         assertThat(second.output()).contains("1 cached, 1 total").contains("FULL TURBO");
         assertThat(Files.readString(pkg.resolve("dist/out.txt")).strip()).isEqualTo(marker);
         assertThat(hits("turbo")).isGreaterThan(hitsBefore);
+    }
+
+    @Test
+    void nxReadsBothProjectsFromTheSelfHostedRemoteCache() throws Exception {
+        Path project = Files.createDirectories(work.resolve("nx"));
+        Files.writeString(project.resolve("package.json"), """
+                {"name": "reprise-nx-it", "private": true, "workspaces": ["packages/*"], "devDependencies": {"nx": "22.6.1"}}
+                """);
+        Files.writeString(project.resolve("nx.json"), """
+                {"targetDefaults": {"build": {"cache": true, "outputs": ["{projectRoot}/dist"]}}}
+                """);
+        String stamp = String.valueOf(System.nanoTime());
+        for (String name : new String[] {"lib", "app"}) {
+            Path pkg = Files.createDirectories(project.resolve("packages/" + name));
+            Files.writeString(pkg.resolve("package.json"), """
+                    {"name": "%s", "version": "1.0.0", "scripts": {"build": "mkdir -p dist && echo '%s %s' > dist/out.txt && echo compiling %s"}}
+                    """.formatted(name, name, stamp, name));
+        }
+        assertSucceeded(run(project, Map.of(), "npm", "install", "--no-audit", "--no-fund", "--loglevel=error"));
+        assertSucceeded(run(project, Map.of(), "git", "init", "-q"));
+        Map<String, String> env = Map.of("NX_DAEMON", "false", "NX_NO_CLOUD", "true", "NX_TUI", "false", "CI", "true", "FORCE_COLOR", "0", "NO_COLOR", "1",
+                "NX_SELF_HOSTED_REMOTE_CACHE_SERVER", BASE, "NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN", token);
+        double hitsBefore = hits("nx");
+
+        Services.Run first = run(project, env, "npx", "nx", "run-many", "-t", "build");
+        assertSucceeded(first);
+        assertThat(first.output()).contains("compiling lib").contains("compiling app").doesNotContain("[remote cache]");
+        run(project, Map.of(), "rm", "-rf", ".nx", "packages/lib/dist", "packages/app/dist");
+
+        Services.Run second = run(project, env, "npx", "nx", "run-many", "-t", "build");
+        assertSucceeded(second);
+        assertThat(second.output()).contains("lib:build  [remote cache]").contains("app:build  [remote cache]")
+                .contains("2 out of 2 tasks");
+        assertThat(Files.readString(project.resolve("packages/app/dist/out.txt")).strip()).isEqualTo("app " + stamp);
+        assertThat(hits("nx")).isGreaterThanOrEqualTo(hitsBefore + 2);
+
+        // A wrong token: Nx shows Reprise's reason (it reads only text/plain error bodies).
+        run(project, Map.of(), "rm", "-rf", ".nx");
+        Map<String, String> wrong = new java.util.HashMap<>(env);
+        wrong.put("NX_SELF_HOSTED_REMOTE_CACHE_ACCESS_TOKEN", "rpr_" + "x".repeat(43));
+        assertThat(run(project, wrong, "npx", "nx", "run-many", "-t", "build").output()).contains("unknown or revoked token")
+                .doesNotContain("Misconfigured remote cache endpoint");
     }
 
     @Test

@@ -140,6 +140,7 @@ class BadInputIT {
         groups.add(group("artifact-service: Bazel", artifactBazel()));
         groups.add(group("artifact-service: Gradle and ccache", artifactPathKeys()));
         groups.add(group("artifact-service: Turborepo", artifactTurbo()));
+        groups.add(group("artifact-service: Nx", artifactNx()));
         groups.add(group("artifact-service: actions cache and admin API", artifactActionsAndAdmin()));
         groups.add(group("artifact-service: credentials", artifactCredentials()));
         groups.add(group("image-cache-service: image specs", imageSpecs()));
@@ -527,6 +528,28 @@ class BadInputIT {
         cases.add(new Case("PUT /gradle/{key} with X-Reprise-Dependency-Digests: [] (not an object)", ARTIFACT,
                 Req.of("PUT", "/gradle/reprise-bad-input-" + randomHex(16)).auth().header("X-Reprise-Dependency-Digests", "[]")
                         .body("application/octet-stream", bytes("x")), Expect.of(400).problem()));
+        return cases;
+    }
+
+    private static List<Case> artifactNx() {
+        List<Case> cases = new ArrayList<>();
+        for (String hash : List.of("a%2Fb", "..%2F..%2Fetc", "a".repeat(129), "a%00", "a%20b", "%C3%BC", "a;b", "a%27b", "a*b")) {
+            for (String method : List.of("GET", "HEAD", "PUT")) {
+                Req req = Req.of(method, "/v1/cache/" + hash).auth();
+                if (method.equals("PUT")) {
+                    req.body("application/octet-stream", bytes("x"));
+                }
+                cases.add(new Case(method + " /v1/cache/" + show(hash), ARTIFACT, req, Expect.of(400).text()));
+            }
+        }
+        String hash = "reprise-bad-input-" + randomHex(16);
+        cases.add(new Case("PUT /v1/cache/{hash} chunked (no Content-Length)", ARTIFACT,
+                Req.of("PUT", "/v1/cache/" + hash).auth().body("application/octet-stream", bytes("x")).chunked(), Expect.of(400).text()));
+        cases.add(new Case("PUT /v1/cache/{hash} without a token", ARTIFACT,
+                Req.of("PUT", "/v1/cache/" + hash).body("application/octet-stream", bytes("x")), Expect.of(401).text()));
+        cases.add(new Case("GET /v1/cache/{hash} with a malformed token", ARTIFACT,
+                Req.of("GET", "/v1/cache/" + hash).header("Authorization", "Bearer not-a-token"), Expect.of(401).text()));
+        cases.add(new Case("GET /v1/cache/{hash} never stored", ARTIFACT, Req.of("GET", "/v1/cache/" + hash).auth(), Expect.of(404).text()));
         return cases;
     }
 
@@ -1148,39 +1171,45 @@ class BadInputIT {
     // ---------------------------------------------------------------------------------------------
 
     /** What a correct server answers to one bad input. */
-    private record Expect(Set<Integer> codes, boolean wantsProblem, String wantedField, boolean closeOk, boolean twoXxOk, String notFor) {
+    private record Expect(Set<Integer> codes, boolean wantsProblem, String wantedField, boolean closeOk, boolean twoXxOk, String notFor,
+            boolean wantsText) {
 
         static Expect of(Integer... codes) {
-            return new Expect(Set.of(codes), false, null, false, false, null);
+            return new Expect(Set.of(codes), false, null, false, false, null, false);
         }
 
         static Expect any() {
-            return new Expect(Set.of(), false, null, false, false, null);
+            return new Expect(Set.of(), false, null, false, false, null, false);
         }
 
         /** A 400/401/403/404 answer must be problem+json with a detail. */
         Expect problem() {
-            return new Expect(codes, true, wantedField, closeOk, twoXxOk, notFor);
+            return new Expect(codes, true, wantedField, closeOk, twoXxOk, notFor, false);
+        }
+
+        /** A 4xx answer must be exactly text/plain with the reason (Nx reads nothing else). */
+        Expect text() {
+            return new Expect(codes, false, wantedField, closeOk, twoXxOk, notFor, true);
         }
 
         /** The gateway's problem must name this field (or a path in it). */
         Expect field(String name) {
-            return new Expect(codes, true, name, closeOk, twoXxOk, notFor);
+            return new Expect(codes, true, name, closeOk, twoXxOk, notFor, false);
         }
 
         /** Closing the connection without an answer is acceptable. */
         Expect mayClose() {
-            return new Expect(codes, wantsProblem, wantedField, true, twoXxOk, notFor);
+            return new Expect(codes, wantsProblem, wantedField, true, twoXxOk, notFor, wantsText);
         }
 
         /** An empty 2xx answer is acceptable too (the input is odd, not invalid). */
         Expect mayBe2xx() {
-            return new Expect(codes, wantsProblem, wantedField, closeOk, true, notFor);
+            return new Expect(codes, wantsProblem, wantedField, closeOk, true, notFor, wantsText);
         }
 
         /** The refusal must not be (only) for the sentinel: the input under test must be what was refused. */
         Expect notFor(String sentinel) {
-            return new Expect(codes, wantsProblem, wantedField, closeOk, twoXxOk, sentinel);
+            return new Expect(codes, wantsProblem, wantedField, closeOk, twoXxOk, sentinel, wantsText);
         }
     }
 
@@ -1242,6 +1271,10 @@ class BadInputIT {
             }
         } else if (e.wantsProblem() && hasBody && Set.of(400, 401, 403, 404).contains(reply.status)) {
             problems.add("expected an application/problem+json answer, got Content-Type " + type);
+        }
+        if (e.wantsText() && hasBody && reply.status >= 400 && reply.status < 500
+                && (!"text/plain".equals(type) || text.isBlank())) {
+            problems.add("expected a text/plain reason, got Content-Type " + type + (text.isBlank() ? " and no reason" : ""));
         }
         log(c.name(), reply.status == 0 ? "closed (" + reply.error + ")" : String.valueOf(reply.status), reply.millis, text, problems);
         if (!problems.isEmpty()) {

@@ -414,6 +414,12 @@ public class Exchange {
         problem(ctx, p.status(), p.type(), p.detail(), p.headers());
     }
 
+    /** Answers a failure as one line of text, for clients that read nothing else (Nx: "respond with text/plain on 401s"). */
+    public void failAsText(RoutingContext ctx, Throwable failure) {
+        Problem p = problemOf(ctx, failure);
+        error(ctx, p.status(), p.headers(), "text/plain", p.detail()); // exactly: Nx compares the whole header
+    }
+
     private void problem(RoutingContext ctx, int status, String type, String detail) {
         problem(ctx, status, type, detail, Map.of());
     }

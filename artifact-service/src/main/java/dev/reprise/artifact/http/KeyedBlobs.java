@@ -55,6 +55,12 @@ public class KeyedBlobs {
 
     /** Answers GET (the bytes) or HEAD (existence and size) for a key; a miss is 404. */
     public void get(RoutingContext ctx, String protocol, String key, String version, Function<Hit, Map<String, String>> headers) {
+        get(ctx, protocol, key, version, headers, exchange::fail);
+    }
+
+    /** As {@link #get(RoutingContext, String, String, String, Function)}, failures answered by {@code failed}. */
+    public void get(RoutingContext ctx, String protocol, String key, String version, Function<Hit, Map<String, String>> headers,
+            BiConsumer<RoutingContext, Throwable> failed) {
         boolean head = ctx.request().method() == HttpMethod.HEAD;
         exchange.handle(ctx, false, grant -> cas.lookup(grant.tenantId(), protocol, key, version)
                 .chain(hit -> {
@@ -69,11 +75,11 @@ public class KeyedBlobs {
                     return cas.open(grant.tenantId(), protocol, hit.get()).map(path -> path.map(p -> new Served(hit.get(), p)));
                 }), served -> {
                     if (served.isEmpty()) {
-                        exchange.miss(ctx);
+                        failed.accept(ctx, new ArtifactException(404, "not-found", "no entry for this key"));
                     } else {
                         exchange.sendFile(ctx, served.get().file(), served.get().hit().size(), headers.apply(served.get().hit()));
                     }
-                });
+                }, failure -> failed.accept(ctx, failure));
     }
 
     private record Served(Hit hit, Cas.BlobFile file) {
@@ -81,6 +87,12 @@ public class KeyedBlobs {
 
     /** Answers a PUT: streams, hashes, checks and stores the body under the key; {@code answer} writes the success. */
     public void put(RoutingContext ctx, String protocol, String key, Put put, BiConsumer<RoutingContext, Long> answer) {
+        put(ctx, protocol, key, put, answer, exchange::fail);
+    }
+
+    /** As {@link #put(RoutingContext, String, String, Put, BiConsumer)}, failures answered by {@code failed}. */
+    public void put(RoutingContext ctx, String protocol, String key, Put put, BiConsumer<RoutingContext, Long> answer,
+            BiConsumer<RoutingContext, Throwable> failed) {
         Provenance provenance;
         String repository;
         try {
@@ -88,7 +100,7 @@ public class KeyedBlobs {
             repository = provenance.repository();
         } catch (ArtifactException e) {
             ctx.request().pause();
-            exchange.fail(ctx, e);
+            failed.accept(ctx, e);
             return;
         }
         exchange.handle(ctx, true, (Grant grant) -> exchange.receive(ctx, put.limit(), put.limitHint())
@@ -102,6 +114,6 @@ public class KeyedBlobs {
                     EntryWrite write = new EntryWrite(grant.tenantId(), protocol, key, put.version(), upload.digest(), upload.size(),
                             repository, branch, cas.expiryFromNow(), put.metadata(), provenance);
                     return cas.save(write, upload, put.immutable());
-                }), id -> answer.accept(ctx, id));
+                }), id -> answer.accept(ctx, id), failure -> failed.accept(ctx, failure));
     }
 }

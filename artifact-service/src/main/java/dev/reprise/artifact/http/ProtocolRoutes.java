@@ -21,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
@@ -32,6 +33,7 @@ import java.util.regex.Pattern;
  * <li>{@code /gradle/{key}}: Gradle's HTTP build cache (413 above the entry limit);</li>
  * <li>{@code /ccache/{key path}}: ccache's HTTP remote storage, any layout;</li>
  * <li>{@code /v8/artifacts…}: the Turborepo remote cache API;</li>
+ * <li>{@code /v1/cache/{hash}}: Nx's self-hosted remote cache API (Nx 20.8+), entries immutable (409 on a second PUT);</li>
  * <li>{@code /api/v1/caches…}: actions/cache-style restore and immutable save;</li>
  * <li>{@code /api/v1/deps…}: the same API for build runners' dependency caches (protocol {@code deps}): a hit's
  * answer carries the entry's provenance, and lookups are counted per repository.</li>
@@ -72,6 +74,7 @@ public class ProtocolRoutes {
         router.postWithRegex("/v8/artifacts/?").order(-1).handler(BodyHandler.create().setBodyLimit(JSON_LIMIT))
                 .handler(guarded(this::turboQuery));
         route(router, "/v8/artifacts/([^/]+)", this::turbo, HttpMethod.GET, HttpMethod.HEAD, HttpMethod.PUT);
+        route(router, "/v1/cache/([^/]+)", this::nx, HttpMethod.GET, HttpMethod.HEAD, HttpMethod.PUT);
         route(router, "/api/v1/caches", ctx -> actions(ctx, "actions"), HttpMethod.GET, HttpMethod.PUT);
         route(router, "/api/v1/caches/([0-9]{1,18})/archive", ctx -> actionsArchive(ctx, "actions"), HttpMethod.GET, HttpMethod.HEAD);
         route(router, "/api/v1/deps", ctx -> actions(ctx, "deps"), HttpMethod.GET, HttpMethod.PUT);
@@ -181,6 +184,44 @@ public class ProtocolRoutes {
             headers.put("x-artifact-tag", hit.metadata().getString("tag"));
         }
         return headers;
+    }
+
+    // --- Nx self-hosted remote cache ------------------------------------------------------------
+
+    /**
+     * Nx's OpenAPI contract: GET answers the task's tar archive (404 when absent), PUT stores one
+     * with its Content-Length (400 without), 401/403 for a missing or read-only token. A task hash
+     * names its outputs for good: a second PUT of a hash is 409, refused before its body is read,
+     * so nobody replaces what a teammate's build restores.
+     */
+    private void nx(RoutingContext ctx) {
+        // Nx reads every error as text (it calls a JSON 401 a "misconfigured remote cache endpoint").
+        BiConsumer<RoutingContext, Throwable> failed = exchange::failAsText;
+        String hash;
+        try {
+            hash = Keys.token(ctx.pathParam("param0"), "the task hash");
+            if (ctx.request().method() == HttpMethod.PUT && ctx.request().getHeader(HttpHeaders.CONTENT_LENGTH) == null) {
+                throw ArtifactException.badRequest("Content-Length is required: send the archive's size in bytes (Nx does)");
+            }
+        } catch (ArtifactException e) {
+            ctx.request().pause();
+            failed.accept(ctx, e);
+            return;
+        }
+        if (ctx.request().method() != HttpMethod.PUT) {
+            blobs.get(ctx, "nx", hash, "", hit -> Map.of(), failed);
+            return;
+        }
+        ctx.request().pause();
+        exchange.handle(ctx, true, grant -> cas.lookup(grant.tenantId(), "nx", hash, ""), existing -> {
+            if (existing.isPresent()) {
+                failed.accept(ctx, new ArtifactException(409, "exists", "task " + hash
+                        + " is already cached; its outputs are immutable (Nx's contract: a record is never overridden)"));
+                return;
+            }
+            blobs.put(ctx, "nx", hash, KeyedBlobs.Put.of(config.maxBlobBytes(), "the Nx cache").immutable("", null),
+                    (c, id) -> exchange.status(c, 200), failed);
+        }, failure -> failed.accept(ctx, failure));
     }
 
     /** Artifacts are scoped by team (slug or teamId) inside the token's tenant. */
