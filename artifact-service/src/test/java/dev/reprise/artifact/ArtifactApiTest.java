@@ -388,6 +388,27 @@ class ArtifactApiTest {
                 .post("/v8/artifacts").then().statusCode(413);
     }
 
+    // --- Maven build cache extension -------------------------------------------------------
+
+    @Test
+    void mavenBuildCacheFilesAreServedAndAMissIsAPlain404() {
+        String dir = "v1.2/it.reprise/a/" + sha256(random(8)) + "/";
+        byte[] buildInfo = random(3000);
+        // Maven's resolver turns a problem+json body into an error it cannot classify: a miss must be plain.
+        Response miss = given().auth().preemptive().basic("ci", writer).get("/maven/" + dir + "buildinfo.xml");
+        assertThat(miss.statusCode()).isEqualTo(404);
+        assertThat(miss.contentType()).isEqualTo("text/plain");
+
+        given().auth().preemptive().basic("ci", writer).body(buildInfo).put("/maven/" + dir + "buildinfo.xml").then().statusCode(200);
+        assertThat(given().auth().preemptive().basic("ci", writer).get("/maven/" + dir + "buildinfo.xml").then().statusCode(200)
+                .extract().asByteArray()).isEqualTo(buildInfo);
+        given().auth().oauth2(TestGateway.token(TestGateway.newTenant(), "read")).get("/maven/" + dir + "buildinfo.xml")
+                .then().statusCode(404);
+        Response traversal = given().auth().oauth2(writer).urlEncodingEnabled(false).get("/maven/a%2F..%2Fb");
+        assertThat(traversal.statusCode()).isEqualTo(400);
+        assertThat(traversal.contentType()).isEqualTo("text/plain");
+    }
+
     // --- Nx ---------------------------------------------------------------------------------
 
     @Test

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Real build tools (ccache, Bazel, turbo, Nx, Gradle) against the running artifact-service, unmodified, pointed at its base URL:
+ * Real build tools (ccache, Bazel, turbo, Nx, Gradle, Maven's build cache extension) against the running artifact-service, unmodified, pointed at its base URL:
  * each builds a small project, its local cache is cleared, it builds again and reports remote
  * hits by its own output or statistics (and the service counts them). Also a 1 GiB blob up and
  * down through the service running with its heap capped at 256 MB.
@@ -305,6 +305,80 @@ class ArtifactIT {
             remaining -= n;
             return n;
         }
+    }
+
+    @Test
+    void mavenRestoresBothModulesFromTheBuildCacheExtensionsRemoteCache() throws Exception {
+        Path mvn = maven("3.9.11"); // the extension needs Maven 3.9+; Debian ships 3.8.7
+        Path project = Files.createDirectories(work.resolve("maven"));
+        Files.createDirectories(project.resolve(".mvn"));
+        Files.writeString(project.resolve(".mvn/extensions.xml"), """
+                <extensions><extension><groupId>org.apache.maven.extensions</groupId>
+                <artifactId>maven-build-cache-extension</artifactId><version>1.3.0</version></extension></extensions>
+                """);
+        Files.writeString(project.resolve(".mvn/maven-build-cache-config.xml"), """
+                <cache xmlns="http://maven.apache.org/BUILD-CACHE-CONFIG/1.2.0"><configuration>
+                  <enabled>true</enabled><hashAlgorithm>SHA-256</hashAlgorithm>
+                  <remote enabled="true" saveToRemote="true" id="reprise"><url>%s/maven</url></remote>
+                </configuration></cache>
+                """.formatted(BASE));
+        Files.writeString(project.resolve("settings.xml"), """
+                <settings><servers><server><id>reprise</id><username>ci</username><password>%s</password></server></servers></settings>
+                """.formatted(token));
+        String stamp = String.valueOf(System.nanoTime());
+        Files.writeString(project.resolve("pom.xml"), """
+                <project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>
+                  <groupId>it.reprise.m%s</groupId><artifactId>parent</artifactId><version>1.0</version><packaging>pom</packaging>
+                  <modules><module>a</module><module>b</module></modules>
+                  <properties><maven.compiler.release>17</maven.compiler.release><project.build.sourceEncoding>UTF-8</project.build.sourceEncoding></properties>
+                  <dependencies><dependency><groupId>junit</groupId><artifactId>junit</artifactId><version>4.13.2</version><scope>test</scope></dependency></dependencies>
+                </project>
+                """.formatted(stamp));
+        for (String module : new String[] {"a", "b"}) {
+            Files.writeString(Files.createDirectories(project.resolve(module)).resolve("pom.xml"), """
+                    <project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>
+                      <parent><groupId>it.reprise.m%s</groupId><artifactId>parent</artifactId><version>1.0</version></parent>
+                      <artifactId>%s</artifactId>%s
+                    </project>
+                    """.formatted(stamp, module, module.equals("b") ? "<dependencies><dependency><groupId>it.reprise.m" + stamp
+                    + "</groupId><artifactId>a</artifactId><version>1.0</version></dependency></dependencies>" : ""));
+        }
+        Files.writeString(Files.createDirectories(project.resolve("a/src/main/java/a")).resolve("A.java"),
+                "package a; public class A { public static String hello() { return \"hello " + stamp + "\"; } }\n");
+        Files.writeString(Files.createDirectories(project.resolve("b/src/main/java/b")).resolve("B.java"),
+                "package b; public class B { public static String shout() { return a.A.hello().toUpperCase(); } }\n");
+        Files.writeString(Files.createDirectories(project.resolve("b/src/test/java/b")).resolve("BTest.java"),
+                "package b; public class BTest { @org.junit.Test public void shouts() { org.junit.Assert.assertTrue(B.shout().startsWith(\"HELLO\")); } }\n");
+        String[] verify = {mvn.toString(), "-B", "-s", "settings.xml", "-Dmaven.build.cache.location=" + project.resolve(".build-cache"), "verify"};
+        double hitsBefore = hits("maven");
+
+        Services.Run first = run(project, Map.of(), verify);
+        assertSucceeded(first);
+        assertThat(first.output()).contains("Tests run: 1, Failures: 0").contains("Saved to remote cache")
+                .doesNotContain("Error downloading cache item");
+        byte[] jar = Files.readAllBytes(project.resolve("b/target/b-1.0.jar"));
+        run(project, Map.of(), "rm", "-rf", ".build-cache", "a/target", "b/target");
+
+        Services.Run second = run(project, Map.of(), verify);
+        assertSucceeded(second);
+        assertThat(second.output()).contains("Found cached build, restoring it.reprise.m" + stamp + ":a")
+                .contains("Found cached build, restoring it.reprise.m" + stamp + ":b")
+                .contains("Skipping plugin execution (cached): compiler:compile")
+                .doesNotContain("Compiling").doesNotContain("Tests run:");
+        assertThat(Files.readAllBytes(project.resolve("b/target/b-1.0.jar"))).isEqualTo(jar);
+        assertThat(hits("maven")).isGreaterThanOrEqualTo(hitsBefore + 2);
+    }
+
+    /** Apache Maven's binary distribution from Maven Central, unpacked once under .reprise/tools. */
+    private static Path maven(String version) throws Exception {
+        Path tools = Files.createDirectories(Services.ROOT.resolve(".reprise/tools"));
+        Path mvn = tools.resolve("apache-maven-" + version + "/bin/mvn");
+        if (!Files.isExecutable(mvn)) {
+            String url = "https://repo.maven.apache.org/maven2/org/apache/maven/apache-maven/" + version + "/apache-maven-" + version
+                    + "-bin.tar.gz";
+            assertSucceeded(run(tools, Map.of(), "sh", "-c", "curl -sSf --retry 3 " + url + " | tar xz"));
+        }
+        return mvn;
     }
 
     // --- helpers ----------------------------------------------------------------------------

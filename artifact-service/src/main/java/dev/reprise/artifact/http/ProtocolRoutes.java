@@ -32,6 +32,7 @@ import java.util.regex.Pattern;
  * <li>{@code /bazel/ac/{sha256}}, {@code /bazel/cas/{sha256}}: Bazel's HTTP remote cache (CAS digests verified);</li>
  * <li>{@code /gradle/{key}}: Gradle's HTTP build cache (413 above the entry limit);</li>
  * <li>{@code /ccache/{key path}}: ccache's HTTP remote storage, any layout;</li>
+ * <li>{@code /maven/{path}}: the remote cache of Apache Maven's build cache extension (files under a base URL);</li>
  * <li>{@code /v8/artifacts…}: the Turborepo remote cache API;</li>
  * <li>{@code /v1/cache/{hash}}: Nx's self-hosted remote cache API (Nx 20.8+), entries immutable (409 on a second PUT);</li>
  * <li>{@code /api/v1/caches…}: actions/cache-style restore and immutable save;</li>
@@ -67,6 +68,7 @@ public class ProtocolRoutes {
         route(router, "/bazel/([^/]+)/([^/]+)", this::bazel, HttpMethod.GET, HttpMethod.HEAD, HttpMethod.PUT);
         route(router, "/gradle/(.+)", this::gradle, HttpMethod.GET, HttpMethod.HEAD, HttpMethod.PUT);
         route(router, "/ccache/(.+)", this::ccache, HttpMethod.GET, HttpMethod.HEAD, HttpMethod.PUT);
+        route(router, "/maven/(.+)", this::maven, HttpMethod.GET, HttpMethod.HEAD, HttpMethod.PUT);
         route(router, "/v8/artifacts/status", ctx -> exchange.handle(ctx, false, Uni.createFrom()::item,
                 grant -> exchange.json(ctx, 200, new JsonObject().put("status", "enabled"))), HttpMethod.GET);
         router.postWithRegex("/v8/artifacts/events").order(-1).handler(BodyHandler.create().setBodyLimit(JSON_LIMIT))
@@ -136,6 +138,26 @@ public class ProtocolRoutes {
 
     private void ccache(RoutingContext ctx) {
         pathKeyed(ctx, "ccache", "the ccache key", config.maxBlobBytes(), "ccache storage");
+    }
+
+    /**
+     * Apache Maven's build cache extension: its remote cache is files under a base URL (build info,
+     * artifacts). Errors are text: Maven's resolver turns an RFC 9457 problem into an exception it does
+     * not classify, so a problem-JSON 404 would be logged as a failed download instead of a miss.
+     */
+    private void maven(RoutingContext ctx) {
+        try {
+            String key = Keys.pathKey(ctx.pathParam("param0"), "the Maven build cache path");
+            if (ctx.request().method() == HttpMethod.PUT) {
+                blobs.put(ctx, "maven", key, KeyedBlobs.Put.of(config.maxBlobBytes(), "the Maven build cache"),
+                        (c, id) -> exchange.status(c, 200), exchange::failAsText);
+            } else {
+                blobs.get(ctx, "maven", key, "", hit -> Map.of(), exchange::failAsText);
+            }
+        } catch (ArtifactException e) {
+            ctx.request().pause();
+            exchange.failAsText(ctx, e);
+        }
     }
 
     private void pathKeyed(RoutingContext ctx, String protocol, String what, long limit, String limitHint) {

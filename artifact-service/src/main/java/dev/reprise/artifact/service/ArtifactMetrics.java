@@ -16,7 +16,7 @@ import java.util.concurrent.atomic.LongAdder;
 @ApplicationScoped
 public class ArtifactMetrics {
 
-    public static final List<String> PROTOCOLS = List.of("bazel-ac", "bazel-cas", "gradle", "ccache", "turbo", "nx", "actions", "deps");
+    public static final List<String> PROTOCOLS = List.of("bazel-ac", "bazel-cas", "gradle", "maven", "ccache", "turbo", "nx", "actions", "deps");
     public static final String STORE = "artifact";
 
     /** Hits and misses of one tenant on this instance. */
