@@ -25,6 +25,13 @@ public interface CachePolicy {
     @WithDefault("5")
     long evictMinReads();
 
+    /**
+     * The most bytes of recordings the store keeps ({@code REPRISE_CACHE_MAX_BYTES}, e.g. 50G); each
+     * sweep then evicts the least valuable first: the least build time saved per stored byte
+     * ((reads + 1) × build duration ÷ bytes), the longest unread first among equals. Unset: no budget.
+     */
+    java.util.Optional<io.quarkus.runtime.configuration.MemorySize> maxBytes();
+
     /** How often the evictor sweeps. */
     @WithDefault("10m")
     Duration evictionEvery();

@@ -50,9 +50,19 @@ public class CacheRemovals {
                 .onFailure().recoverWithNull().replaceWithVoid();
     }
 
-    /** Evicts everything the policy drops, in batches; the number of entries evicted. */
+    /** Evicts everything the policy drops, in batches, then what exceeds the storage budget; the number of entries evicted. */
     public Uni<Integer> sweep() {
-        return reads.flush().chain(() -> evictBatches());
+        return reads.flush().chain(() -> evictBatches())
+                .chain(n -> policy.maxBytes().isEmpty() ? Uni.createFrom().item(n)
+                        : fitBudget(policy.maxBytes().get().asLongValue()).map(more -> n + more));
+    }
+
+    /** Evicts the least valuable recordings until the store holds at most {@code budget} bytes; the number evicted. */
+    public Uni<Integer> fitBudget(long budget) {
+        return index.evictOverBudget(budget, BATCH)
+                .flatMap(batch -> finish(batch).flatMap(n -> batch.size() < BATCH
+                        ? Uni.createFrom().item(n)
+                        : fitBudget(budget).map(more -> n + more)));
     }
 
     private Uni<Integer> evictBatches() {

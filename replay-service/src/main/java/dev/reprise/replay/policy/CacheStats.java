@@ -75,6 +75,7 @@ public class CacheStats {
         metrics.counter("reprise.replay.errors", "reason", "failed");
         metrics.counter("reprise.cache.evictions", "store", "recordings", "reason", "expired");
         metrics.counter("reprise.cache.evictions", "store", "recordings", "reason", "unused");
+        metrics.counter("reprise.cache.evictions", "store", "recordings", "reason", "budget");
         metrics.counter("reprise.cache.invalidations", "store", "recordings", "reason", "invalidated");
     }
 

@@ -16,8 +16,11 @@ public class StoredGauges {
     private final AtomicLong bytes = new AtomicLong();
     private final RecordingIndex index;
 
-    public StoredGauges(RecordingIndex index, MeterRegistry metrics) {
+    public StoredGauges(RecordingIndex index, MeterRegistry metrics, CachePolicy policy) {
         this.index = index;
+        policy.maxBytes().ifPresent(budget -> Gauge.builder("reprise.cache.budget.bytes", budget, b -> b.asLongValue())
+                .tag("store", "recordings").description("The recordings' storage budget (REPRISE_CACHE_MAX_BYTES)").baseUnit("bytes")
+                .register(metrics));
         Gauge.builder("reprise.cache.entries", entries, AtomicLong::get).tag("store", "recordings")
                 .description("Recordings in the cache index").register(metrics);
         Gauge.builder("reprise.cache.stored.bytes", bytes, AtomicLong::get).tag("store", "recordings")

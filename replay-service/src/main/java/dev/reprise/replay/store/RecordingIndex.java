@@ -126,6 +126,27 @@ public class RecordingIndex {
                 .map(RecordingIndex::removed).flatMap(this::uncache);
     }
 
+    /**
+     * Takes out up to {@code limit} of the least valuable entries until the store's recordings fit
+     * {@code budget} bytes: least build time saved per stored byte first ((reads + 1) × duration ÷
+     * bytes), the longest unread first among equals. Nothing when the store already fits.
+     */
+    public Uni<List<Removed>> evictOverBudget(long budget, int limit) {
+        return pool.preparedQuery("""
+                        DELETE FROM recordings r USING (
+                            SELECT cache_key, up_to FROM (
+                                SELECT cache_key, bytes, sum(bytes) OVER () AS total,
+                                       sum(bytes) OVER (ORDER BY (access_count + 1) * duration_ms::float8 / greatest(bytes, 1),
+                                                                 coalesce(last_access_at, created_at), cache_key) AS up_to
+                                FROM recordings) ranked
+                            WHERE up_to - bytes < total - $1
+                            ORDER BY up_to LIMIT $2) over
+                        WHERE r.cache_key = over.cache_key
+                        RETURNING r.cache_key, r.tenant_id, r.object_key, 'budget' AS reason""")
+                .execute(Tuple.of(budget, limit))
+                .map(RecordingIndex::removed).flatMap(this::uncache);
+    }
+
     /** Takes out one key of a tenant (any tenant when null). */
     public Uni<List<Removed>> invalidateKey(String tenantId, String cacheKey) {
         return pool.preparedQuery("""

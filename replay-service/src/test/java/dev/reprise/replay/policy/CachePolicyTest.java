@@ -279,6 +279,31 @@ class CachePolicyTest {
         return "t-" + UUID.randomUUID();
     }
 
+    @Test
+    void overTheStorageBudgetTheRecordingsSavingTheLeastBuildTimePerByteGoFirst() throws Exception {
+        String tenant = tenant();
+        // Recordings of builds that took no time save nothing: the least valuable, the longest unread first.
+        String oldest = stored(tenant, "file:///srv/budget", 0);
+        set(oldest, "created_at = now() - interval '30 years', last_access_at = NULL");
+        String older = stored(tenant, "file:///srv/budget", 0);
+        set(older, "created_at = now() - interval '29 years', last_access_at = NULL");
+        String valuable = stored(tenant, "file:///srv/budget", 600_000);
+        set(valuable, "created_at = now() - interval '30 years', access_count = 40, last_access_at = now() - interval '29 years'");
+        long cheapBytes = (Long) column(oldest, "bytes") + (Long) column(older, "bytes");
+
+        assertThat(removals.fitBudget(Long.MAX_VALUE).await().atMost(WAIT)).as("a store within its budget loses nothing").isZero();
+        try (KafkaTopicWatcher events = new KafkaTopicWatcher(bootstrap, Topics.CACHE_EVENTS)) {
+            long total = index.totals(null).await().atMost(WAIT)[1];
+            assertThat(removals.fitBudget(total - cheapBytes).await().atMost(WAIT)).isEqualTo(2);
+            events.awaitEach(List.of(evicted(oldest, "budget"), evicted(older, "budget")), WAIT);
+        }
+        assertThat(index.byCacheKey(oldest).await().atMost(WAIT)).isEmpty();
+        assertThat(index.byCacheKey(older).await().atMost(WAIT)).isEmpty();
+        assertThat(index.byCacheKey(valuable).await().atMost(WAIT)).as("the old but much-replayed, long build stays").isPresent();
+        assertThatThrownBy(() -> objects.get(RecordingObjects.keyFor(oldest, buildOf(oldest))).await().atMost(WAIT))
+                .hasMessageContaining("404");
+    }
+
     /** A recording of a two-step build, stored and indexed like the recorder does. */
     private String stored(String tenant, String repository, long durationMs) {
         String key = UUID.randomUUID().toString().replace("-", "") + "0".repeat(32);
