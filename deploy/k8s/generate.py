@@ -76,7 +76,7 @@ spec:
           ports:
             - {{name: http, containerPort: {port}}}
             # /q/* (probes, metrics): not in the Service, never routed by the Ingress
-            - {{name: management, containerPort: {management_port}}}
+            - {{name: management, containerPort: {management_port}}}{extra_ports}
           env:
             - {{name: HTTP_PORT, value: "{port}"}}
             - {{name: MANAGEMENT_PORT, value: "{management_port}"}}
@@ -116,7 +116,7 @@ metadata:
 spec:
   selector: {{app.kubernetes.io/name: {name}}}
   ports:
-    - {{name: http, port: {port}, targetPort: http}}
+    - {{name: http, port: {port}, targetPort: http}}{extra_service_ports}
 ---
 apiVersion: autoscaling/v2
 kind: HorizontalPodAutoscaler
@@ -194,7 +194,10 @@ def main():
             pod_security=RUNNER_POD_SECURITY if runner else POD_SECURITY,
             container_security=RUNNER_CONTAINER_SECURITY if runner else CONTAINER_SECURITY,
             extra_mounts="\n            - {name: run, mountPath: /run}" if runner else "",
-            extra_volumes="\n        - name: run\n          emptyDir: {medium: Memory}" if runner else ""))
+            extra_volumes="\n        - name: run\n          emptyDir: {medium: Memory}" if runner else "",
+            # Bazel's gRPC remote cache (REAPI) on its own port: grpc://artifact:8093 (h2c; TLS at the ingress).
+            extra_ports="\n            - {name: grpc, containerPort: 8093}" if name == "artifact" else "",
+            extra_service_ports="\n    - {name: grpc, port: 8093, targetPort: grpc, appProtocol: grpc}" if name == "artifact" else ""))
 
 
 if __name__ == "__main__":

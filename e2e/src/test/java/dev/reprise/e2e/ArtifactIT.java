@@ -31,6 +31,7 @@ class ArtifactIT {
 
     private static final int PORT = Services.PORTS.get("artifact");
     private static final String BASE = "http://127.0.0.1:" + PORT;
+    private static final int GRPC_PORT = Integer.parseInt(System.getenv().getOrDefault("REPRISE_ARTIFACT_GRPC_PORT", "8093"));
     private static Path work;
     private static String token;
 
@@ -97,6 +98,44 @@ class ArtifactIT {
             assertThat(second.output()).contains("1 remote cache hit");
             assertThat(Files.readString(project.resolve("bazel-bin/out.txt"))).startsWith("HELLO BAZEL");
             assertThat(hits("bazel-ac")).isGreaterThan(hitsBefore);
+        } finally {
+            run(project, Map.of(), "bazel", root, "shutdown");
+        }
+    }
+
+    @Test
+    void bazelOverGrpcReportsARemoteCacheHitAfterACleanExpunge() throws Exception {
+        Path project = Files.createDirectories(work.resolve("bazel-grpc"));
+        Files.writeString(project.resolve("WORKSPACE"), "");
+        Files.writeString(project.resolve("in.txt"), "hello grpc " + System.nanoTime() + "\n");
+        Files.writeString(project.resolve("BUILD"), """
+                genrule(
+                    name = "shout",
+                    srcs = ["in.txt"],
+                    outs = ["out.txt"],
+                    cmd = "tr a-z A-Z < $< > $@",
+                )
+                """);
+        String root = "--output_user_root=" + work.resolve("bazel-grpc-root");
+        String cache = "--remote_cache=grpc://127.0.0.1:" + GRPC_PORT;
+        String header = "--remote_header=Authorization=Bearer " + token;
+        double hitsBefore = hits("bazel-ac");
+        try {
+            Services.Run first = run(project, Map.of(), "bazel", root, "build", cache, header, "//:shout");
+            assertSucceeded(first);
+            assertThat(first.output()).doesNotContain("remote cache hit");
+            assertSucceeded(run(project, Map.of(), "bazel", root, "clean", "--expunge"));
+
+            Services.Run second = run(project, Map.of(), "bazel", root, "build", cache, header, "//:shout");
+            assertSucceeded(second);
+            assertThat(second.output()).contains("1 remote cache hit");
+            assertThat(Files.readString(project.resolve("bazel-bin/out.txt"))).startsWith("HELLO GRPC");
+            assertThat(hits("bazel-ac")).isGreaterThan(hitsBefore);
+
+            // A wrong token: Bazel says why it cannot use the cache.
+            Services.Run refused = run(project, Map.of(), "bazel", root, "build", cache, "--remote_header=Authorization=Bearer rpr_"
+                    + "x".repeat(43), "//:shout");
+            assertThat(refused.output()).contains("UNAUTHENTICATED").contains("unknown or revoked token");
         } finally {
             run(project, Map.of(), "bazel", root, "shutdown");
         }

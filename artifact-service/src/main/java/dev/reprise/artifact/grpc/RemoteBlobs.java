@@ -92,6 +92,21 @@ public class RemoteBlobs {
         return cas.lookup(tenantId, CAS, hash(digest), "").map(hit -> hit.filter(h -> h.size() == digest.getSizeBytes()).isPresent());
     }
 
+    /** Which of these digests the tenant's CAS holds (the empty blob always), in one index query. */
+    Uni<java.util.Set<Digest>> present(String tenantId, java.util.List<Digest> digests) {
+        java.util.List<String> keys = digests.stream().filter(d -> !isEmpty(d)).map(RemoteBlobs::hash).toList();
+        return cas.lookupAll(tenantId, CAS, keys, "").map(found -> {
+            java.util.Set<Digest> present = new java.util.HashSet<>();
+            for (Digest d : digests) {
+                var hit = found.get(d.getHash());
+                if (isEmpty(d) || (hit != null && hit.size() == d.getSizeBytes())) {
+                    present.add(d);
+                }
+            }
+            return present;
+        });
+    }
+
     /**
      * The blob's bytes, verified against its digest (a local copy that no longer matches is dropped and
      * counted, as for HTTP); empty when the tenant has no such blob or entry.

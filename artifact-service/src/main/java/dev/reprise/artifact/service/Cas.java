@@ -184,6 +184,25 @@ public class Cas {
                 : index.lookup(tenantId, protocol, key, version).invoke(found -> found.ifPresent(h -> hits.put(tenantId, protocol, key, version, h)));
     }
 
+    /** The live entries among {@code keys}, by key: staged and remembered ones from memory, the rest in one index query. */
+    public Uni<java.util.Map<String, Hit>> lookupAll(String tenantId, String protocol, java.util.Collection<String> keys, String version) {
+        java.util.Map<String, Hit> found = new java.util.HashMap<>();
+        List<String> ask = new java.util.ArrayList<>();
+        for (String key : new java.util.LinkedHashSet<>(keys)) {
+            Optional<Hit> known = staged.lookup(tenantId, protocol, key, version).or(() -> hits.get(tenantId, protocol, key, version));
+            if (known.isPresent()) {
+                found.put(key, known.get());
+            } else {
+                ask.add(key);
+            }
+        }
+        return index.lookupAll(tenantId, protocol, ask, version).map(more -> {
+            more.forEach((key, hit) -> hits.put(tenantId, protocol, key, version, hit));
+            found.putAll(more);
+            return found;
+        });
+    }
+
     /** An entry's provenance, where its saver sent one. */
     public Uni<Optional<io.vertx.core.json.JsonObject>> provenance(long entryId) {
         return index.provenance(entryId);

@@ -380,6 +380,24 @@ public class ArtifactIndex {
                 .map(rows -> first(rows).map(ArtifactIndex::hit));
     }
 
+    /** The live entries among {@code keys}, by key, in one query (REAPI's FindMissingBlobs asks for a thousand at once). */
+    public Uni<java.util.Map<String, Hit>> lookupAll(String tenantId, String protocol, java.util.Collection<String> keys, String version) {
+        if (keys.isEmpty()) {
+            return Uni.createFrom().item(java.util.Map.of());
+        }
+        return pool.preparedQuery("SELECT " + HIT_COLUMNS + """
+                         AND e.tenant_id = $1 AND e.protocol = $2 AND e.cache_key = ANY($3) AND e.version = $4""")
+                .execute(Tuple.of(tenantId, protocol, keys.toArray(String[]::new), version))
+                .map(rows -> {
+                    java.util.Map<String, Hit> found = new java.util.HashMap<>();
+                    rows.forEach(r -> {
+                        Hit h = hit(r);
+                        found.put(h.key(), h);
+                    });
+                    return found;
+                });
+    }
+
     /** A tenant's live entry by id. */
     public Uni<Optional<Hit>> byId(String tenantId, String protocol, long id) {
         return pool.preparedQuery("SELECT " + HIT_COLUMNS + " AND e.tenant_id = $1 AND e.protocol = $2 AND e.id = $3")
