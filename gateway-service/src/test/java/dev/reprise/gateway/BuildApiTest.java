@@ -112,6 +112,33 @@ class BuildApiTest {
     }
 
     @Test
+    void aBuildsKeyIsExplainedAgainstThePreviousBuildOfTheRepository() {
+        String first = submit("{\"repository\":\"file://" + repo + "\",\"ref\":\"main\",\"tool\":\"make\",\"env\":{\"N\":\"1\"}}")
+                .path("buildId");
+        given().auth().oauth2(token).get("/api/v1/builds/" + first + "/key").then().statusCode(200)
+                .body("inputs.commit", equalTo(mainSha)).body("inputs.tenant", equalTo(tenant)).body("inputs.env.N", equalTo("1"))
+                .body("reproduced", equalTo(true)).body("explanation", containsString("first build of this repository"));
+        finishActive();
+        String second = submit("{\"repository\":\"file://" + repo + "\",\"ref\":\"main\",\"tool\":\"make\",\"env\":{\"N\":\"2\",\"M\":\"x\"}}")
+                .path("buildId");
+        given().auth().oauth2(token).get("/api/v1/builds/" + second + "/key").then().statusCode(200)
+                .body("comparedWith.buildId", equalTo(first))
+                .body("differences.input", org.hamcrest.Matchers.contains("env.M", "env.N"))
+                .body("differences[1].thisBuild", equalTo("2")).body("differences[1].previousBuild", equalTo("1"))
+                .body("explanation", containsString("a miss: env.M, env.N differ from build " + first));
+        finishActive();
+        // The same key again, and no recording to hit (no replay-service here): the reason is the recording.
+        String third = submit("{\"repository\":\"file://" + repo + "\",\"ref\":\"main\",\"tool\":\"make\",\"env\":{\"N\":\"2\",\"M\":\"x\"}}")
+                .path("buildId");
+        given().auth().oauth2(token).get("/api/v1/builds/" + third + "/key").then().statusCode(200)
+                .body("comparedWith.buildId", equalTo(second)).body("differences", hasSize(0))
+                .body("explanation", containsString("had the same key, but its recording is gone"));
+
+        given().auth().oauth2(token(("t-" + UUID.randomUUID()), "read")).get("/api/v1/builds/" + third + "/key").then().statusCode(404);
+        given().auth().oauth2(token).get("/api/v1/builds/not-a-build/key").then().statusCode(404).contentType("application/problem+json");
+    }
+
+    @Test
     void anIdenticalRequestWhileTheBuildIsActiveAttachesToIt() {
         String body = "{\"repository\":\"file://" + repo + "\",\"ref\":\"main\",\"tool\":\"npm\"}";
         Response first = submit(body);

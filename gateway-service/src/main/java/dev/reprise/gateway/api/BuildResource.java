@@ -33,11 +33,14 @@ public class BuildResource {
     private final TokenAuthenticator auth;
     private final BuildRequestParser parser;
     private final BuildService builds;
+    private final dev.reprise.gateway.service.KeyExplainer keys;
 
-    public BuildResource(TokenAuthenticator auth, BuildRequestParser parser, BuildService builds) {
+    public BuildResource(TokenAuthenticator auth, BuildRequestParser parser, BuildService builds,
+            dev.reprise.gateway.service.KeyExplainer keys) {
         this.auth = auth;
         this.parser = parser;
         this.builds = builds;
+        this.keys = keys;
     }
 
     /** 202 with the build (new, or the identical one already running, marked coalesced). */
@@ -55,6 +58,18 @@ public class BuildResource {
         return auth.authenticate(authorization)
                 .flatMap(grant -> Identifiers.isBuildId(id) ? builds.find(grant.tenantId(), id) : Uni.createFrom().item(Optional.empty()))
                 .map(found -> found.map(b -> Response.ok(b).build()).orElseGet(() -> notFound(id)));
+    }
+
+    /**
+     * Why the build hit or missed: its key's inputs, and which of them differ from the tenant's previous
+     * build of the repository (the nearest entry), with the reason in words.
+     */
+    @GET
+    @Path("/{id}/key")
+    public Uni<Response> key(@HeaderParam(HttpHeaders.AUTHORIZATION) String authorization, @PathParam("id") String id) {
+        return auth.authenticate(authorization)
+                .flatMap(grant -> Identifiers.isBuildId(id) ? keys.explain(grant.tenantId(), id) : Uni.createFrom().item(Optional.empty()))
+                .map(found -> found.map(e -> Response.ok(e).build()).orElseGet(() -> notFound(id)));
     }
 
     @GET

@@ -34,6 +34,11 @@ public class BuildStore {
             String tool, String command, Map<String, String> env, boolean fresh, Integer timeoutSeconds) {
     }
 
+    /** What a build's cache key was made of, as its row keeps it (the versions are the gateway's settings). */
+    public record KeyRow(String id, String cacheKey, String repository, String commit, String tool, String command,
+            Map<String, String> env, boolean fresh, String status, boolean cached, OffsetDateTime requestedAt) {
+    }
+
     /** The row a request ended up with, and whether it attached to an active build. */
     public record Admission(BuildRow build, boolean coalesced) {
     }
@@ -97,6 +102,34 @@ public class BuildStore {
                     rows.forEach(r -> result.add(toRow(r)));
                     return result;
                 });
+    }
+
+    private static final String KEY_COLUMNS = "id, cache_key, repository, commit_sha, tool, command, env, fresh, status, cached, requested_at";
+
+    /** A tenant's build, with its key's inputs. */
+    public Uni<Optional<KeyRow>> keyRow(String tenantId, String id) {
+        return pool.preparedQuery("SELECT " + KEY_COLUMNS + " FROM build_requests WHERE tenant_id = $1 AND id = $2")
+                .execute(Tuple.of(tenantId, id))
+                .map(rows -> rows.size() == 0 ? Optional.<KeyRow>empty() : Optional.of(toKeyRow(rows.iterator().next())));
+    }
+
+    /** The tenant's latest build of the repository requested before {@code before} (another build than {@code id}). */
+    public Uni<Optional<KeyRow>> previousOf(String tenantId, String repository, OffsetDateTime before, String id) {
+        return pool.preparedQuery("SELECT " + KEY_COLUMNS + " FROM build_requests WHERE tenant_id = $1 AND repository = $2"
+                        + " AND requested_at <= $3 AND id <> $4 ORDER BY requested_at DESC, id LIMIT 1")
+                .execute(Tuple.of(tenantId, repository, before, id))
+                .map(rows -> rows.size() == 0 ? Optional.<KeyRow>empty() : Optional.of(toKeyRow(rows.iterator().next())));
+    }
+
+    private static KeyRow toKeyRow(Row r) {
+        JsonObject env = r.getJsonObject("env");
+        Map<String, String> vars = new java.util.TreeMap<>();
+        if (env != null) {
+            env.forEach(e -> vars.put(e.getKey(), e.getValue() == null ? null : String.valueOf(e.getValue())));
+        }
+        return new KeyRow(r.getString("id"), r.getString("cache_key"), r.getString("repository"), r.getString("commit_sha"),
+                r.getString("tool"), r.getString("command"), vars, Boolean.TRUE.equals(r.getBoolean("fresh")), r.getString("status"),
+                Boolean.TRUE.equals(r.getBoolean("cached")), r.getOffsetDateTime("requested_at"));
     }
 
     /** Applies BuildStarted: only a queued build becomes running (events may be redelivered). */
