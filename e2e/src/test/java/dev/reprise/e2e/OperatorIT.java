@@ -23,7 +23,7 @@ import org.junit.jupiter.api.parallel.Isolated;
 /**
  * The operator, apart from every tenant: {@code ./reprise operator-token} prints the token the
  * gateway wrote in local mode, and only that scope reads each service's cache report and runs the
- * store-wide actions (artifact prune, collect, integrity; image prune, invalidate). A tenant's
+ * store-wide actions (artifact prune, collect, integrity; image prune, invalidate; the whole build cache's purge). A tenant's
  * admin token gets 403 there, no token 401. A read token resolves only images that exist.
  */
 @Isolated
@@ -79,6 +79,28 @@ class OperatorIT {
         HttpResponse<String> asGateway = HTTP.send(HttpRequest.newBuilder(url("replay", "/api/v1/admin/caches"))
                 .header(StreamTickets.SERVICE_HEADER, Services.tickets().serviceToken()).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(asGateway.statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void purgingTheWholeBuildCacheIsAnOperatorsAndTheNextRequestBuildsLive() throws Exception {
+        String repo = dev.reprise.testing.TestGitRepo.withBuildScript("echo purge " + System.nanoTime()).url();
+        Builds.recorded(repo, "./build.sh", Map.of());
+        assertThat(Builds.request(repo, "./build.sh", Map.of()).path("cached").asBoolean()).as("recorded: a hit").isTrue();
+
+        assertThat(call(null, "DELETE", "gateway", "/api/v1/admin/cache", null).statusCode()).isEqualTo(401);
+        for (String token : List.of(admin, Services.token())) {
+            HttpResponse<String> refused = call(token, "DELETE", "gateway", "/api/v1/admin/cache", null);
+            assertThat(refused.statusCode()).as("a tenant's token: " + refused.body()).isEqualTo(403);
+            assertThat(refused.body()).contains("scope operator");
+        }
+        assertThat(Builds.request(repo, "./build.sh", Map.of()).path("cached").asBoolean()).as("refused: still a hit").isTrue();
+
+        HttpResponse<String> purged = call(operator, "DELETE", "gateway", "/api/v1/admin/cache", null);
+        assertThat(purged.statusCode()).as(purged.body()).isEqualTo(200);
+        assertThat(Services.JSON.readTree(purged.body()).path("removed").asInt()).isGreaterThanOrEqualTo(1);
+        var again = Builds.request(repo, "./build.sh", Map.of());
+        assertThat(again.path("cached").asBoolean()).as("purged: the next request builds live").isFalse();
+        assertThat(Builds.awaitFinal(again.path("buildId").asText()).path("status").asText()).isEqualTo("SUCCESS");
     }
 
     @Test

@@ -56,6 +56,17 @@ public class CacheResource {
                 InvalidRequestException.repository(repository).normalized(), "invalidated by " + grant.tokenName()));
     }
 
+    /**
+     * {@code DELETE /api/v1/admin/cache}: every tenant's recordings out, for an operator (AdminApiGuard):
+     * after a runner image or tool upgrade that the keys' versions do not capture.
+     */
+    @DELETE
+    @Path("/admin/cache")
+    public Uni<Response> purgeAll(@HeaderParam(HttpHeaders.AUTHORIZATION) String authorization) {
+        return auth.authenticateOperator(authorization, "DELETE /api/v1/admin/cache")
+                .flatMap(grant -> replay.purgeAll("purged by operator token " + grant.tokenName()));
+    }
+
     /** {@code GET /api/v1/stats?hours=24}: hit rate, savings, storage and an hourly series. */
     @GET
     @Path("/stats")

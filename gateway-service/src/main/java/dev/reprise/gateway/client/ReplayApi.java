@@ -48,6 +48,10 @@ interface ReplayApi {
     Uni<String> invalidateRepository(@QueryParam("repository") String repository, @QueryParam("tenant") String tenant,
             @QueryParam("reason") String reason);
 
+    @DELETE
+    @Path("/admin/recordings")
+    Uni<String> purgeAll(@QueryParam("reason") String reason);
+
     @GET
     @Path("/stats")
     Uni<String> stats(@QueryParam("tenant") String tenant, @QueryParam("hours") Integer hours);

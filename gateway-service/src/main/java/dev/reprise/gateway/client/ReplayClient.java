@@ -41,6 +41,11 @@ public class ReplayClient {
         return relay(api.invalidateRepository(repository, tenantId, reason));
     }
 
+    /** Every tenant's recordings out (operator). */
+    public Uni<Response> purgeAll(String reason) {
+        return relay(api.purgeAll(reason));
+    }
+
     /** The tenant's cache statistics over the last {@code hours}. */
     public Uni<Response> stats(String tenantId, Integer hours) {
         return relay(api.stats(tenantId, hours));

@@ -83,6 +83,22 @@ public class CacheRemovals {
                 .flatMap(removed -> announce("repository", repository, removed, reason));
     }
 
+    /**
+     * Takes out every recording of every tenant (after a runner image or tool upgrade the old ones
+     * can only mislead), batch by batch; one {@code CacheInvalidated} of scope ALL when done.
+     */
+    public Uni<Integer> purgeAll(String reason) {
+        return purgeBatches().call(n -> events.publish("*", "*", System.currentTimeMillis(),
+                new CacheInvalidated("ALL", "*", n, reason)).onFailure().recoverWithNull())
+                .invoke(n -> LOG.infof("Purged the whole cache: %d recording(s) (%s)", n, reason));
+    }
+
+    private Uni<Integer> purgeBatches() {
+        return index.invalidateSome(BATCH).flatMap(batch -> finish(batch).flatMap(n -> batch.size() < BATCH
+                ? Uni.createFrom().item(n)
+                : purgeBatches().map(more -> n + more)));
+    }
+
     private Uni<Integer> announce(String scope, String value, List<Removed> removed, String reason) {
         return finish(removed).call(n -> events.publish(value, value, System.currentTimeMillis(),
                 new CacheInvalidated(scope, value, n, reason)).onFailure().recoverWithNull());

@@ -155,6 +155,15 @@ public class RecordingIndex {
                 .execute(Tuple.of(cacheKey, tenantId)).map(RecordingIndex::removed).flatMap(this::uncache);
     }
 
+    /** Takes out up to {@code limit} recordings of any tenant (the operator's purge, batch by batch). */
+    public Uni<List<Removed>> invalidateSome(int limit) {
+        return pool.preparedQuery("""
+                        DELETE FROM recordings r USING (SELECT cache_key FROM recordings LIMIT $1 FOR UPDATE SKIP LOCKED) x
+                        WHERE r.cache_key = x.cache_key
+                        RETURNING r.cache_key, r.tenant_id, r.object_key, 'invalidated' AS reason""")
+                .execute(Tuple.of(limit)).map(RecordingIndex::removed).flatMap(this::uncache);
+    }
+
     /** Takes out every recording of a tenant's repository (its normalized URL). */
     public Uni<List<Removed>> invalidateRepository(String tenantId, String repository) {
         return pool.preparedQuery("""

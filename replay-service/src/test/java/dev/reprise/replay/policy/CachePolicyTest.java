@@ -304,6 +304,26 @@ class CachePolicyTest {
                 .hasMessageContaining("404");
     }
 
+    @Test
+    void anOperatorsPurgeTakesOutEveryTenantsRecordings() throws Exception {
+        String one = stored(tenant(), "file:///srv/purge-a", 10);
+        String other = stored(tenant(), "file:///srv/purge-b", 10);
+        given().noFilters().delete("/api/v1/admin/recordings").then().statusCode(401).contentType("application/problem+json");
+        assertThat(index.byCacheKey(one).await().atMost(WAIT)).as("refused: nothing removed").isPresent();
+
+        try (KafkaTopicWatcher events = new KafkaTopicWatcher(bootstrap, Topics.CACHE_EVENTS)) {
+            given().queryParam("reason", "runner image 2").delete("/api/v1/admin/recordings").then().statusCode(200)
+                    .body("scope", equalTo("all")).body("removed", org.hamcrest.Matchers.greaterThanOrEqualTo(2));
+            events.await(r -> r.value().contains("cache.invalidated") && r.value().contains("\"ALL\"")
+                    && r.value().contains("runner image 2"), WAIT);
+        }
+        for (String gone : List.of(one, other)) {
+            assertThat(index.byCacheKey(gone).await().atMost(WAIT)).as("index row of " + gone).isEmpty();
+            assertThatThrownBy(() -> objects.get(RecordingObjects.keyFor(gone, buildOf(gone))).await().atMost(WAIT))
+                    .hasMessageContaining("404");
+        }
+    }
+
     /** A recording of a two-step build, stored and indexed like the recorder does. */
     private String stored(String tenant, String repository, long durationMs) {
         String key = UUID.randomUUID().toString().replace("-", "") + "0".repeat(32);
