@@ -103,7 +103,7 @@ public class KeyExplainer {
                             + ", and every key changed with it";
         }
         if (build.fresh()) {
-            return "ran live because it asked for a fresh build (\\"fresh\\": true); the key is the same as build " + before.id();
+            return "ran live because it asked for a fresh build (\"fresh\": true); the key is the same as build " + before.id();
         }
         return switch (before.status()) {
             case "QUEUED", "RUNNING" -> "a miss: build " + before.id() + " of the same key was still running, so nothing was recorded yet";

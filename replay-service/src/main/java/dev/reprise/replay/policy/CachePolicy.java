@@ -54,6 +54,13 @@ public interface CachePolicy {
     @WithDefault("64M")
     io.quarkus.runtime.configuration.MemorySize memoryCache();
 
+    /**
+     * How many of the most read recordings' lookups are loaded into the cache at start
+     * ({@code REPRISE_CACHE_WARM_ENTRIES}; 0: none), so a restart does not begin with a cold cache.
+     */
+    @WithDefault("200")
+    int warmEntries();
+
     /** The cost model behind "money saved". */
     Cost cost();
 

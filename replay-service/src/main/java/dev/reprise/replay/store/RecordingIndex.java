@@ -197,6 +197,20 @@ public class RecordingIndex {
                 });
     }
 
+    /**
+     * Loads the {@code hottest} most read recordings' entries into the lookup cache in the background
+     * (a few at a time), so the hot set is a cache hit from the first request after a start.
+     *
+     * @return the keys being warmed, most read first
+     */
+    public Uni<List<String>> warmHottest(int hottest) {
+        return mostRead(null, hottest).map(entries -> {
+            List<String> keys = entries.stream().map(Entry::cacheKey).toList();
+            cache.warm(keys, key -> byCacheKey(key).map(found -> found.orElse(null)));
+            return keys;
+        });
+    }
+
     private static Optional<Entry> first(RowSet<Row> rows) {
         return rows.size() == 0 ? Optional.empty() : Optional.of(toEntry(rows.iterator().next()));
     }

@@ -35,6 +35,8 @@ class RecordingLookupCacheTest {
     RecordingObjects objects;
     @Inject
     ObjectMapper json;
+    @Inject
+    dev.reprise.replay.store.ReadCounter reads;
 
     @Test
     void lookupsAreServedFromRedisAndAWriteIsSeenByTheNextLookup() {
@@ -54,6 +56,26 @@ class RecordingLookupCacheTest {
         assertThat(cacheReport().getLong("redis.usedBytes")).as("Redis's memory in the report").isPositive();
         assertThat(cacheReport().getString("redis.policy")).isNotBlank();
         assertThat(cacheReport().getString("caches.find { it.name == 'recording' }.health")).isIn("warming", "healthy", "low-hit-rate");
+    }
+
+    @Test
+    void theMostReadRecordingsAreWarmedIntoTheCache() {
+        String tenant = "t-" + UUID.randomUUID();
+        String popular = UUID.randomUUID().toString().replace("-", "") + "0".repeat(32);
+        String unread = UUID.randomUUID().toString().replace("-", "") + "0".repeat(32);
+        TestRecordings.store(index, objects, json, popular, UUID.randomUUID().toString(), tenant, "file:///srv/warm", 100);
+        TestRecordings.store(index, objects, json, unread, UUID.randomUUID().toString(), tenant, "file:///srv/warm", 100);
+        for (int i = 0; i < 500; i++) {
+            reads.read(popular, index.byCacheKey(popular).await().atMost(Duration.ofSeconds(10)).orElseThrow().buildId());
+        }
+        reads.flush().await().atMost(Duration.ofSeconds(10));
+
+        long requestsBefore = cacheRequests();
+        java.util.List<String> warmed = index.warmHottest(1000).await().atMost(Duration.ofSeconds(10));
+        assertThat(warmed).contains(popular).doesNotContain(unread);
+        assertThat(warmed.indexOf(popular)).as("most read first").isLessThan(10);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(cacheRequests())
+                .as("the warm-up went through the cache").isGreaterThanOrEqualTo(requestsBefore + warmed.size()));
     }
 
     /** The same key's recording replaced, then invalidated: each lookup after a write sees it. */
@@ -79,6 +101,10 @@ class RecordingLookupCacheTest {
     }
 
     /** A counter of the recording cache in the report. */
+    private static long cacheRequests() {
+        return recordingCache("hits") + recordingCache("misses") + recordingCache("localHits");
+    }
+
     static long recordingCache(String counter) {
         return cacheReport().getLong("caches.find { it.name == 'recording' }." + counter);
     }
