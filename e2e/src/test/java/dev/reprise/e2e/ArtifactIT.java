@@ -73,17 +73,7 @@ class ArtifactIT {
 
     @Test
     void bazelReportsARemoteCacheHitAfterACleanExpunge() throws Exception {
-        Path project = Files.createDirectories(work.resolve("bazel"));
-        Files.writeString(project.resolve("WORKSPACE"), "");
-        Files.writeString(project.resolve("in.txt"), "hello bazel " + System.nanoTime() + "\n");
-        Files.writeString(project.resolve("BUILD"), """
-                genrule(
-                    name = "shout",
-                    srcs = ["in.txt"],
-                    outs = ["out.txt"],
-                    cmd = "tr a-z A-Z < $< > $@",
-                )
-                """);
+        Path project = shoutWorkspace("bazel", "hello bazel");
         String root = "--output_user_root=" + work.resolve("bazel-root");
         String cache = "--remote_cache=http://ci:" + token + "@127.0.0.1:" + PORT + "/bazel";
         double hitsBefore = hits("bazel-ac");
@@ -103,11 +93,11 @@ class ArtifactIT {
         }
     }
 
-    @Test
-    void bazelOverGrpcReportsARemoteCacheHitAfterACleanExpunge() throws Exception {
-        Path project = Files.createDirectories(work.resolve("bazel-grpc"));
+    /** A Bazel workspace with one genrule, //:shout, upper-casing in.txt (which says {@code text} and a stamp). */
+    private static Path shoutWorkspace(String name, String text) throws IOException {
+        Path project = Files.createDirectories(work.resolve(name));
         Files.writeString(project.resolve("WORKSPACE"), "");
-        Files.writeString(project.resolve("in.txt"), "hello grpc " + System.nanoTime() + "\n");
+        Files.writeString(project.resolve("in.txt"), text + " " + System.nanoTime() + "\n");
         Files.writeString(project.resolve("BUILD"), """
                 genrule(
                     name = "shout",
@@ -116,6 +106,12 @@ class ArtifactIT {
                     cmd = "tr a-z A-Z < $< > $@",
                 )
                 """);
+        return project;
+    }
+
+    @Test
+    void bazelOverGrpcReportsARemoteCacheHitAfterACleanExpunge() throws Exception {
+        Path project = shoutWorkspace("bazel-grpc", "hello grpc");
         String root = "--output_user_root=" + work.resolve("bazel-grpc-root");
         String cache = "--remote_cache=grpc://127.0.0.1:" + GRPC_PORT;
         String header = "--remote_header=Authorization=Bearer " + token;

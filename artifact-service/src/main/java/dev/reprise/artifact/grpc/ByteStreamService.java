@@ -110,7 +110,8 @@ public class ByteStreamService implements ByteStream {
         String authorization = GrpcCaller.authorization();
         return Uni.createFrom().deferred(() -> {
             Digest digest = writeDigest(request.getResourceName());
-            return blobs.grant(authorization, true).chain(grant -> blobs.has(grant.tenantId(), digest))
+            return blobs.grant(authorization, true).chain(grant -> blobs.present(grant.tenantId(), java.util.List.of(digest)))
+                    .map(present -> present.contains(digest))
                     .map(stored -> QueryWriteStatusResponse.newBuilder().setComplete(stored)
                             .setCommittedSize(stored ? digest.getSizeBytes() : 0).build());
         }).onFailure().transform(RemoteBlobs::status);

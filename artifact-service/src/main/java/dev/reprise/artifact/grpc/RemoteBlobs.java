@@ -84,14 +84,6 @@ public class RemoteBlobs {
         return digest.getSizeBytes() == 0 && Keys.EMPTY_SHA256.equals(digest.getHash());
     }
 
-    /** Whether the tenant's CAS holds the blob (the empty blob always). */
-    Uni<Boolean> has(String tenantId, Digest digest) {
-        if (isEmpty(digest)) {
-            return Uni.createFrom().item(true);
-        }
-        return cas.lookup(tenantId, CAS, hash(digest), "").map(hit -> hit.filter(h -> h.size() == digest.getSizeBytes()).isPresent());
-    }
-
     /** Which of these digests the tenant's CAS holds (the empty blob always), in one index query. */
     Uni<java.util.Set<Digest>> present(String tenantId, java.util.List<Digest> digests) {
         java.util.List<String> keys = digests.stream().filter(d -> !isEmpty(d)).map(RemoteBlobs::hash).toList();
@@ -165,13 +157,12 @@ public class RemoteBlobs {
             if (file.size() > Integer.MAX_VALUE - 16) {
                 throw new ArtifactException(400, "too-large", "blobs over 2 GiB are read with ByteStream in ranges (read_offset/read_limit)");
             }
-            byte[] bytes = Files.readAllBytes(file.path());
-            String actual = HexFormat.of().formatHex(LocalBlobs.newSha256().digest(bytes));
-            String mismatch = bytes.length != file.size() ? "size" : !actual.equals(file.digest()) ? "digest" : null;
-            if (mismatch != null) {
-                cas.localCopyRejected(file.digest(), mismatch, file.temporary());
+            LocalBlobs.Verified checked = LocalBlobs.readChecked(file.path(), file.digest(), file.size());
+            if (checked.mismatch() != null) {
+                cas.localCopyRejected(file.digest(), checked.mismatch(), file.temporary());
                 throw new ArtifactException(503, "blob-unavailable", "the blob's bytes could not be verified just now; retry");
             }
+            byte[] bytes = checked.bytes();
             return bytes;
         } finally {
             if (file.temporary()) {

@@ -68,7 +68,8 @@ public class ProtocolRoutes {
         route(router, "/bazel/([^/]+)/([^/]+)", this::bazel, HttpMethod.GET, HttpMethod.HEAD, HttpMethod.PUT);
         route(router, "/gradle/(.+)", this::gradle, HttpMethod.GET, HttpMethod.HEAD, HttpMethod.PUT);
         route(router, "/ccache/(.+)", this::ccache, HttpMethod.GET, HttpMethod.HEAD, HttpMethod.PUT);
-        route(router, "/maven/(.+)", this::maven, HttpMethod.GET, HttpMethod.HEAD, HttpMethod.PUT);
+        // Nx and Maven's resolver read errors only as text (see nx and maven below).
+        route(router, "/maven/(.+)", this::maven, exchange::failAsText, HttpMethod.GET, HttpMethod.HEAD, HttpMethod.PUT);
         route(router, "/v8/artifacts/status", ctx -> exchange.handle(ctx, false, Uni.createFrom()::item,
                 grant -> exchange.json(ctx, 200, new JsonObject().put("status", "enabled"))), HttpMethod.GET);
         router.postWithRegex("/v8/artifacts/events").order(-1).handler(BodyHandler.create().setBodyLimit(JSON_LIMIT))
@@ -76,7 +77,7 @@ public class ProtocolRoutes {
         router.postWithRegex("/v8/artifacts/?").order(-1).handler(BodyHandler.create().setBodyLimit(JSON_LIMIT))
                 .handler(guarded(this::turboQuery));
         route(router, "/v8/artifacts/([^/]+)", this::turbo, HttpMethod.GET, HttpMethod.HEAD, HttpMethod.PUT);
-        route(router, "/v1/cache/([^/]+)", this::nx, HttpMethod.GET, HttpMethod.HEAD, HttpMethod.PUT);
+        route(router, "/v1/cache/([^/]+)", this::nx, exchange::failAsText, HttpMethod.GET, HttpMethod.HEAD, HttpMethod.PUT);
         route(router, "/api/v1/caches", ctx -> actions(ctx, "actions"), HttpMethod.GET, HttpMethod.PUT);
         route(router, "/api/v1/caches/([0-9]{1,18})/archive", ctx -> actionsArchive(ctx, "actions"), HttpMethod.GET, HttpMethod.HEAD);
         route(router, "/api/v1/deps", ctx -> actions(ctx, "deps"), HttpMethod.GET, HttpMethod.PUT);
@@ -84,21 +85,31 @@ public class ProtocolRoutes {
     }
 
     private void route(Router router, String regex, Consumer<RoutingContext> handler, HttpMethod... methods) {
+        route(router, regex, handler, exchange::fail, methods);
+    }
+
+    /** A door whose clients read errors in their own shape ({@code failed}). */
+    private void route(Router router, String regex, Consumer<RoutingContext> handler, BiConsumer<RoutingContext, Throwable> failed,
+            HttpMethod... methods) {
         var route = router.routeWithRegex(regex).order(-1);
         for (HttpMethod method : methods) {
             route.method(method);
         }
-        route.handler(guarded(handler));
+        route.handler(guarded(handler, failed));
     }
 
-    /** A key or parameter refused before the work starts is answered like any other refusal. */
     private io.vertx.core.Handler<RoutingContext> guarded(Consumer<RoutingContext> handler) {
+        return guarded(handler, exchange::fail);
+    }
+
+    /** A key or parameter refused before the work starts is answered like any other refusal of the door. */
+    private io.vertx.core.Handler<RoutingContext> guarded(Consumer<RoutingContext> handler, BiConsumer<RoutingContext, Throwable> failed) {
         return ctx -> {
             try {
                 handler.accept(ctx);
             } catch (ArtifactException e) {
                 ctx.request().pause();
-                exchange.fail(ctx, e);
+                failed.accept(ctx, e);
             }
         };
     }
@@ -146,17 +157,12 @@ public class ProtocolRoutes {
      * not classify, so a problem-JSON 404 would be logged as a failed download instead of a miss.
      */
     private void maven(RoutingContext ctx) {
-        try {
-            String key = Keys.pathKey(ctx.pathParam("param0"), "the Maven build cache path");
-            if (ctx.request().method() == HttpMethod.PUT) {
-                blobs.put(ctx, "maven", key, KeyedBlobs.Put.of(config.maxBlobBytes(), "the Maven build cache"),
-                        (c, id) -> exchange.status(c, 200), exchange::failAsText);
-            } else {
-                blobs.get(ctx, "maven", key, "", hit -> Map.of(), exchange::failAsText);
-            }
-        } catch (ArtifactException e) {
-            ctx.request().pause();
-            exchange.failAsText(ctx, e);
+        String key = Keys.pathKey(ctx.pathParam("param0"), "the Maven build cache path");
+        if (ctx.request().method() == HttpMethod.PUT) {
+            blobs.put(ctx, "maven", key, KeyedBlobs.Put.of(config.maxBlobBytes(), "the Maven build cache"),
+                    (c, id) -> exchange.status(c, 200), exchange::failAsText);
+        } else {
+            blobs.get(ctx, "maven", key, "", hit -> Map.of(), exchange::failAsText);
         }
     }
 
@@ -219,16 +225,9 @@ public class ProtocolRoutes {
     private void nx(RoutingContext ctx) {
         // Nx reads every error as text (it calls a JSON 401 a "misconfigured remote cache endpoint").
         BiConsumer<RoutingContext, Throwable> failed = exchange::failAsText;
-        String hash;
-        try {
-            hash = Keys.token(ctx.pathParam("param0"), "the task hash");
-            if (ctx.request().method() == HttpMethod.PUT && ctx.request().getHeader(HttpHeaders.CONTENT_LENGTH) == null) {
-                throw ArtifactException.badRequest("Content-Length is required: send the archive's size in bytes (Nx does)");
-            }
-        } catch (ArtifactException e) {
-            ctx.request().pause();
-            failed.accept(ctx, e);
-            return;
+        String hash = Keys.token(ctx.pathParam("param0"), "the task hash");
+        if (ctx.request().method() == HttpMethod.PUT && ctx.request().getHeader(HttpHeaders.CONTENT_LENGTH) == null) {
+            throw ArtifactException.badRequest("Content-Length is required: send the archive's size in bytes (Nx does)");
         }
         if (ctx.request().method() != HttpMethod.PUT) {
             blobs.get(ctx, "nx", hash, "", hit -> Map.of(), failed);

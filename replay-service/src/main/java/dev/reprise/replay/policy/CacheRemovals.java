@@ -59,17 +59,18 @@ public class CacheRemovals {
 
     /** Evicts the least valuable recordings until the store holds at most {@code budget} bytes; the number evicted. */
     public Uni<Integer> fitBudget(long budget) {
-        return index.evictOverBudget(budget, BATCH)
-                .flatMap(batch -> finish(batch).flatMap(n -> batch.size() < BATCH
-                        ? Uni.createFrom().item(n)
-                        : fitBudget(budget).map(more -> n + more)));
+        return inBatches(() -> index.evictOverBudget(budget, BATCH));
     }
 
     private Uni<Integer> evictBatches() {
-        return index.evict(policy.evictUnreadAfter(), policy.evictMinReads(), BATCH)
-                .flatMap(batch -> finish(batch).flatMap(n -> batch.size() < BATCH
-                        ? Uni.createFrom().item(n)
-                        : evictBatches().map(more -> n + more)));
+        return inBatches(() -> index.evict(policy.evictUnreadAfter(), policy.evictMinReads(), BATCH));
+    }
+
+    /** Removes batch after batch of what {@code next} takes out of the index until a batch is short; the number removed. */
+    private Uni<Integer> inBatches(java.util.function.Supplier<Uni<List<Removed>>> next) {
+        return next.get().flatMap(batch -> finish(batch).flatMap(n -> batch.size() < BATCH
+                ? Uni.createFrom().item(n)
+                : inBatches(next).map(more -> n + more)));
     }
 
     /** Takes out one key of a tenant; the number of entries removed (0 or 1). */
@@ -88,15 +89,9 @@ public class CacheRemovals {
      * can only mislead), batch by batch; one {@code CacheInvalidated} of scope ALL when done.
      */
     public Uni<Integer> purgeAll(String reason) {
-        return purgeBatches().call(n -> events.publish("*", "*", System.currentTimeMillis(),
+        return inBatches(() -> index.invalidateSome(BATCH)).call(n -> events.publish("*", "*", System.currentTimeMillis(),
                 new CacheInvalidated("ALL", "*", n, reason)).onFailure().recoverWithNull())
                 .invoke(n -> LOG.infof("Purged the whole cache: %d recording(s) (%s)", n, reason));
-    }
-
-    private Uni<Integer> purgeBatches() {
-        return index.invalidateSome(BATCH).flatMap(batch -> finish(batch).flatMap(n -> batch.size() < BATCH
-                ? Uni.createFrom().item(n)
-                : purgeBatches().map(more -> n + more)));
     }
 
     private Uni<Integer> announce(String scope, String value, List<Removed> removed, String reason) {
