@@ -97,15 +97,21 @@ APT_UPDATED=
 # Another checkout's script (or a person) may be running apt at the same moment: wait for its lock.
 APT_OPTS=(-o DPkg::Lock::Timeout=300)
 
+# Our own lock around apt: `./reprise test` installs the image store's packages and the end-to-end tools from two
+# processes at once, and DPkg::Lock::Timeout covers dpkg's lock, not `apt-get update`'s lists lock.
 apt_install() {
-    local log=$LOGS/apt.log
+    local log=$LOGS/apt.log lock
     ((EUID == 0)) || die "$* is not installed and installing it needs root: apt-get install -y $*"
+    mkdir -p "$RUN" "$LOGS"
+    exec {lock}>"$RUN/apt.lock"
+    flock -w 900 "$lock" || die "another apt-get of ours held $RUN/apt.lock for 900 s"
     if [[ -z $APT_UPDATED ]]; then
         say "apt-get update"
-        apt-get "${APT_OPTS[@]}" update >"$log" 2>&1 </dev/null || fail_with_log "apt-get update failed" "$log"
+        apt-get "${APT_OPTS[@]}" update >>"$log" 2>&1 </dev/null || fail_with_log "apt-get update failed" "$log"
         APT_UPDATED=1
     fi
     say "installing $* (apt-get)"
     apt-get "${APT_OPTS[@]}" install -y --no-install-recommends "$@" >>"$log" 2>&1 </dev/null \
         || fail_with_log "apt-get install $* failed" "$log"
+    exec {lock}>&-
 }

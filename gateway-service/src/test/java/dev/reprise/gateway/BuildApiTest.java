@@ -167,6 +167,21 @@ class BuildApiTest {
                 .body("detail", containsString("already finished (FAILURE)"));
     }
 
+    /** An event PostgreSQL refuses (a NUL byte in a text column) is skipped, not retried for ever ahead of the rest. */
+    @Test
+    void aStatusEventTheStoreRefusesIsSkippedAndTheEventsBehindItStillApply() throws Exception {
+        String buildId = submit("{\"repository\":\"file://" + repo + "\",\"tool\":\"make\",\"command\":\"make poison\"}")
+                .path("buildId");
+        String key = given().auth().oauth2(token).get("/api/v1/builds/" + buildId).path("cacheKey");
+
+        publish(buildId, 1, new BuildCompleted(buildId, key, BuildStatus.FAILURE, 1, 10, "exit\u0000ed"));
+        publish(buildId, 2, new BuildCompleted(buildId, key, BuildStatus.FAILURE, 3, 20, "command exited with 3"));
+
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> given().auth().oauth2(token)
+                .get("/api/v1/builds/" + buildId).then().body("status", equalTo("FAILURE"))
+                .body("exitCode", equalTo(3)).body("reason", equalTo("command exited with 3")));
+    }
+
     @Test
     void anotherTenantsBuildsAreInvisible() {
         String buildId = submit("{\"repository\":\"file://" + repo + "\",\"tool\":\"make\"}").path("buildId");

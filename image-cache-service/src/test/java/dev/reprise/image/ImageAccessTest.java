@@ -1,5 +1,7 @@
 package dev.reprise.image;
 
+import dev.reprise.testing.LocalRegistry;
+import org.junit.jupiter.api.BeforeAll;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.containsString;
@@ -41,6 +43,11 @@ import org.junit.jupiter.api.Test;
 @WithTestResource(value = RepriseInfrastructure.class, initArgs = @ResourceArg(name = "stores", value = "kafka,postgres,redis"))
 @WithTestResource(TestGateway.class) // the same resources as ImageApiTest: one application for both
 class ImageAccessTest {
+
+    @BeforeAll
+    static void baseImageInTheRegistry() throws InterruptedException {
+        LocalRegistry.awaitBaseImage(); // some rows here point at it
+    }
 
     private static final Duration DB = Duration.ofSeconds(10);
 

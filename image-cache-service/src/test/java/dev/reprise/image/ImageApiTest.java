@@ -1,33 +1,61 @@
 package dev.reprise.image;
 
+import dev.reprise.testing.LocalRegistry;
 import static io.restassured.RestAssured.given;
+import dev.reprise.testing.LocalRegistry;
 import static org.assertj.core.api.Assertions.assertThat;
+import dev.reprise.testing.LocalRegistry;
 import static org.awaitility.Awaitility.await;
+import dev.reprise.testing.LocalRegistry;
 import static org.hamcrest.Matchers.containsString;
 
+import dev.reprise.testing.LocalRegistry;
 import dev.reprise.events.Topics;
+import dev.reprise.testing.LocalRegistry;
 import dev.reprise.image.builder.DockerEngine;
+import dev.reprise.testing.LocalRegistry;
 import dev.reprise.testing.KafkaTopicWatcher;
+import dev.reprise.testing.LocalRegistry;
 import dev.reprise.testing.RepriseInfrastructure;
+import dev.reprise.testing.LocalRegistry;
 import dev.reprise.testing.TestGateway;
+import dev.reprise.testing.LocalRegistry;
 import io.quarkus.test.common.ResourceArg;
+import dev.reprise.testing.LocalRegistry;
 import io.quarkus.test.common.WithTestResource;
+import dev.reprise.testing.LocalRegistry;
 import io.quarkus.test.junit.QuarkusTest;
+import dev.reprise.testing.LocalRegistry;
 import io.restassured.http.ContentType;
+import dev.reprise.testing.LocalRegistry;
 import io.restassured.path.json.JsonPath;
+import dev.reprise.testing.LocalRegistry;
 import io.restassured.response.Response;
+import dev.reprise.testing.LocalRegistry;
 import io.vertx.mutiny.sqlclient.Pool;
+import dev.reprise.testing.LocalRegistry;
 import io.vertx.mutiny.sqlclient.Tuple;
+import dev.reprise.testing.LocalRegistry;
 import jakarta.inject.Inject;
+import dev.reprise.testing.LocalRegistry;
 import java.net.URI;
+import dev.reprise.testing.LocalRegistry;
 import java.net.http.HttpClient;
+import dev.reprise.testing.LocalRegistry;
 import java.net.http.HttpRequest;
+import dev.reprise.testing.LocalRegistry;
 import java.net.http.HttpResponse;
+import dev.reprise.testing.LocalRegistry;
 import java.time.Duration;
+import dev.reprise.testing.LocalRegistry;
 import java.util.List;
+import dev.reprise.testing.LocalRegistry;
 import java.util.UUID;
+import dev.reprise.testing.LocalRegistry;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
+import dev.reprise.testing.LocalRegistry;
 import org.junit.jupiter.api.BeforeEach;
+import dev.reprise.testing.LocalRegistry;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -65,6 +93,7 @@ class ImageApiTest {
 
     @BeforeEach
     void engineAndRegistryAnswer() throws Exception {
+        LocalRegistry.awaitBaseImage();
         assertThat(engine.reachable()).as("the Docker Engine API at " + engine.host() + " answers (deploy/local/infra.sh up images)").isTrue();
         assertThat(HTTP.send(HttpRequest.newBuilder(URI.create(REGISTRY + "/v2/")).build(), HttpResponse.BodyHandlers.discarding())
                 .statusCode()).as("the registry at " + REGISTRY).isEqualTo(200);

@@ -9,8 +9,8 @@ import dev.reprise.artifact.service.Keys;
 import dev.reprise.artifact.store.ArtifactIndex.EntryWrite;
 import dev.reprise.artifact.store.ArtifactIndex.Provenance;
 import dev.reprise.artifact.store.LocalBlobs;
-import dev.reprise.events.StoreFailures;
-import dev.reprise.auth.AuthException;
+import dev.reprise.web.ProblemException;
+import dev.reprise.web.StoreFailures;
 import dev.reprise.auth.Grant;
 import dev.reprise.auth.TokenVerifier;
 import io.grpc.Status;
@@ -235,10 +235,7 @@ public class RemoteBlobs {
         if (failure instanceof StatusRuntimeException s) {
             return s;
         }
-        if (failure instanceof AuthException e) {
-            failure = new ArtifactException(e.status(), e.type(), e.getMessage());
-        }
-        if (failure instanceof ArtifactException e) {
+        if (failure instanceof ProblemException e) {
             Status code = switch (e.status()) {
                 case 400, 413 -> Status.INVALID_ARGUMENT;
                 case 401 -> Status.UNAUTHENTICATED;

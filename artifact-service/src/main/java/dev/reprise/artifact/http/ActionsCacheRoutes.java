@@ -1,5 +1,6 @@
 package dev.reprise.artifact.http;
 
+import dev.reprise.web.ProblemException;
 import dev.reprise.artifact.config.ArtifactConfig;
 import dev.reprise.artifact.http.SignedUrls.Purpose;
 import dev.reprise.artifact.service.ActionsUploads;
@@ -115,9 +116,9 @@ public class ActionsCacheRoutes {
 
     /** v1 errors: problem JSON with the toolkit's {@code message} beside {@code detail} (it logs that field). */
     private void v1Fail(RoutingContext ctx, Throwable failure) {
-        Exchange.Problem p = exchange.problemOf(ctx, failure);
+        ProblemException p = exchange.problemOf(ctx, failure);
         JsonObject body = new JsonObject().put("type", "https://reprise.dev/problems/" + p.type()).put("status", p.status())
-                .put("detail", p.detail()).put("message", p.detail());
+                .put("detail", p.getMessage()).put("message", p.getMessage());
         exchange.error(ctx, p.status(), p.headers(), "application/json", body.encode());
     }
 
@@ -237,7 +238,7 @@ public class ActionsCacheRoutes {
 
     /** Twirp's error shape, {@code {"code","msg"}}, always JSON (the toolkit retries a body it cannot parse). */
     private void twirpFail(RoutingContext ctx, Throwable failure) {
-        Exchange.Problem p = exchange.problemOf(ctx, failure);
+        ProblemException p = exchange.problemOf(ctx, failure);
         String code = switch (p.status()) {
             case 400, 413 -> "invalid_argument";
             case 401 -> "unauthenticated";
@@ -250,7 +251,7 @@ public class ActionsCacheRoutes {
             default -> "internal";
         };
         int status = p.status() == 507 ? 429 : p.status() == 413 ? 400 : p.status();
-        exchange.error(ctx, status, p.headers(), "application/json", new JsonObject().put("code", code).put("msg", p.detail()).encode());
+        exchange.error(ctx, status, p.headers(), "application/json", new JsonObject().put("code", code).put("msg", p.getMessage()).encode());
     }
 
     private <T> void twirpHandle(RoutingContext ctx, boolean write, Function<Grant, Uni<T>> work, Consumer<T> answer) {
@@ -386,7 +387,7 @@ public class ActionsCacheRoutes {
 
     /** The blob service's error shape, which the Azure SDK reads. */
     private void blobFail(RoutingContext ctx, Throwable failure) {
-        Exchange.Problem p = exchange.problemOf(ctx, failure);
+        ProblemException p = exchange.problemOf(ctx, failure);
         String code = switch (p.status()) {
             case 400 -> "InvalidInput";
             case 403 -> "AuthenticationFailed";
@@ -396,7 +397,7 @@ public class ActionsCacheRoutes {
             default -> p.status() >= 500 ? "InternalError" : "InvalidInput";
         };
         String xml = "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>" + code + "</Code><Message>"
-                + p.detail().replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") + "</Message></Error>";
+                + p.getMessage().replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") + "</Message></Error>";
         exchange.error(ctx, p.status(), Map.of("x-ms-error-code", code), "application/xml", xml);
     }
 

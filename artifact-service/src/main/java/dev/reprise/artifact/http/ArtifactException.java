@@ -1,23 +1,17 @@
 package dev.reprise.artifact.http;
 
-/** A request this service refuses, with the HTTP status and a problem type and message that say what to fix. */
-public class ArtifactException extends RuntimeException {
+import dev.reprise.web.ProblemException;
+import java.util.Map;
 
-    private final int status;
-    private final String type;
+/** A request this service refuses, with the HTTP status and a problem type and message that say what to fix. */
+public class ArtifactException extends ProblemException {
 
     public ArtifactException(int status, String type, String detail) {
-        super(detail, null, false, false);
-        this.status = status;
-        this.type = type;
+        super(status, type, detail);
     }
 
-    public int status() {
-        return status;
-    }
-
-    public String type() {
-        return type;
+    public ArtifactException(int status, String type, String detail, Map<String, String> headers) {
+        super(status, type, detail, null, headers);
     }
 
     public static ArtifactException badRequest(String detail) {

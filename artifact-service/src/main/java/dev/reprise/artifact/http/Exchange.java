@@ -4,11 +4,12 @@ import dev.reprise.artifact.service.Cas.Upload;
 import dev.reprise.artifact.service.Cas;
 import dev.reprise.artifact.store.ArtifactIndex.Provenance;
 import dev.reprise.artifact.store.LocalBlobs;
-import dev.reprise.auth.AuthException;
 import dev.reprise.auth.Grant;
 import dev.reprise.auth.TokenVerifier;
 import dev.reprise.events.RepositoryUrl;
-import dev.reprise.events.StoreFailures;
+import dev.reprise.web.Problem;
+import dev.reprise.web.ProblemException;
+import dev.reprise.web.StoreFailures;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
@@ -43,7 +44,7 @@ import org.jboss.logging.Logger;
 public class Exchange {
 
     private static final Logger LOG = Logger.getLogger(Exchange.class);
-    private static final String PROBLEM_JSON = "application/problem+json";
+    private static final Map<String, String> BASIC_OR_BEARER = Map.of("WWW-Authenticate", "Basic realm=\"reprise\", Bearer realm=\"reprise\"");
     /**
      * An unread request body up to this size is drained before an error answer, keeping the
      * connection: a client still sending when it closes sees a broken pipe instead of the answer
@@ -383,51 +384,41 @@ public class Exchange {
         problem(ctx, 404, "not-found", "no entry for this key");
     }
 
-    /** What a failure answers: status, problem type, what to fix, and extra headers (Retry-After). */
-    public record Problem(int status, String type, String detail, Map<String, String> headers) {
-    }
-
-    /** Classifies a failure (and logs the unexpected ones); unexpected failures are 500 without details. */
-    public Problem problemOf(RoutingContext ctx, Throwable failure) {
-        if (failure instanceof AuthException e) {
-            failure = new ArtifactException(e.status(), e.type(), e.getMessage());
-        }
-        if (failure instanceof ArtifactException e) {
-            return new Problem(e.status(), e.type(), e.getMessage(), e.status() == 401
-                    ? Map.of("WWW-Authenticate", "Basic realm=\"reprise\", Bearer realm=\"reprise\"") : Map.of());
+    /**
+     * Classifies a failure as the refusal it answers (and logs the unexpected ones): status, problem type, what to
+     * fix and extra headers (WWW-Authenticate, Retry-After). Unexpected failures are a 500 without details.
+     */
+    public ProblemException problemOf(RoutingContext ctx, Throwable failure) {
+        if (failure instanceof ProblemException e) {
+            return e.status() == 401 ? new ArtifactException(401, e.type(), e.getMessage(), BASIC_OR_BEARER) : e;
         } else if (failure instanceof DecodeException e) {
-            return new Problem(400, "invalid-json", "the body is not valid JSON: " + e.getMessage(), Map.of());
+            return new ArtifactException(400, "invalid-json", "the body is not valid JSON: " + e.getMessage());
         } else if (StoreFailures.unreachable(failure)) {
             // PostgreSQL or S3 away for a moment: nothing was stored or served half; the client retries.
             LOG.warnf("%s %s: a store is unreachable (%s); answered 503", ctx.request().method(), ctx.request().path(),
                     failure.toString());
-            return new Problem(503, "store-unavailable", "the artifact store (PostgreSQL or S3) cannot be reached just now; retry shortly",
-                    Map.of("Retry-After", "5"));
+            return new ArtifactException(503, "store-unavailable",
+                    "the artifact store (PostgreSQL or S3) cannot be reached just now; retry shortly",
+                    Map.of("Retry-After", StoreFailures.RETRY_AFTER_SECONDS));
         }
         LOG.errorf(failure, "%s %s failed", ctx.request().method(), ctx.request().path());
-        return new Problem(500, "internal", "the request failed on the server; it has been logged", Map.of());
+        return new ArtifactException(500, "internal", "the request failed on the server; it has been logged");
     }
 
     /** Answers a failure as problem JSON. */
     public void fail(RoutingContext ctx, Throwable failure) {
-        Problem p = problemOf(ctx, failure);
-        problem(ctx, p.status(), p.type(), p.detail(), p.headers());
+        ProblemException p = problemOf(ctx, failure);
+        error(ctx, p.status(), p.headers(), Problem.MEDIA_TYPE, p.problem().json());
     }
 
     /** Answers a failure as one line of text, for clients that read nothing else (Nx: "respond with text/plain on 401s"). */
     public void failAsText(RoutingContext ctx, Throwable failure) {
-        Problem p = problemOf(ctx, failure);
-        error(ctx, p.status(), p.headers(), "text/plain", p.detail()); // exactly: Nx compares the whole header
+        ProblemException p = problemOf(ctx, failure);
+        error(ctx, p.status(), p.headers(), "text/plain", p.getMessage()); // exactly: Nx compares the whole header
     }
 
     private void problem(RoutingContext ctx, int status, String type, String detail) {
-        problem(ctx, status, type, detail, Map.of());
-    }
-
-    private void problem(RoutingContext ctx, int status, String type, String detail, Map<String, String> headers) {
-        JsonObject body = new JsonObject().put("type", "https://reprise.dev/problems/" + type)
-                .put("title", title(status)).put("status", status).put("detail", detail);
-        error(ctx, status, headers, PROBLEM_JSON, body.encode());
+        error(ctx, status, Map.of(), Problem.MEDIA_TYPE, Problem.of(status, type, detail).json());
     }
 
     /**
@@ -473,20 +464,6 @@ public class Exchange {
         } catch (NumberFormatException e) {
             return otherwise;
         }
-    }
-
-    private static String title(int status) {
-        return switch (status) {
-            case 400 -> "Bad Request";
-            case 401 -> "Unauthorized";
-            case 403 -> "Forbidden";
-            case 404 -> "Not Found";
-            case 409 -> "Conflict";
-            case 413 -> "Content Too Large";
-            case 503 -> "Service Unavailable";
-            case 507 -> "Insufficient Storage";
-            default -> status >= 500 ? "Internal Server Error" : "Error";
-        };
     }
 
     /** The optional provenance headers a client may send with a save ({@code X-Reprise-*}). */

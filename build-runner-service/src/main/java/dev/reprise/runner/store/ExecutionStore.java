@@ -1,7 +1,7 @@
 package dev.reprise.runner.store;
 
 import dev.reprise.events.BuildStatus;
-import dev.reprise.events.StoreFailures;
+import dev.reprise.web.StoreFailures;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.RowSet;

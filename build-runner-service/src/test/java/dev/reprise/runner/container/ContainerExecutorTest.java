@@ -1,46 +1,87 @@
 package dev.reprise.runner.container;
 
+import dev.reprise.testing.LocalRegistry;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.reprise.testing.LocalRegistry;
 import com.github.dockerjava.api.DockerClient;
+import dev.reprise.testing.LocalRegistry;
 import com.github.dockerjava.core.DefaultDockerClientConfig;
+import dev.reprise.testing.LocalRegistry;
 import com.github.dockerjava.core.DockerClientImpl;
+import dev.reprise.testing.LocalRegistry;
 import com.github.dockerjava.httpclient5.ApacheDockerHttpClient;
+import dev.reprise.testing.LocalRegistry;
 import com.sun.net.httpserver.HttpServer;
+import dev.reprise.testing.LocalRegistry;
 import dev.reprise.events.BuildEvent;
+import dev.reprise.testing.LocalRegistry;
 import dev.reprise.events.BuildOutput;
+import dev.reprise.testing.LocalRegistry;
 import dev.reprise.events.BuildRequested;
+import dev.reprise.testing.LocalRegistry;
 import dev.reprise.events.BuildStatus;
+import dev.reprise.testing.LocalRegistry;
 import dev.reprise.events.OutputStream;
+import dev.reprise.testing.LocalRegistry;
 import dev.reprise.events.StepFinished;
+import dev.reprise.testing.LocalRegistry;
 import dev.reprise.events.StepStarted;
+import dev.reprise.testing.LocalRegistry;
 import dev.reprise.runner.config.RunnerConfig;
+import dev.reprise.testing.LocalRegistry;
 import dev.reprise.runner.service.BuildExecutor;
+import dev.reprise.testing.LocalRegistry;
 import dev.reprise.runner.service.BuildOutcome;
+import dev.reprise.testing.LocalRegistry;
 import dev.reprise.runner.service.RunningBuild;
+import dev.reprise.testing.LocalRegistry;
 import dev.reprise.runner.service.TestRunnerConfig;
+import dev.reprise.testing.LocalRegistry;
 import dev.reprise.testing.TestGitRepo;
+import dev.reprise.testing.LocalRegistry;
 import java.net.InetSocketAddress;
+import dev.reprise.testing.LocalRegistry;
 import java.net.URI;
+import dev.reprise.testing.LocalRegistry;
 import java.net.http.HttpClient;
+import dev.reprise.testing.LocalRegistry;
 import java.net.http.HttpRequest;
+import dev.reprise.testing.LocalRegistry;
 import java.net.http.HttpResponse;
+import dev.reprise.testing.LocalRegistry;
 import java.nio.charset.StandardCharsets;
+import dev.reprise.testing.LocalRegistry;
 import java.nio.file.Files;
+import dev.reprise.testing.LocalRegistry;
 import java.nio.file.Path;
+import dev.reprise.testing.LocalRegistry;
 import java.time.Duration;
+import dev.reprise.testing.LocalRegistry;
 import java.time.Instant;
+import dev.reprise.testing.LocalRegistry;
 import java.util.ArrayList;
+import dev.reprise.testing.LocalRegistry;
 import java.util.Collections;
+import dev.reprise.testing.LocalRegistry;
 import java.util.List;
+import dev.reprise.testing.LocalRegistry;
 import java.util.Map;
+import dev.reprise.testing.LocalRegistry;
 import java.util.Optional;
+import dev.reprise.testing.LocalRegistry;
 import java.util.UUID;
+import dev.reprise.testing.LocalRegistry;
 import java.util.concurrent.atomic.AtomicReference;
+import dev.reprise.testing.LocalRegistry;
 import java.util.stream.Collectors;
+import dev.reprise.testing.LocalRegistry;
 import org.junit.jupiter.api.AfterEach;
+import dev.reprise.testing.LocalRegistry;
 import org.junit.jupiter.api.BeforeEach;
+import dev.reprise.testing.LocalRegistry;
 import org.junit.jupiter.api.Test;
+import dev.reprise.testing.LocalRegistry;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -72,6 +113,7 @@ class ContainerExecutorTest {
 
     @BeforeEach
     void setUp() throws Exception {
+        LocalRegistry.awaitBaseImage();
         pinnedBase = "127.0.0.1:5000/reprise/base@" + registryDigest("reprise/base", "bookworm");
         imageCache = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         imageCache.createContext("/api/v1/images/resolve", exchange -> {

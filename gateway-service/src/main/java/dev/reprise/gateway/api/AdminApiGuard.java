@@ -1,8 +1,7 @@
 package dev.reprise.gateway.api;
 
 import dev.reprise.gateway.service.TokenAuthenticator;
-import dev.reprise.gateway.service.TokenAuthenticator.ForbiddenException;
-import dev.reprise.gateway.service.TokenAuthenticator.UnauthorizedException;
+import dev.reprise.web.ProblemException;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.ws.rs.Path;
@@ -36,11 +35,7 @@ public class AdminApiGuard {
         }
         String what = request.getMethod() + " /" + request.getUriInfo().getPath().replaceFirst("^/+", "");
         return auth.authenticateOperator(request.getHeaderString(HttpHeaders.AUTHORIZATION), what).map(grant -> (Response) null)
-                .onFailure(UnauthorizedException.class).recoverWithItem(e -> Response.fromResponse(
-                        Problem.response(Response.Status.UNAUTHORIZED, "unauthorized", e.getMessage()))
-                        .header(HttpHeaders.WWW_AUTHENTICATE, "Bearer realm=\"reprise\"").build())
-                .onFailure(ForbiddenException.class).recoverWithItem(e -> Problem.response(Response.Status.FORBIDDEN, "forbidden",
-                        e.getMessage()));
+                .onFailure(ProblemException.class).recoverWithItem(e -> ((ProblemException) e).toResponse());
     }
 
     static boolean isAdminResource(ResourceInfo resource) {

@@ -5,6 +5,7 @@ import dev.reprise.gateway.service.BuildService;
 import dev.reprise.gateway.service.InvalidRequestException;
 import dev.reprise.gateway.service.TokenAuthenticator;
 import dev.reprise.events.Identifiers;
+import dev.reprise.web.Problem;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
@@ -111,7 +112,7 @@ public class BuildResource {
     }
 
     private static Response notFound(String id) {
-        return Problem.response(Response.Status.NOT_FOUND, "not-found", Identifiers.isBuildId(id)
+        return Problem.notFound(Identifiers.isBuildId(id)
                 ? "no build " + id + " for this tenant"
                 : "no such build: build ids are UUIDs, as POST /api/v1/builds returns them");
     }

@@ -3,6 +3,7 @@ package dev.reprise.gateway.api;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.reprise.gateway.service.ApiTokens;
+import dev.reprise.web.Problem;
 import io.github.bucket4j.Bandwidth;
 import io.github.bucket4j.Bucket;
 import io.github.bucket4j.ConsumptionProbe;
@@ -15,6 +16,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.Response;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
 import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 
@@ -54,10 +56,10 @@ public class RateLimits {
         }
         limited.increment();
         long retryAfter = Math.max(1, (probe.getNanosToWaitForRefill() + 999_999_999L) / 1_000_000_000L);
-        return Optional.of(Response.fromResponse(Problem.response(Response.Status.TOO_MANY_REQUESTS, "rate-limited",
-                        "more than " + config.requests() + " requests per " + config.period().toMillis() + " ms (burst " + config.burst()
-                                + ") from this " + (key.startsWith("t:") ? "token" : "address") + "; retry after " + retryAfter + " s"))
-                .header("Retry-After", retryAfter).build());
+        return Optional.of(Problem.of(429, "rate-limited", "more than " + config.requests() + " requests per "
+                        + config.period().toMillis() + " ms (burst " + config.burst() + ") from this "
+                        + (key.startsWith("t:") ? "token" : "address") + "; retry after " + retryAfter + " s")
+                .response(Map.of("Retry-After", Long.toString(retryAfter))));
     }
 
     private Bucket newBucket() {

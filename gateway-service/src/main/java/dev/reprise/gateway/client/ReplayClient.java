@@ -1,6 +1,6 @@
 package dev.reprise.gateway.client;
 
-import dev.reprise.gateway.api.Problem;
+import dev.reprise.web.Problem;
 import dev.reprise.gateway.config.BuildsConfig;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -61,8 +61,7 @@ public class ReplayClient {
                                 .entity(w.getResponse().readEntity(String.class)).build();
                     }
                     LOG.warnf("replay-service did not answer an admin call (%s)", e.toString());
-                    return Problem.response(Response.Status.SERVICE_UNAVAILABLE, "cache-unavailable",
-                            "the cache service did not answer; try again shortly");
+                    return Problem.of(503, "cache-unavailable", "the cache service did not answer; try again shortly").response();
                 });
     }
 

@@ -14,6 +14,7 @@ import dev.reprise.gateway.store.BuildStore.BuildRow;
 import dev.reprise.gateway.store.BuildStore.NewBuild;
 import dev.reprise.events.Identifiers;
 import dev.reprise.events.StreamTickets;
+import dev.reprise.web.ProblemException;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -176,16 +177,16 @@ public class BuildService {
     }
 
     /** The build is no longer active (HTTP 409). */
-    public static final class BuildFinishedException extends RuntimeException {
+    public static final class BuildFinishedException extends ProblemException {
         public BuildFinishedException(String id, String status) {
-            super("build " + id + " already finished (" + status + ")", null, false, false);
+            super(409, "build-finished", "build " + id + " already finished (" + status + ")");
         }
     }
 
     /** Kafka did not take the request (HTTP 503); the build is recorded as failed. */
-    public static final class QueueUnavailableException extends RuntimeException {
+    public static final class QueueUnavailableException extends ProblemException {
         public QueueUnavailableException(String cause) {
-            super("the build queue is unavailable, try again shortly (" + cause + ")", null, false, false);
+            super(503, "queue-unavailable", "the build queue is unavailable, try again shortly (" + cause + ")");
         }
     }
 }

@@ -1,15 +1,14 @@
 package dev.reprise.gateway.service;
 
 import dev.reprise.events.RepositoryUrl;
+import dev.reprise.web.ProblemException;
+import java.util.Map;
 
 /** A request field the caller must fix (HTTP 400); the message names the field first. */
-public final class InvalidRequestException extends RuntimeException {
-
-    private final String field;
+public final class InvalidRequestException extends ProblemException {
 
     public InvalidRequestException(String field, String problem) {
-        super(field + ": " + problem, null, false, false);
-        this.field = field;
+        super(400, "invalid-request", field + ": " + problem, field, Map.of());
     }
 
     /** Parses a repository URL given in request field {@code repository}; a bad one is this field's 400. */
@@ -19,9 +18,5 @@ public final class InvalidRequestException extends RuntimeException {
         } catch (IllegalArgumentException e) {
             throw new InvalidRequestException("repository", e.getMessage());
         }
-    }
-
-    public String field() {
-        return field;
     }
 }

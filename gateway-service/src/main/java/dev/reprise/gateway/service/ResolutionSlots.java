@@ -1,5 +1,7 @@
 package dev.reprise.gateway.service;
 
+import dev.reprise.web.ProblemException;
+import java.util.Map;
 import dev.reprise.gateway.config.BuildsConfig;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -137,17 +139,10 @@ public class ResolutionSlots {
     }
 
     /** No slot is free (HTTP 429 with Retry-After). */
-    public static final class BusyException extends RuntimeException {
-        private final long retryAfterSeconds;
-
+    public static final class BusyException extends ProblemException {
         BusyException(String problem, long retryAfterSeconds) {
-            super(problem + "; retry after " + retryAfterSeconds + " s, or name a commit SHA as ref, which needs no"
-                    + " resolution", null, false, false);
-            this.retryAfterSeconds = retryAfterSeconds;
-        }
-
-        public long retryAfterSeconds() {
-            return retryAfterSeconds;
+            super(429, "too-many-ref-resolutions", problem + "; retry after " + retryAfterSeconds + " s, or name a commit SHA"
+                    + " as ref, which needs no resolution", null, Map.of("Retry-After", Long.toString(retryAfterSeconds)));
         }
     }
 }

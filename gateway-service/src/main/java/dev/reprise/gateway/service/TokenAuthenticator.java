@@ -1,5 +1,7 @@
 package dev.reprise.gateway.service;
 
+import dev.reprise.web.ProblemException;
+import java.util.Map;
 import dev.reprise.cache.RedisCache;
 import dev.reprise.cache.RedisCaches;
 import dev.reprise.gateway.store.TenantStore;
@@ -74,16 +76,16 @@ public class TokenAuthenticator {
     }
 
     /** The token is valid but may not do this (HTTP 403). */
-    public static final class ForbiddenException extends RuntimeException {
+    public static final class ForbiddenException extends ProblemException {
         public ForbiddenException(String message) {
-            super(message, null, false, false);
+            super(403, "forbidden", message);
         }
     }
 
     /** The caller's credentials are missing or wrong (HTTP 401). */
-    public static final class UnauthorizedException extends RuntimeException {
+    public static final class UnauthorizedException extends ProblemException {
         public UnauthorizedException(String message) {
-            super(message, null, false, false);
+            super(401, "unauthorized", message, null, Map.of("WWW-Authenticate", "Bearer realm=\"reprise\""));
         }
     }
 }

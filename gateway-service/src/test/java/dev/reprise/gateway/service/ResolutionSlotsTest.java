@@ -36,7 +36,7 @@ class ResolutionSlotsTest {
         CompletableFuture<String> a1 = start("a");
         CompletableFuture<String> a2 = start("a");
         assertThatThrownBy(() -> slots.run("a", () -> "x").await().atMost(Duration.ofSeconds(1)))
-                .isInstanceOfSatisfying(BusyException.class, e -> assertThat(e.retryAfterSeconds()).isBetween(1L, 21L))
+                .isInstanceOfSatisfying(BusyException.class, e -> assertThat(Long.parseLong(e.headers().get("Retry-After"))).isBetween(1L, 21L))
                 .hasMessageStartingWith("this tenant already has 2 ref resolutions (git ls-remote) running")
                 .hasMessageContaining("retry after");
         CompletableFuture<String> b1 = start("b");

@@ -1,15 +1,26 @@
 package dev.reprise.image.api;
 
+import dev.reprise.web.Problem;
 import dev.reprise.auth.AuthException;
+import dev.reprise.web.Problem;
 import dev.reprise.auth.Grant;
+import dev.reprise.web.Problem;
 import dev.reprise.auth.OperatorGuard;
+import dev.reprise.web.Problem;
 import dev.reprise.auth.TokenVerifier;
+import dev.reprise.web.Problem;
 import io.smallrye.mutiny.Uni;
+import dev.reprise.web.Problem;
 import jakarta.enterprise.context.ApplicationScoped;
+import dev.reprise.web.Problem;
 import jakarta.ws.rs.container.ContainerRequestContext;
+import dev.reprise.web.Problem;
 import jakarta.ws.rs.container.ResourceInfo;
+import dev.reprise.web.Problem;
 import jakarta.ws.rs.core.HttpHeaders;
+import dev.reprise.web.Problem;
 import jakarta.ws.rs.core.Response;
+import dev.reprise.web.Problem;
 import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 
 /**
@@ -39,8 +50,8 @@ public class ImageAuth {
         String needed = scopeNeeded(request.getMethod(), path);
         return verifier.verify(request.getHeaderString(HttpHeaders.AUTHORIZATION))
                 .map(grant -> allows(grant, needed) ? (Response) null
-                        : ProblemMappers.problem(Response.Status.FORBIDDEN, "forbidden", request.getMethod() + " " + path
-                                + " needs a token with scope " + needed + "; this one is " + grant.scope()))
+                        : Problem.of(403, "forbidden", request.getMethod() + " " + path
+                                + " needs a token with scope " + needed + "; this one is " + grant.scope()).response())
                 .onFailure(AuthException.class).recoverWithItem(failure -> ((AuthException) failure).toResponse());
     }
 

@@ -1,5 +1,6 @@
 package dev.reprise.image.service;
 
+import dev.reprise.web.ProblemException;
 import dev.reprise.events.Dependency;
 import dev.reprise.image.builder.DockerEngine;
 import dev.reprise.image.config.ImageConfig;
@@ -355,30 +356,30 @@ public class ImageCache {
     }
 
     /** 404: no such image. */
-    public static class NotFoundException extends RuntimeException {
+    public static class NotFoundException extends ProblemException {
         public NotFoundException(String message) {
-            super(message);
+            super(404, "not-found", message);
         }
     }
 
     /** 403: the caller's token may not have this done (it would start a build). */
-    public static class ForbiddenException extends RuntimeException {
+    public static class ForbiddenException extends ProblemException {
         public ForbiddenException(String message) {
-            super(message);
+            super(403, "forbidden", message);
         }
     }
 
     /** 409: not now, for a reason the message gives. */
-    public static class ConflictException extends RuntimeException {
+    public static class ConflictException extends ProblemException {
         public ConflictException(String message) {
-            super(message);
+            super(409, "conflict", message);
         }
     }
 
     /** 503: a store or the engine could not be reached. */
-    public static class UnavailableException extends RuntimeException {
+    public static class UnavailableException extends ProblemException {
         public UnavailableException(String message) {
-            super(message);
+            super(503, "unavailable", message);
         }
     }
 }

@@ -1,10 +1,15 @@
 package dev.reprise.replay.access;
 
+import dev.reprise.web.Problem;
 import dev.reprise.events.StreamTickets;
+import dev.reprise.web.Problem;
 import jakarta.ws.rs.container.ContainerRequestContext;
+import dev.reprise.web.Problem;
 import jakarta.ws.rs.core.Response;
-import java.util.Map;
+import dev.reprise.web.Problem;
+import dev.reprise.web.Problem;
 import java.util.Optional;
+import dev.reprise.web.Problem;
 import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 
 /**
@@ -28,9 +33,7 @@ public class InternalApiGuard {
         }
         String tenant = request.getUriInfo().getQueryParameters().getFirst("tenant");
         if (tenant != null && !StreamTickets.isTenantId(tenant)) {
-            return Optional.of(Response.status(Response.Status.BAD_REQUEST).type("application/problem+json").entity(Map.of(
-                    "type", "https://reprise.dev/problems/invalid-request", "title", "Bad Request", "status", 400,
-                    "detail", "tenant: must be 1 to 64 letters, digits, '.', '_' or '-'")).build());
+            return Optional.of(Problem.badRequest("tenant: must be 1 to 64 letters, digits, '.', '_' or '-'"));
         }
         if (access.isService(request.getHeaderString(StreamTickets.SERVICE_HEADER))) {
             return Optional.empty();
@@ -46,8 +49,6 @@ public class InternalApiGuard {
     }
 
     public static Response unauthorized(String detail) {
-        return Response.status(Response.Status.UNAUTHORIZED).type("application/problem+json").entity(Map.of(
-                "type", "https://reprise.dev/problems/unauthorized", "title", "Unauthorized", "status", 401,
-                "detail", detail)).build();
+        return Problem.of(401, "unauthorized", detail).response();
     }
 }

@@ -1,5 +1,6 @@
 package dev.reprise.replay.api;
 
+import dev.reprise.web.Problem;
 import dev.reprise.events.StreamTickets;
 import dev.reprise.replay.access.InternalApiGuard;
 import dev.reprise.replay.access.StreamAccess;
@@ -25,7 +26,6 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.time.Duration;
 import java.time.OffsetDateTime;
-import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -140,7 +140,7 @@ public class RecordingResource {
         try {
             normalized = RepositoryUrl.parse(repository).normalized();
         } catch (IllegalArgumentException e) {
-            return Uni.createFrom().item(Problems.badRequest("repository: " + e.getMessage()));
+            return Uni.createFrom().item(Problem.badRequest("repository: " + e.getMessage()));
         }
         return removals.invalidateRepository(tenant, normalized, reasonOrDefault(reason))
                 .map(n -> Response.ok(new Invalidated("repository", normalized, n)).build());
@@ -178,7 +178,7 @@ public class RecordingResource {
     }
 
     private static Response invalidKey() {
-        return Problems.badRequest("cacheKey: must be 64 lowercase hex characters (a sha256)");
+        return Problem.badRequest("cacheKey: must be 64 lowercase hex characters (a sha256)");
     }
 
     /**
@@ -189,43 +189,17 @@ public class RecordingResource {
         stats.miss(tenant);
         String detail = "replay mode is " + policy.mode() + ": no build is answered from cache (REPRISE_REPLAY_MODE)";
         if (!policy.mode().records()) {
-            return Uni.createFrom().item(Problems.notFound(detail));
+            return Uni.createFrom().item(Problem.notFound(detail));
         }
         return index.byCacheKey(cacheKey).map(found -> {
             if (found.filter(e -> tenant == null || tenant.equals(e.tenantId())).isPresent()) {
                 stats.shadowHit();
             }
-            return Problems.notFound(detail);
+            return Problem.notFound(detail);
         });
     }
 
     private static Response notFound(String cacheKey) {
-        return Problems.notFound("no recording for cache key " + cacheKey);
-    }
-
-    /** RFC 9457 problem details. */
-    static final class Problems {
-        private Problems() {
-        }
-
-        static Response badRequest(String detail) {
-            return problem(Response.Status.BAD_REQUEST, "invalid-request", detail);
-        }
-
-        static Response notFound(String detail) {
-            return problem(Response.Status.NOT_FOUND, "not-found", detail);
-        }
-
-        /** 503 with Retry-After: a store is away for a moment. */
-        static Response unavailable(String detail) {
-            return Response.fromResponse(problem(Response.Status.SERVICE_UNAVAILABLE, "store-unavailable", detail))
-                    .header("Retry-After", "5").build();
-        }
-
-        private static Response problem(Response.Status status, String type, String detail) {
-            return Response.status(status).type("application/problem+json").entity(Map.of(
-                    "type", "https://reprise.dev/problems/" + type, "title", status.getReasonPhrase(),
-                    "status", status.getStatusCode(), "detail", detail)).build();
-        }
+        return Problem.notFound("no recording for cache key " + cacheKey);
     }
 }

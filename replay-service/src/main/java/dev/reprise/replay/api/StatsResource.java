@@ -1,19 +1,34 @@
 package dev.reprise.replay.api;
 
+import dev.reprise.web.Problem;
 import dev.reprise.replay.policy.CachePolicy;
+import dev.reprise.web.Problem;
 import dev.reprise.replay.policy.CacheStats;
+import dev.reprise.web.Problem;
 import dev.reprise.replay.store.ReadCounter;
+import dev.reprise.web.Problem;
 import dev.reprise.replay.store.RecordingIndex;
+import dev.reprise.web.Problem;
 import io.smallrye.mutiny.Uni;
+import dev.reprise.web.Problem;
 import jakarta.ws.rs.GET;
+import dev.reprise.web.Problem;
 import jakarta.ws.rs.Path;
+import dev.reprise.web.Problem;
 import jakarta.ws.rs.Produces;
+import dev.reprise.web.Problem;
 import jakarta.ws.rs.QueryParam;
+import dev.reprise.web.Problem;
 import jakarta.ws.rs.core.MediaType;
+import dev.reprise.web.Problem;
 import jakarta.ws.rs.core.Response;
+import dev.reprise.web.Problem;
 import java.math.BigDecimal;
+import dev.reprise.web.Problem;
 import java.math.RoundingMode;
+import dev.reprise.web.Problem;
 import java.time.OffsetDateTime;
+import dev.reprise.web.Problem;
 import java.util.List;
 
 /**
@@ -65,7 +80,7 @@ public class StatsResource {
     public Uni<Response> stats(@QueryParam("tenant") String tenant, @QueryParam("hours") Integer hours) {
         int window = hours == null ? 24 : hours;
         if (window < 1 || window > MAX_HOURS) {
-            return Uni.createFrom().item(RecordingResource.Problems.badRequest("hours: must be between 1 and " + MAX_HOURS));
+            return Uni.createFrom().item(Problem.badRequest("hours: must be between 1 and " + MAX_HOURS));
         }
         Uni<List<CacheStats.Hour>> series = stats.hours(tenant, OffsetDateTime.now().minusHours(window - 1L));
         // This instance's unwritten read counts go in first, so "most replayed" includes them.

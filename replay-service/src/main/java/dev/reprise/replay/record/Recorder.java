@@ -9,6 +9,7 @@ import dev.reprise.replay.messaging.CacheEventPublisher;
 import dev.reprise.replay.policy.CachePolicy;
 import dev.reprise.replay.store.RecordingIndex;
 import dev.reprise.replay.store.RecordingObjects;
+import dev.reprise.web.StoreFailures;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Uni;
@@ -87,10 +88,18 @@ public class Recorder {
         pending.remove(buildId);
         // Until the recording is durable nothing is acknowledged, and recording waits (retrying)
         // rather than skip ahead: S3 or PostgreSQL being down delays recordings, never loses one.
+        // A failure that is not a store away (a value the store refuses) would fail the same way for
+        // ever: that recording is skipped, counted, and the partition moves on.
         return store(buildId, recording, event.path("data"))
-                .onFailure().invoke(e -> LOG.errorf("Recording of build %s not stored yet (%s); retrying", buildId,
-                        e.getMessage()))
-                .onFailure().retry().withBackOff(Duration.ofSeconds(1), Duration.ofSeconds(30)).indefinitely()
+                .onFailure(StoreFailures::unreachable).invoke(e -> LOG.errorf("Recording of build %s not stored yet (%s);"
+                        + " retrying", buildId, e.getMessage()))
+                .onFailure(StoreFailures::unreachable).retry().withBackOff(Duration.ofSeconds(1), Duration.ofSeconds(30))
+                .indefinitely()
+                .onFailure().recoverWithUni(e -> {
+                    LOG.errorf(e, "Recording of build %s skipped: it cannot be stored", buildId);
+                    metrics.counter("reprise.recordings.skipped", "reason", "unstorable").increment();
+                    return Uni.createFrom().voidItem();
+                })
                 .chain(() -> ackAll(recording.unacknowledged()))
                 .subscribeAsCompletionStage();
     }

@@ -1,6 +1,8 @@
-package dev.reprise.events;
+package dev.reprise.web;
 
+import io.vertx.sqlclient.DatabaseException;
 import java.net.ConnectException;
+import java.sql.SQLException;
 import java.nio.channels.ClosedChannelException;
 import java.util.Set;
 import java.util.concurrent.TimeoutException;
@@ -13,6 +15,9 @@ import java.util.concurrent.TimeoutException;
  */
 public final class StoreFailures {
 
+    /** The AWS SDK's "the service answered with an error" (the SDK is not on every service's class path). */
+    private static final String S3_ANSWER = "software.amazon.awssdk.core.exception.SdkServiceException";
+
     private static final Set<String> UNREACHABLE = Set.of(
             "software.amazon.awssdk.core.exception.SdkClientException",
             "io.vertx.sqlclient.ClosedConnectionException",
@@ -22,7 +27,29 @@ public final class StoreFailures {
             "io.vertx.core.http.impl.NoStackTraceTimeoutException",
             "io.vertx.core.impl.NoStackTraceTimeoutException");
 
+    /** What a 503 for an unreachable store tells the client to wait, in seconds. */
+    public static final String RETRY_AFTER_SECONDS = "5";
+
     private StoreFailures() {
+    }
+
+    /** An S3 answer of 5xx or 429 (busy, restarting) passes; 4xx is the request's fault. */
+    private static boolean serverSide(Throwable s3Answer) {
+        try {
+            int status = (int) s3Answer.getClass().getMethod("statusCode").invoke(s3Answer);
+            return status >= 500 || status == 429;
+        } catch (ReflectiveOperationException | ClassCastException e) {
+            return false;
+        }
+    }
+
+    /**
+     * PostgreSQL's SQLSTATEs that pass: connection exceptions (08), insufficient resources (53: too many
+     * connections, disk full), shutting down or starting up (57P01–57P03), serialization failure and deadlock.
+     */
+    static boolean temporary(String sqlState) {
+        return sqlState != null && (sqlState.startsWith("08") || sqlState.startsWith("53") || sqlState.startsWith("57P0")
+                || sqlState.equals("40001") || sqlState.equals("40P01"));
     }
 
     /** True when {@code failure}, or any cause, says a store could not be reached. */
@@ -31,8 +58,12 @@ public final class StoreFailures {
             if (t instanceof ConnectException || t instanceof ClosedChannelException || t instanceof TimeoutException) {
                 return true;
             }
+            if (t instanceof DatabaseException d && temporary(d.getSqlState())
+                    || t instanceof SQLException s && temporary(s.getSQLState())) {
+                return true;
+            }
             for (Class<?> c = t.getClass(); c != null; c = c.getSuperclass()) {
-                if (UNREACHABLE.contains(c.getName())) {
+                if (UNREACHABLE.contains(c.getName()) || c.getName().equals(S3_ANSWER) && serverSide(t)) {
                     return true;
                 }
             }
