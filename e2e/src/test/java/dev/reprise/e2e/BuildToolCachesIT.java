@@ -105,6 +105,8 @@ class BuildToolCachesIT {
                 .doesNotContain("Misconfigured remote cache endpoint");
     }
 
+    private static final String GRADLE_JVM = "-Xmx512m " + Services.SHORT_LIVED_JVM;
+
     @Test
     void gradleTakesCompileJavaFromTheRemoteBuildCache() throws Exception {
         Path project = Files.createDirectories(work.resolve("gradle"));
@@ -120,6 +122,8 @@ class BuildToolCachesIT {
                 }
                 """.formatted(BASE, token));
         Files.writeString(project.resolve("build.gradle"), "apply plugin: 'java'\n");
+        // The same options for the launcher and the build JVM, so --no-daemon builds in the launcher (no second JVM).
+        Files.writeString(project.resolve("gradle.properties"), "org.gradle.jvmargs=" + GRADLE_JVM + "\n");
         Path sources = Files.createDirectories(project.resolve("src/main/java/it"));
         Files.writeString(sources.resolve("Hello.java"), """
                 package it;
@@ -128,13 +132,14 @@ class BuildToolCachesIT {
         String home = "--gradle-user-home=" + work.resolve("gradle-home");
         double hitsBefore = hits("gradle");
 
-        Services.Run first = run(project, Map.of(), "gradle", home, "--no-daemon", "--build-cache", "compileJava");
+        Map<String, String> jvm = Map.of("GRADLE_OPTS", GRADLE_JVM);
+        Services.Run first = run(project, jvm, "gradle", home, "--no-daemon", "--build-cache", "compileJava");
         assertSucceeded(first);
         assertThat(first.output()).doesNotContain("FROM-CACHE");
         byte[] compiled = Files.readAllBytes(classFile(project));
-        assertSucceeded(run(project, Map.of(), "gradle", home, "--no-daemon", "clean"));
+        assertSucceeded(run(project, jvm, "gradle", home, "--no-daemon", "clean"));
 
-        Services.Run second = run(project, Map.of(), "gradle", home, "--no-daemon", "--build-cache", "--console=plain", "compileJava");
+        Services.Run second = run(project, jvm, "gradle", home, "--no-daemon", "--build-cache", "--console=plain", "compileJava");
         assertSucceeded(second);
         assertThat(second.output()).contains(":compileJava FROM-CACHE");
         assertThat(Files.readAllBytes(classFile(project))).isEqualTo(compiled);
@@ -193,14 +198,15 @@ class BuildToolCachesIT {
         String[] verify = {mvn.toString(), "-B", "-s", "settings.xml", "-Dmaven.build.cache.location=" + project.resolve(".build-cache"), "verify"};
         double hitsBefore = hits("maven");
 
-        Services.Run first = run(project, Map.of(), verify);
+        Map<String, String> jvm = Map.of("MAVEN_OPTS", Services.SHORT_LIVED_JVM);
+        Services.Run first = run(project, jvm, verify);
         assertSucceeded(first);
         assertThat(first.output()).contains("Tests run: 1, Failures: 0").contains("Saved to remote cache")
                 .doesNotContain("Error downloading cache item");
         byte[] jar = Files.readAllBytes(project.resolve("b/target/b-1.0.jar"));
         run(project, Map.of(), "rm", "-rf", ".build-cache", "a/target", "b/target");
 
-        Services.Run second = run(project, Map.of(), verify);
+        Services.Run second = run(project, jvm, verify);
         assertSucceeded(second);
         assertThat(second.output()).contains("Found cached build, restoring it.reprise.m" + stamp + ":a")
                 .contains("Found cached build, restoring it.reprise.m" + stamp + ":b")

@@ -162,6 +162,12 @@ final class Services {
     }
 
     /** Runs a command in {@code dir} with extra environment variables, no standard input; its exit code and output. */
+    /**
+     * JVM options for the real clients' JVMs the tests start (Maven, Gradle, Bazel's server): they live for
+     * seconds, and C2's compilations would cost about as much CPU as their work on 2 shared cores.
+     */
+    static final String SHORT_LIVED_JVM = "-XX:TieredStopAtLevel=1";
+
     static Run run(Path dir, Map<String, String> env, Duration timeout, String... command) throws IOException, InterruptedException {
         ProcessBuilder builder = new ProcessBuilder(new ArrayList<>(List.of(command))).directory(dir.toFile()).redirectErrorStream(true)
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));

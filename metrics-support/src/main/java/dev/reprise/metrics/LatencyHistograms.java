@@ -9,7 +9,7 @@ import java.time.Duration;
 
 /**
  * Publishes latency histograms (Prometheus {@code _bucket} series) for HTTP server requests and
- * Reprise's own timers, with fixed buckets from 5 ms to 60 s, so p50/p99 can be computed across
+ * Reprise's own timers, with fixed buckets from 5 ms to 30 min, so p50/p99 can be computed across
  * instances with {@code histogram_quantile}. Quarkus publishes only sum, count and max otherwise.
  */
 @Singleton

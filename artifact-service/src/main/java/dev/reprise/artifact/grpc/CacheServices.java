@@ -44,7 +44,7 @@ import java.util.function.Function;
 
 /**
  * Bazel's gRPC remote cache (REAPI v2, the cache part), over the same CAS, index and tenancy as the HTTP
- * door: {@code --remote_cache=grpc://HOST:8083 --remote_header=Authorization=Bearer $TOKEN}. SHA-256 only;
+ * door: {@code --remote_cache=grpc://HOST:8093 --remote_header=Authorization=Bearer $TOKEN}. SHA-256 only;
  * every upload's digest is verified; an action result whose outputs are not all in the CAS is a miss.
  */
 public final class CacheServices {

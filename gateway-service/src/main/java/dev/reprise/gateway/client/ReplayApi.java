@@ -1,5 +1,6 @@
 package dev.reprise.gateway.client;
 
+import dev.reprise.replay.contract.RecordingView;
 import dev.reprise.events.StreamTickets;
 import org.eclipse.microprofile.config.ConfigProvider;
 import org.eclipse.microprofile.rest.client.annotation.ClientHeaderParam;
@@ -36,7 +37,7 @@ interface ReplayApi {
 
     @GET
     @Path("/recordings/{cacheKey}")
-    Uni<RecordingInfo> lookup(@PathParam("cacheKey") String cacheKey, @QueryParam("tenant") String tenant);
+    Uni<RecordingView> lookup(@PathParam("cacheKey") String cacheKey, @QueryParam("tenant") String tenant);
 
     @DELETE
     @Path("/recordings/{cacheKey}")

@@ -1,5 +1,6 @@
 package dev.reprise.gateway.client;
 
+import dev.reprise.replay.contract.RecordingView;
 import dev.reprise.web.Problem;
 import dev.reprise.gateway.config.BuildsConfig;
 import io.smallrye.mutiny.Uni;
@@ -65,7 +66,7 @@ public class ReplayClient {
                 });
     }
 
-    public Uni<Optional<RecordingInfo>> lookup(String tenantId, String cacheKey) {
+    public Uni<Optional<RecordingView>> lookup(String tenantId, String cacheKey) {
         return api.lookup(cacheKey, tenantId)
                 .ifNoItem().after(timeout).fail()
                 .map(Optional::of)

@@ -3,7 +3,7 @@ package dev.reprise.gateway.service;
 import dev.reprise.events.BuildCancelRequested;
 import dev.reprise.events.BuildRequested;
 import dev.reprise.gateway.api.BuildView;
-import dev.reprise.gateway.client.RecordingInfo;
+import dev.reprise.replay.contract.RecordingView;
 import dev.reprise.gateway.client.ReplayClient;
 import dev.reprise.gateway.config.BuildsConfig;
 import dev.reprise.gateway.messaging.BuildRequestPublisher;
@@ -84,12 +84,12 @@ public class BuildService {
         NewBuild build = new NewBuild(UUID.randomUUID().toString(), tenantId, cacheKey,
                 request.repository().normalized(), request.ref(), commit, request.tool(), request.command(),
                 request.env(), request.fresh(), request.timeoutSeconds());
-        Uni<Optional<RecordingInfo>> hit = request.fresh()
+        Uni<Optional<RecordingView>> hit = request.fresh()
                 ? Uni.createFrom().item(Optional.empty())
                 : replay.lookup(tenantId, cacheKey);
         return hit.flatMap(recording -> {
             if (recording.isPresent()) {
-                RecordingInfo r = recording.get();
+                RecordingView r = recording.get();
                 metrics.counter("reprise.cache.requests", "cache", "build", "result", r.stale() ? "stale" : "hit").increment();
                 Uni<String> refresh = r.stale() ? refresh(request, build) : Uni.createFrom().nullItem();
                 return refresh.flatMap(refreshId -> builds.recordHit(build, r.status(), r.durationMs(), r.ageSeconds(), r.label(),

@@ -2,25 +2,15 @@ package dev.reprise.image.api;
 
 import dev.reprise.web.Problem;
 import dev.reprise.auth.AuthException;
-import dev.reprise.web.Problem;
 import dev.reprise.auth.Grant;
-import dev.reprise.web.Problem;
 import dev.reprise.auth.OperatorGuard;
-import dev.reprise.web.Problem;
 import dev.reprise.auth.TokenVerifier;
-import dev.reprise.web.Problem;
 import io.smallrye.mutiny.Uni;
-import dev.reprise.web.Problem;
 import jakarta.enterprise.context.ApplicationScoped;
-import dev.reprise.web.Problem;
 import jakarta.ws.rs.container.ContainerRequestContext;
-import dev.reprise.web.Problem;
 import jakarta.ws.rs.container.ResourceInfo;
-import dev.reprise.web.Problem;
 import jakarta.ws.rs.core.HttpHeaders;
-import dev.reprise.web.Problem;
 import jakarta.ws.rs.core.Response;
-import dev.reprise.web.Problem;
 import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 
 /**

@@ -2,14 +2,9 @@ package dev.reprise.replay.access;
 
 import dev.reprise.web.Problem;
 import dev.reprise.events.StreamTickets;
-import dev.reprise.web.Problem;
 import jakarta.ws.rs.container.ContainerRequestContext;
-import dev.reprise.web.Problem;
 import jakarta.ws.rs.core.Response;
-import dev.reprise.web.Problem;
-import dev.reprise.web.Problem;
 import java.util.Optional;
-import dev.reprise.web.Problem;
 import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 
 /**

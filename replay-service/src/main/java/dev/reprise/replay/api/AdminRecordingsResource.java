@@ -1,6 +1,6 @@
 package dev.reprise.replay.api;
 
-import dev.reprise.replay.api.RecordingResource.Invalidated;
+import dev.reprise.replay.contract.Invalidated;
 import dev.reprise.replay.policy.CacheRemovals;
 import io.smallrye.mutiny.Uni;
 import jakarta.ws.rs.DELETE;

@@ -7,9 +7,10 @@ import dev.reprise.replay.access.StreamAccess;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.reprise.events.Identifiers;
 import dev.reprise.events.RepositoryUrl;
-import dev.reprise.replay.policy.CachePolicy;
 import dev.reprise.replay.policy.CacheRemovals;
-import dev.reprise.replay.policy.CacheStats;
+import dev.reprise.replay.contract.Invalidated;
+import dev.reprise.replay.contract.RecordingView;
+import dev.reprise.replay.policy.CacheLookups;
 import dev.reprise.replay.record.Asciicast;
 import dev.reprise.replay.record.RecordedBuilds;
 import dev.reprise.replay.record.Recording;
@@ -24,7 +25,6 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
-import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.Optional;
 import java.util.function.Function;
@@ -37,40 +37,24 @@ import java.util.stream.Collectors;
 @Path("/api/v1/recordings")
 public class RecordingResource {
 
-    /**
-     * A hit: what the index knows about the key. {@code label} is Fresh (< 1 h), Recent (< 24 h)
-     * or Cached; {@code stale} asks the caller to refresh this popular, old entry in the background.
-     */
-    public record RecordingView(String cacheKey, String buildId, String status, long bytes, long durationMs,
-            OffsetDateTime createdAt, OffsetDateTime expiresAt, long ageSeconds, String label, long reads, boolean stale) {
-    }
-
-    /** What an invalidation took out. */
-    public record Invalidated(String scope, String value, int removed) {
-    }
-
-    private final RecordingIndex index;
+    private final CacheLookups lookups;
     private final RecordedBuilds recorded;
-    private final CacheStats stats;
     private final CacheRemovals removals;
-    private final CachePolicy policy;
     private final ObjectMapper json;
     private final StreamAccess access;
 
-    public RecordingResource(RecordingIndex index, RecordedBuilds recorded, CacheStats stats, CacheRemovals removals,
-            CachePolicy policy, ObjectMapper json, StreamAccess access) {
-        this.access = access;
-        this.index = index;
+    public RecordingResource(CacheLookups lookups, RecordedBuilds recorded, CacheRemovals removals, ObjectMapper json,
+            StreamAccess access) {
+        this.lookups = lookups;
         this.recorded = recorded;
-        this.stats = stats;
         this.removals = removals;
-        this.policy = policy;
         this.json = json;
+        this.access = access;
     }
 
     /**
-     * A cache lookup: a hit counts as a read of the entry (access count, last access) and in the
-     * tenant's statistics, a 404 as a miss. A tenant only ever hits its own recordings.
+     * A cache lookup ({@link CacheLookups}): a hit counts as a read of the entry (access count, last access)
+     * and in the tenant's statistics, a 404 as a miss. A tenant only ever hits its own recordings.
      */
     @GET
     @Path("/{cacheKey}")
@@ -79,21 +63,13 @@ public class RecordingResource {
         if (!Identifiers.isCacheKey(cacheKey)) {
             return Uni.createFrom().item(invalidKey());
         }
-        if (!policy.mode().serves()) {
-            return notServed(cacheKey, tenant);
-        }
-        return index.hit(cacheKey, tenant).map(found -> {
-            if (found.isEmpty()) {
-                stats.miss(tenant);
-                return notFound(cacheKey);
+        return lookups.lookup(cacheKey, tenant).map(answer -> {
+            if (answer instanceof CacheLookups.Hit hit) {
+                RecordingIndex.Entry e = hit.entry();
+                return Response.ok(new RecordingView(e.cacheKey(), e.buildId(), e.status(), e.bytes(), e.durationMs(),
+                        e.createdAt(), e.expiresAt(), hit.ageSeconds(), hit.label(), e.accessCount(), hit.stale())).build();
             }
-            RecordingIndex.Entry e = found.get();
-            long age = Math.max(0, Duration.between(e.createdAt(), OffsetDateTime.now()).toSeconds());
-            boolean stale = age > policy.refreshAfter().toSeconds() && e.accessCount() >= policy.refreshMinReads();
-            stats.hit(e.tenantId(), e.durationMs(), stale);
-            return Response.ok(new RecordingView(e.cacheKey(), e.buildId(), e.status(), e.bytes(), e.durationMs(),
-                    e.createdAt(), e.expiresAt(), age, age < 3600 ? "Fresh" : age < 86_400 ? "Recent" : "Cached",
-                    e.accessCount(), stale)).build();
+            return Problem.notFound(((CacheLookups.Miss) answer).detail());
         });
     }
 
@@ -179,24 +155,6 @@ public class RecordingResource {
 
     private static Response invalidKey() {
         return Problem.badRequest("cacheKey: must be 64 lowercase hex characters (a sha256)");
-    }
-
-    /**
-     * Record-only and off: a miss, whatever the index holds. Record-only counts a lookup that would have hit
-     * (without reading it: its popularity stays as it was), so an operator sees the hit rate to expect.
-     */
-    private Uni<Response> notServed(String cacheKey, String tenant) {
-        stats.miss(tenant);
-        String detail = "replay mode is " + policy.mode() + ": no build is answered from cache (REPRISE_REPLAY_MODE)";
-        if (!policy.mode().records()) {
-            return Uni.createFrom().item(Problem.notFound(detail));
-        }
-        return index.byCacheKey(cacheKey).map(found -> {
-            if (found.filter(e -> tenant == null || tenant.equals(e.tenantId())).isPresent()) {
-                stats.shadowHit();
-            }
-            return Problem.notFound(detail);
-        });
     }
 
     private static Response notFound(String cacheKey) {

@@ -2,33 +2,19 @@ package dev.reprise.replay.api;
 
 import dev.reprise.web.Problem;
 import dev.reprise.replay.policy.CachePolicy;
-import dev.reprise.web.Problem;
 import dev.reprise.replay.policy.CacheStats;
-import dev.reprise.web.Problem;
 import dev.reprise.replay.store.ReadCounter;
-import dev.reprise.web.Problem;
 import dev.reprise.replay.store.RecordingIndex;
-import dev.reprise.web.Problem;
 import io.smallrye.mutiny.Uni;
-import dev.reprise.web.Problem;
 import jakarta.ws.rs.GET;
-import dev.reprise.web.Problem;
 import jakarta.ws.rs.Path;
-import dev.reprise.web.Problem;
 import jakarta.ws.rs.Produces;
-import dev.reprise.web.Problem;
 import jakarta.ws.rs.QueryParam;
-import dev.reprise.web.Problem;
 import jakarta.ws.rs.core.MediaType;
-import dev.reprise.web.Problem;
 import jakarta.ws.rs.core.Response;
-import dev.reprise.web.Problem;
 import java.math.BigDecimal;
-import dev.reprise.web.Problem;
 import java.math.RoundingMode;
-import dev.reprise.web.Problem;
 import java.time.OffsetDateTime;
-import dev.reprise.web.Problem;
 import java.util.List;
 
 /**
