@@ -25,7 +25,9 @@ public final class StoreFailures {
             "io.smallrye.mutiny.TimeoutException",
             "io.netty.channel.ConnectTimeoutException",
             "io.vertx.core.http.impl.NoStackTraceTimeoutException",
-            "io.vertx.core.impl.NoStackTraceTimeoutException");
+            "io.vertx.core.impl.NoStackTraceTimeoutException",
+            // Kafka's own "try again": a broker away, a leader moving, a request timed out.
+            "org.apache.kafka.common.errors.RetriableException");
 
     /** What a 503 for an unreachable store tells the client to wait, in seconds. */
     public static final String RETRY_AFTER_SECONDS = "5";

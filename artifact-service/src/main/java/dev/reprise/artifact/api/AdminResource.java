@@ -1,14 +1,17 @@
 package dev.reprise.artifact.api;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.reprise.artifact.http.ArtifactException;
-import dev.reprise.artifact.http.Exchange;
+import dev.reprise.artifact.http.ProvenanceHeaders;
 import dev.reprise.artifact.service.ArtifactMetrics;
 import dev.reprise.artifact.service.IntegrityCheck;
 import dev.reprise.artifact.service.Keys;
 import dev.reprise.artifact.service.Lifecycle;
 import dev.reprise.artifact.service.StagedSaves;
-import dev.reprise.artifact.store.ArtifactIndex.Scope;
 import dev.reprise.artifact.store.ArtifactIndex;
+import dev.reprise.artifact.store.ArtifactIndex.Scope;
+import dev.reprise.artifact.store.EntryReports;
+import dev.reprise.artifact.store.BlobIndex;
 import dev.reprise.artifact.store.LocalBlobs;
 import dev.reprise.auth.Grant;
 import dev.reprise.auth.OperatorOnly;
@@ -38,20 +41,40 @@ import java.util.Map;
 @Produces(MediaType.APPLICATION_JSON)
 public class AdminResource {
 
+    /** The caller's tenant's figures, and the store's for an operator. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Stats(TenantStats tenant, StoreStats store) {
+    }
+
+    /** A tenant's live entries and bytes, this instance's hits and misses for it, and its removals of the last days by reason. */
+    public record TenantStats(String tenantId, long entries, long bytes, long hits, long misses, double hitRate,
+            Map<String, Long> removed) {
+    }
+
+    /** The store's live blobs and bytes, and this instance's local copies. */
+    public record StoreStats(long blobs, long bytes, long localCacheBytes) {
+    }
+
+    /** What an invalidation hid: its scope (key, prefix, repository, toolchain, lockfile), the value and how many entries. */
+    public record Invalidated(String scope, String value, int removed) {
+    }
+
     private static final java.util.Set<String> PROTOCOLS = java.util.Set.copyOf(ArtifactMetrics.PROTOCOLS);
 
     private final TokenVerifier verifier;
-    private final ArtifactIndex index;
+    private final EntryReports reports;
+    private final BlobIndex blobs;
     private final Lifecycle lifecycle;
     private final IntegrityCheck integrity;
     private final ArtifactMetrics metrics;
     private final LocalBlobs local;
     private final StagedSaves staged;
 
-    public AdminResource(TokenVerifier verifier, ArtifactIndex index, Lifecycle lifecycle, IntegrityCheck integrity,
+    public AdminResource(TokenVerifier verifier, EntryReports reports, BlobIndex blobs, Lifecycle lifecycle, IntegrityCheck integrity,
             ArtifactMetrics metrics, LocalBlobs local, StagedSaves staged) {
         this.verifier = verifier;
-        this.index = index;
+        this.reports = reports;
+        this.blobs = blobs;
         this.lifecycle = lifecycle;
         this.integrity = integrity;
         this.metrics = metrics;
@@ -66,20 +89,18 @@ public class AdminResource {
      */
     @GET
     @Path("/stats")
-    public Uni<Map<String, Object>> stats(@HeaderParam(HttpHeaders.AUTHORIZATION) String authorization) {
-        return reader(authorization).chain(grant -> index.tenantTotals(grant.tenantId())
-                .chain(tenant -> index.removals(grant.tenantId()).map(removals -> Map.entry(tenant, removals))).chain(found -> {
+    public Uni<Stats> stats(@HeaderParam(HttpHeaders.AUTHORIZATION) String authorization) {
+        return reader(authorization).chain(grant -> reports.tenantTotals(grant.tenantId())
+                .chain(tenant -> reports.removals(grant.tenantId()).map(removals -> Map.entry(tenant, removals))).chain(found -> {
             ArtifactIndex.Totals tenant = found.getKey();
             ArtifactMetrics.TenantCounts counts = metrics.counts(grant.tenantId());
             long lookups = counts.hits() + counts.misses();
-            Map<String, Object> mine = Map.of("tenantId", grant.tenantId(), "entries", tenant.entries(), "bytes", tenant.bytes(),
-                    "hits", counts.hits(), "misses", counts.misses(), "hitRate", lookups == 0 ? 0.0 : (double) counts.hits() / lookups,
-                    "removed", found.getValue());
+            TenantStats mine = new TenantStats(grant.tenantId(), tenant.entries(), tenant.bytes(), counts.hits(), counts.misses(),
+                    lookups == 0 ? 0.0 : (double) counts.hits() / lookups, found.getValue());
             if (!grant.isOperator()) {
-                return Uni.createFrom().item(Map.<String, Object>of("tenant", mine));
+                return Uni.createFrom().item(new Stats(mine, null));
             }
-            return index.storeTotals().map(store -> Map.<String, Object>of("tenant", mine, "store", Map.of("blobs", store.entries(),
-                    "bytes", store.bytes(), "localCacheBytes", local.cachedBytes())));
+            return blobs.storeTotals().map(store -> new Stats(mine, new StoreStats(store.entries(), store.bytes(), local.cachedBytes())));
         }));
     }
 
@@ -109,15 +130,15 @@ public class AdminResource {
                 throw ArtifactException.badRequest("limit must be between 1 and 500");
             }
             String[] tool = toolchain == null ? null : toolchain(toolchain);
-            ArtifactIndex.EntryQuery query = new ArtifactIndex.EntryQuery(protocol(protocol, false),
-                    repository == null ? null : Exchange.normalizedRepository(repository), tool == null ? null : tool[0],
+            EntryReports.EntryQuery query = new EntryReports.EntryQuery(protocol(protocol, false),
+                    repository == null ? null : ProvenanceHeaders.normalizedRepository(repository), tool == null ? null : tool[0],
                     tool == null ? null : tool[1], lockfile == null ? null : lockfile(lockfile), sort, n);
-            return reader(authorization).chain(grant -> index.entries(grant.tenantId(), query))
+            return reader(authorization).chain(grant -> reports.entries(grant.tenantId(), query))
                     .map(entries -> Response.ok(new io.vertx.core.json.JsonObject().put("entries", new io.vertx.core.json.JsonArray(entries))
                             .encode()).build());
         }
         String p = protocol(protocol, true);
-        return reader(authorization).chain(grant -> index.describe(grant.tenantId(), p, key, version == null ? "" : version))
+        return reader(authorization).chain(grant -> reports.describe(grant.tenantId(), p, key, version == null ? "" : version))
                 .map(entry -> entry.map(e -> Response.ok(e.encode()).build())
                         .orElseThrow(() -> new ArtifactException(404, "not-found", "no live " + p + " entry with key '" + key + "'")));
     }
@@ -130,7 +151,7 @@ public class AdminResource {
      */
     @DELETE
     @Path("/entries")
-    public Uni<Map<String, Object>> invalidate(@HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
+    public Uni<Invalidated> invalidate(@HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
             @QueryParam("protocol") String protocol, @QueryParam("key") String key, @QueryParam("prefix") String prefix,
             @QueryParam("repository") String repository, @QueryParam("toolchain") String toolchain,
             @QueryParam("lockfile") String lockfile) {
@@ -145,12 +166,12 @@ public class AdminResource {
         String value = switch (scope) {
             case KEY -> Keys.cacheKey(key, "key");
             case PREFIX -> Keys.cacheKey(prefix, "prefix");
-            case REPOSITORY -> Exchange.normalizedRepository(repository);
+            case REPOSITORY -> ProvenanceHeaders.normalizedRepository(repository);
             case TOOLCHAIN -> String.join("@", java.util.Arrays.stream(toolchain(toolchain)).filter(java.util.Objects::nonNull).toList());
             case LOCKFILE -> lockfile(lockfile);
         };
         return writer(authorization).chain(grant -> lifecycle.invalidate(grant.tenantId(), p, scope, value))
-                .map(count -> Map.of("scope", scope.name().toLowerCase(java.util.Locale.ROOT), "value", value, "removed", count));
+                .map(count -> new Invalidated(scope.name().toLowerCase(java.util.Locale.ROOT), value, count));
     }
 
     /** Prunes least recently used entries until the store fits {@code maxBytes} (operator). */

@@ -75,12 +75,17 @@ public class ActionsCacheRoutes {
     private static final Set<String> DOWNLOAD_FIELDS = Set.of("key", "version", "restore_keys", "restoreKeys", "metadata");
 
     private final Exchange exchange;
+    private final UploadSpool spool;
+    private final BlobSender sender;
     private final Cas cas;
     private final ActionsUploads uploads;
     private final SignedUrls signed;
     private final ArtifactConfig config;
 
-    public ActionsCacheRoutes(Exchange exchange, Cas cas, ActionsUploads uploads, SignedUrls signed, ArtifactConfig config) {
+    public ActionsCacheRoutes(Exchange exchange, UploadSpool spool, BlobSender sender, Cas cas, ActionsUploads uploads, SignedUrls signed,
+            ArtifactConfig config) {
+        this.spool = spool;
+        this.sender = sender;
         this.exchange = exchange;
         this.cas = cas;
         this.uploads = uploads;
@@ -179,7 +184,7 @@ public class ActionsCacheRoutes {
         long length = last - first + 1;
         v1Handle(ctx, true, grant -> {
             ActionsUploads.Upload upload = uploads.find(grant.tenantId(), id);
-            return exchange.receive(ctx, length, "this chunk's Content-Range")
+            return spool.receive(ctx, length, "this chunk's Content-Range")
                     .chain(chunk -> Cas.blocking(() -> {
                         if (chunk.size() != length) {
                             dev.reprise.artifact.store.LocalBlobs.deleteQuietly(chunk.file());
@@ -214,7 +219,7 @@ public class ActionsCacheRoutes {
                     if (served.isEmpty()) {
                         v1Fail(ctx, new ArtifactException(404, "not-found", "this cache entry no longer exists (expired or invalidated)"));
                     } else {
-                        exchange.sendFile(ctx, served.get().getValue(), served.get().getKey().size(), Map.of());
+                        sender.sendFile(ctx, served.get().getValue(), served.get().getKey().size(), Map.of());
                     }
                 }, failure -> v1Fail(ctx, failure));
     }
@@ -378,7 +383,7 @@ public class ActionsCacheRoutes {
             Consumer<Object> created) {
         exchange.run(grant, g -> {
             ActionsUploads.Upload upload = uploads.find(tenant, id);
-            return exchange.receive(ctx, limit, limitHint).chain(body -> Cas.blocking(() -> {
+            return spool.receive(ctx, limit, limitHint).chain(body -> Cas.blocking(() -> {
                 use.accept(upload, body);
                 return upload;
             }));

@@ -46,9 +46,13 @@ public class KeyedBlobs {
     }
 
     private final Exchange exchange;
+    private final UploadSpool spool;
+    private final BlobSender sender;
     private final Cas cas;
 
-    public KeyedBlobs(Exchange exchange, Cas cas) {
+    public KeyedBlobs(Exchange exchange, UploadSpool spool, BlobSender sender, Cas cas) {
+        this.spool = spool;
+        this.sender = sender;
         this.exchange = exchange;
         this.cas = cas;
     }
@@ -77,7 +81,7 @@ public class KeyedBlobs {
                     if (served.isEmpty()) {
                         failed.accept(ctx, new ArtifactException(404, "not-found", "no entry for this key"));
                     } else {
-                        exchange.sendFile(ctx, served.get().file(), served.get().hit().size(), headers.apply(served.get().hit()));
+                        sender.sendFile(ctx, served.get().file(), served.get().hit().size(), headers.apply(served.get().hit()));
                     }
                 }, failure -> failed.accept(ctx, failure));
     }
@@ -96,14 +100,14 @@ public class KeyedBlobs {
         Provenance provenance;
         String repository;
         try {
-            provenance = Exchange.provenance(ctx.request());
+            provenance = ProvenanceHeaders.read(ctx.request());
             repository = provenance.repository();
         } catch (ArtifactException e) {
             ctx.request().pause();
             failed.accept(ctx, e);
             return;
         }
-        exchange.handle(ctx, true, (Grant grant) -> exchange.receive(ctx, put.limit(), put.limitHint())
+        exchange.handle(ctx, true, (Grant grant) -> spool.receive(ctx, put.limit(), put.limitHint())
                 .chain(upload -> {
                     String refusal = put.refuse().apply(upload);
                     if (refusal != null) {

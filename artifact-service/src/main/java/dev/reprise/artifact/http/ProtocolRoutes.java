@@ -51,13 +51,15 @@ public class ProtocolRoutes {
 
     private final KeyedBlobs blobs;
     private final Exchange exchange;
+    private final BlobSender sender;
     private final Cas cas;
     private final ArtifactConfig config;
     private final dev.reprise.artifact.service.DependencyStats dependencies;
 
-    public ProtocolRoutes(KeyedBlobs blobs, Exchange exchange, Cas cas, ArtifactConfig config,
+    public ProtocolRoutes(KeyedBlobs blobs, Exchange exchange, BlobSender sender, Cas cas, ArtifactConfig config,
             dev.reprise.artifact.service.DependencyStats dependencies) {
         this.dependencies = dependencies;
+        this.sender = sender;
         this.blobs = blobs;
         this.exchange = exchange;
         this.cas = cas;
@@ -370,7 +372,7 @@ public class ProtocolRoutes {
                     if (served.isEmpty()) {
                         exchange.miss(ctx);
                     } else {
-                        exchange.sendFile(ctx, served.get().getValue().orElse(null), served.get().getKey().size(), Map.of());
+                        sender.sendFile(ctx, served.get().getValue().orElse(null), served.get().getKey().size(), Map.of());
                     }
                 });
     }

@@ -60,7 +60,7 @@ public class ArtifactMetrics {
     }
 
     /** The age gauges, from the index. */
-    public void ages(List<dev.reprise.artifact.store.ArtifactIndex.Ages> byProtocol) {
+    public void ages(List<dev.reprise.artifact.store.EntryReports.Ages> byProtocol) {
         List<io.micrometer.core.instrument.MultiGauge.Row<?>> rows = new java.util.ArrayList<>();
         for (var a : byProtocol) {
             rows.add(io.micrometer.core.instrument.MultiGauge.Row.of(io.micrometer.core.instrument.Tags.of("protocol", a.protocol(),
@@ -72,7 +72,7 @@ public class ArtifactMetrics {
     }
 
     /** The most-used-entries gauge, from the index (keys shortened to 64 characters). */
-    public void popular(List<dev.reprise.artifact.store.ArtifactIndex.Popular> entries) {
+    public void popular(List<dev.reprise.artifact.store.EntryReports.Popular> entries) {
         popular.register(entries.stream().map(p -> io.micrometer.core.instrument.MultiGauge.Row.of(io.micrometer.core.instrument.Tags.of(
                 "tenant", p.tenantId(), "protocol", p.protocol(), "key", p.key().length() > 64 ? p.key().substring(0, 64) : p.key()),
                 p.accessCount())).<io.micrometer.core.instrument.MultiGauge.Row<?>>map(r -> r).toList(), true);

@@ -4,6 +4,8 @@ import dev.reprise.artifact.config.ArtifactConfig;
 import dev.reprise.artifact.http.ArtifactException;
 import dev.reprise.artifact.messaging.ArtifactEventPublisher;
 import dev.reprise.artifact.store.ArtifactIndex;
+import dev.reprise.artifact.store.EntryReports;
+import dev.reprise.artifact.store.BlobIndex;
 import dev.reprise.artifact.store.ArtifactIndex.EntryWrite;
 import dev.reprise.artifact.store.ArtifactIndex.Hit;
 import dev.reprise.artifact.store.ArtifactIndex.SaveOutcome;
@@ -63,6 +65,8 @@ public class Cas {
     private static final long INLINE_CHECK_BYTES = 64 * 1024;
 
     private final ArtifactIndex index;
+    private final EntryReports reports;
+    private final BlobIndex blobs;
     private final BlobObjects objects;
     private final LocalBlobs local;
     private final ArtifactConfig config;
@@ -72,9 +76,11 @@ public class Cas {
     private final StagedSaves staged;
     private final HitCache hits;
 
-    public Cas(ArtifactIndex index, BlobObjects objects, LocalBlobs local, ArtifactConfig config, ArtifactMetrics metrics,
+    public Cas(ArtifactIndex index, EntryReports reports, BlobIndex blobs, BlobObjects objects, LocalBlobs local, ArtifactConfig config, ArtifactMetrics metrics,
             AccessRecorder accesses, ArtifactEventPublisher events, StagedSaves staged, HitCache hits) {
         this.index = index;
+        this.reports = reports;
+        this.blobs = blobs;
         this.objects = objects;
         this.local = local;
         this.config = config;
@@ -157,7 +163,7 @@ public class Cas {
             return objects.delete(objectKey);
         }
         String pack = packed.get().pack();
-        return index.packReferenced(pack).chain(used -> used ? Uni.createFrom().voidItem() : objects.delete(pack));
+        return blobs.packReferenced(pack).chain(used -> used ? Uni.createFrom().voidItem() : objects.delete(pack));
     }
 
     private Uni<Void> checkQuota(String tenantId, long size) {
@@ -165,7 +171,7 @@ public class Cas {
             return Uni.createFrom().voidItem();
         }
         long quota = config.tenantQuotaBytes().getAsLong();
-        return index.tenantTotals(tenantId).invoke(totals -> {
+        return reports.tenantTotals(tenantId).invoke(totals -> {
             if (totals.bytes() + size > quota) {
                 throw new ArtifactException(507, "quota-exceeded", "the tenant's store is full (" + totals.bytes()
                         + " of " + quota + " bytes used, this blob needs " + size + "); invalidate entries or raise the quota");
@@ -205,7 +211,7 @@ public class Cas {
 
     /** An entry's provenance, where its saver sent one. */
     public Uni<Optional<io.vertx.core.json.JsonObject>> provenance(long entryId) {
-        return index.provenance(entryId);
+        return reports.provenance(entryId);
     }
 
     /** A tenant's entry by id. */
@@ -383,7 +389,7 @@ public class Cas {
 
     /** Takes a blob out of service for good: its entries become misses, its local copy goes. */
     public Uni<Void> quarantine(String digest, String objectKey, String reason) {
-        return index.quarantine(digest, objectKey, reason)
+        return blobs.quarantine(digest, objectKey, reason)
                 .invoke(changed -> {
                     hits.forgetDigest(digest);
                     if (changed) {

@@ -1,6 +1,6 @@
 package dev.reprise.artifact.service;
 
-import dev.reprise.artifact.http.Exchange;
+import dev.reprise.artifact.http.ProvenanceHeaders;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.MultiGauge;
@@ -52,7 +52,7 @@ public class DependencyStats {
         counter(result).increment();
         String label;
         try {
-            label = Exchange.normalizedRepository(repository);
+            label = ProvenanceHeaders.normalizedRepository(repository);
         } catch (RuntimeException e) {
             label = OTHER;
         }

@@ -1,8 +1,8 @@
 package dev.reprise.artifact.service;
 
 import dev.reprise.artifact.config.ArtifactConfig;
-import dev.reprise.artifact.store.ArtifactIndex;
-import dev.reprise.artifact.store.ArtifactIndex.Blob;
+import dev.reprise.artifact.store.BlobIndex;
+import dev.reprise.artifact.store.BlobIndex.Blob;
 import dev.reprise.artifact.store.LocalBlobs;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Multi;
@@ -25,13 +25,13 @@ public class IntegrityCheck {
     public record Report(long checked, long corrupt, long missing) {
     }
 
-    private final ArtifactIndex index;
+    private final BlobIndex blobs;
     private final LocalBlobs local;
     private final Cas cas;
     private final ArtifactConfig config;
 
-    public IntegrityCheck(ArtifactIndex index, LocalBlobs local, Cas cas, ArtifactConfig config) {
-        this.index = index;
+    public IntegrityCheck(BlobIndex blobs, LocalBlobs local, Cas cas, ArtifactConfig config) {
+        this.blobs = blobs;
         this.local = local;
         this.cas = cas;
         this.config = config;
@@ -50,7 +50,7 @@ public class IntegrityCheck {
         AtomicLong checked = new AtomicLong();
         AtomicLong corrupt = new AtomicLong();
         AtomicLong missing = new AtomicLong();
-        return index.toVerify(batch)
+        return blobs.toVerify(batch)
                 .chain(blobs -> Multi.createFrom().iterable(blobs)
                         .onItem().transformToUniAndConcatenate(blob -> verify(blob).invoke(verdict -> {
                             checked.incrementAndGet();
@@ -67,7 +67,7 @@ public class IntegrityCheck {
     private Uni<Cas.Verdict> verify(Blob blob) {
         Path target = local.newSpoolFile();
         return cas.download(blob.digest(), blob.objectKey(), blob.size(), target)
-                .call(verdict -> verdict == Cas.Verdict.INTACT ? index.markVerified(blob.digest(), blob.objectKey())
+                .call(verdict -> verdict == Cas.Verdict.INTACT ? blobs.markVerified(blob.digest(), blob.objectKey())
                         : cas.quarantine(blob.digest(), blob.objectKey(), verdict.reason()))
                 .eventually(() -> Cas.blocking(() -> LocalBlobs.deleteQuietly(target)));
     }

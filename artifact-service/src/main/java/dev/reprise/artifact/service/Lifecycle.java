@@ -3,7 +3,9 @@ package dev.reprise.artifact.service;
 import dev.reprise.artifact.config.ArtifactConfig;
 import dev.reprise.artifact.http.ArtifactException;
 import dev.reprise.artifact.store.ArtifactIndex;
-import dev.reprise.artifact.store.ArtifactIndex.Doomed;
+import dev.reprise.artifact.store.EntryReports;
+import dev.reprise.artifact.store.BlobIndex;
+import dev.reprise.artifact.store.BlobIndex.Doomed;
 import dev.reprise.artifact.store.ArtifactIndex.Scope;
 import dev.reprise.artifact.store.BlobObjects;
 import dev.reprise.artifact.store.LocalBlobs;
@@ -42,6 +44,8 @@ public class Lifecycle {
     }
 
     private final ArtifactIndex index;
+    private final EntryReports reports;
+    private final BlobIndex blobs;
     private final BlobObjects objects;
     private final LocalBlobs local;
     private final ArtifactConfig config;
@@ -50,9 +54,11 @@ public class Lifecycle {
     private final StagedSaves staged;
     private final HitCache hits;
 
-    public Lifecycle(ArtifactIndex index, BlobObjects objects, LocalBlobs local, ArtifactConfig config, ArtifactMetrics metrics,
+    public Lifecycle(ArtifactIndex index, EntryReports reports, BlobIndex blobs, BlobObjects objects, LocalBlobs local, ArtifactConfig config, ArtifactMetrics metrics,
             Cas cas, StagedSaves staged, HitCache hits) {
         this.index = index;
+        this.reports = reports;
+        this.blobs = blobs;
         this.objects = objects;
         this.local = local;
         this.config = config;
@@ -92,10 +98,10 @@ public class Lifecycle {
 
     @Scheduled(every = "${reprise.artifact.gauges-every:30s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     Uni<Void> refreshGauges() {
-        return index.storeTotals()
+        return blobs.storeTotals()
                 .chain(totals -> index.entryCount().invoke(entries -> metrics.stored(totals.entries(), totals.bytes(), entries)))
-                .chain(() -> index.ages().invoke(metrics::ages))
-                .chain(() -> index.popular(10).invoke(metrics::popular))
+                .chain(() -> reports.ages().invoke(metrics::ages))
+                .chain(() -> reports.popular(10).invoke(metrics::popular))
                 .replaceWithVoid()
                 .onFailure().recoverWithNull();
     }
@@ -119,7 +125,7 @@ public class Lifecycle {
     public Uni<Pruned> prune(long budget) {
         AtomicLong entries = new AtomicLong();
         AtomicLong freed = new AtomicLong();
-        return index.storeTotals().chain(totals -> pruneFrom(totals.bytes(), budget, entries, freed))
+        return blobs.storeTotals().chain(totals -> pruneFrom(totals.bytes(), budget, entries, freed))
                 .invoke(total -> {
                     if (entries.get() > 0) {
                         hits.clear();
@@ -147,7 +153,7 @@ public class Lifecycle {
                                     return Uni.createFrom().voidItem();
                                 }
                                 entries.incrementAndGet();
-                                return index.markIfUnreferenced(digest.get(), Duration.ZERO).invoke(doomed -> doomed.ifPresent(d -> {
+                                return blobs.markIfUnreferenced(digest.get(), Duration.ZERO).invoke(doomed -> doomed.ifPresent(d -> {
                                     remaining.addAndGet(-d.size());
                                     freed.addAndGet(d.size());
                                 })).replaceWithVoid();
@@ -164,12 +170,12 @@ public class Lifecycle {
 
     /** Marks in batches until none is left (bounded, so one run cannot go on for ever). */
     private Uni<Void> mark(Duration grace, int rounds) {
-        return index.markUnreferenced(MARK_BATCH, grace)
+        return blobs.markUnreferenced(MARK_BATCH, grace)
                 .chain(marked -> marked.size() < MARK_BATCH || rounds <= 1 ? Uni.createFrom().voidItem() : mark(grace, rounds - 1));
     }
 
     private Uni<Collected> sweep(Collected so) {
-        return index.doomed(BATCH).chain(doomed -> {
+        return blobs.doomed(BATCH).chain(doomed -> {
             if (doomed.isEmpty()) {
                 return Uni.createFrom().item(so);
             }
@@ -185,7 +191,7 @@ public class Lifecycle {
                                     local.forget(d.digest());
                                     return null;
                                 }))
-                                .chain(() -> index.forget(d))
+                                .chain(() -> blobs.forget(d))
                                 .chain(() -> packed ? cas.release(d.objectKey()) : Uni.createFrom().voidItem())
                                 .invoke(() -> bytes.addAndGet(d.size()));
                     })

@@ -2,6 +2,7 @@ package dev.reprise.artifact.service;
 
 import dev.reprise.artifact.config.ArtifactConfig;
 import dev.reprise.artifact.store.ArtifactIndex;
+import dev.reprise.artifact.store.BlobIndex;
 import dev.reprise.artifact.store.ArtifactIndex.BatchSave;
 import dev.reprise.artifact.store.ArtifactIndex.EntryWrite;
 import dev.reprise.artifact.store.ArtifactIndex.Hit;
@@ -109,6 +110,7 @@ public class StagedSaves {
     private final ArtifactConfig.WriteBehind settings;
     private final Path dir;
     private final ArtifactIndex index;
+    private final BlobIndex blobs;
     private final BlobObjects objects;
     private final LocalBlobs local;
     private final Cas cas;
@@ -127,11 +129,12 @@ public class StagedSaves {
     private volatile boolean running;
     private volatile Thread writer;
 
-    public StagedSaves(ArtifactConfig config, ArtifactIndex index, BlobObjects objects, LocalBlobs local, Cas cas, HitCache hits,
+    public StagedSaves(ArtifactConfig config, ArtifactIndex index, BlobIndex blobs, BlobObjects objects, LocalBlobs local, Cas cas, HitCache hits,
             MeterRegistry registry) {
         this.settings = config.writeBehind();
         this.dir = config.dataDir().resolve("staged");
         this.index = index;
+        this.blobs = blobs;
         this.objects = objects;
         this.local = local;
         this.cas = cas;
@@ -304,7 +307,7 @@ public class StagedSaves {
         for (Staged s : batch) {
             firstByDigest.putIfAbsent(s.write.digest(), s);
         }
-        Set<String> live = index.liveDigests(firstByDigest.keySet()).await().atMost(STORE_TIMEOUT);
+        Set<String> live = blobs.liveDigests(firstByDigest.keySet()).await().atMost(STORE_TIMEOUT);
         List<Staged> toUpload = firstByDigest.values().stream()
                 .filter(s -> !live.contains(s.write.digest()) && s.uploadedObject == null).toList();
         if (!toUpload.isEmpty()) {
@@ -340,7 +343,7 @@ public class StagedSaves {
             }
             if (ours != null && saved.outcome() != SaveOutcome.SAVED_NEW_BLOB) {
                 // Surplus, unless an earlier attempt of this save stored the blob with it (then it is the blob's bytes).
-                index.holdsObject(s.write.digest(), ours)
+                blobs.holdsObject(s.write.digest(), ours)
                         .chain(held -> held ? Uni.createFrom().voidItem() : cas.release(ours))
                         .subscribe().with(x -> { }, e -> LOG.debugf("Surplus object %s stays: %s", ours, e));
             }

@@ -20,16 +20,13 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * The CAS index in PostgreSQL: blobs (content, deduplicated across tenants) and the cache entries
- * that map a tenant's protocol keys to them. An entry is a hit only while it is live, unexpired and
- * its blob is live and not quarantined.
+ * The CAS index in PostgreSQL: the cache entries that map a tenant's protocol keys to blobs (content,
+ * deduplicated across tenants), written together with their blob rows. An entry is a hit only while it is
+ * live, unexpired and its blob is live and not quarantined. The blobs' own lifecycle (collection,
+ * quarantine, verification) is {@link BlobIndex}'s; what the admin API reports, {@link EntryReports}'.
  */
 @ApplicationScoped
 public class ArtifactIndex {
-
-    /** A live blob and the object holding its bytes. */
-    public record Blob(String digest, long size, String objectKey) {
-    }
 
     /** A hit: the entry and the blob it points at. */
     public record Hit(long entryId, String key, String digest, long size, String objectKey, JsonObject metadata,
@@ -56,19 +53,6 @@ public class ArtifactIndex {
         }
     }
 
-    /** Entry filters of the admin API's listing; null fields do not filter. {@code sort}: newest or accessed. */
-    public record EntryQuery(String protocol, String repository, String tool, String toolVersion, String lockfileHash, String sort,
-            int limit) {
-    }
-
-    /** Age of a protocol's live entries, in seconds: average and 90th percentile. */
-    public record Ages(String protocol, double averageSeconds, double p90Seconds) {
-    }
-
-    /** One of the most used entries, store-wide (for the dashboard). */
-    public record Popular(String tenantId, String protocol, String key, long accessCount) {
-    }
-
     /** How a save ended. */
     public enum SaveOutcome {
         /** Saved; the blob was already stored (an uploaded object, if any, is redundant). */
@@ -85,11 +69,7 @@ public class ArtifactIndex {
     public record Saved(SaveOutcome outcome, Long entryId, String replacedObject) {
     }
 
-    /** A blob to collect: marked deleted, its object still to remove. */
-    public record Doomed(String digest, String objectKey, long size) {
-    }
-
-    /** Live totals. */
+    /** Live totals: entries (or blobs) and their bytes. */
     public record Totals(long entries, long bytes) {
     }
 
@@ -270,31 +250,6 @@ public class ArtifactIndex {
                                             : p.apply(w).dependencyDigests().encode()).toArray(String[]::new),
                                     withProvenance.stream().map(w -> p.apply(w).commitMessage()).toArray(String[]::new))))
                             .replaceWith(ids);
-                });
-    }
-
-    /** Whether the blob row of {@code digest} names {@code objectKey} as its bytes (then the object must stay). */
-    public Uni<Boolean> holdsObject(String digest, String objectKey) {
-        return pool.preparedQuery("SELECT 1 FROM blobs WHERE digest = $1 AND object_key = $2")
-                .execute(Tuple.of(digest, objectKey)).map(rows -> rows.size() > 0);
-    }
-
-    /** Whether any blob row (live, quarantined or being collected) still names a blob in {@code pack}. */
-    public Uni<Boolean> packReferenced(String pack) {
-        // Members are named pack#…: every key from "pack#" up to (not including) "pack$", in byte order.
-        return pool.preparedQuery("SELECT 1 FROM blobs WHERE object_key COLLATE \"C\" >= $1 AND object_key COLLATE \"C\" < $2 LIMIT 1")
-                .execute(Tuple.of(pack + "#", pack + "$")).map(rows -> rows.size() > 0);
-    }
-
-    /** Which of {@code digests} are stored and servable. */
-    public Uni<Set<String>> liveDigests(Collection<String> digests) {
-        return pool.preparedQuery("""
-                        SELECT digest FROM blobs WHERE digest = ANY($1) AND deleted_at IS NULL AND quarantined_at IS NULL""")
-                .execute(Tuple.of(digests.toArray(String[]::new)))
-                .map(rows -> {
-                    Set<String> live = new HashSet<>();
-                    rows.forEach(r -> live.add(r.getString("digest")));
-                    return live;
                 });
     }
 
@@ -499,240 +454,10 @@ public class ArtifactIndex {
                 .map(rows -> first(rows).map(r -> r.getString("digest")));
     }
 
-    /**
-     * Marks a blob deleted when no live entry points at it and it was last used before
-     * {@code grace} ago. The row lock, then a fresh snapshot, make this safe against a concurrent
-     * save: a save holds the lock while it adds its entry and touches the row.
-     *
-     * @return the blob now doomed, empty when it stays
-     */
-    public Uni<Optional<Doomed>> markIfUnreferenced(String digest, Duration grace) {
-        return pool.withTransaction(tx -> tx.preparedQuery("""
-                        SELECT object_key, size_bytes, last_access_at < now() - make_interval(secs => $2) AS old FROM blobs
-                        WHERE digest = $1 AND deleted_at IS NULL FOR UPDATE""")
-                .execute(Tuple.of(digest, (double) grace.toMillis() / 1000))
-                .flatMap(rows -> {
-                    Optional<Row> blob = first(rows);
-                    if (blob.isEmpty() || !blob.get().getBoolean("old")) {
-                        return Uni.createFrom().item(Optional.<Doomed>empty());
-                    }
-                    Doomed doomed = new Doomed(digest, blob.get().getString("object_key"), blob.get().getLong("size_bytes"));
-                    return tx.preparedQuery("SELECT 1 FROM cache_entries WHERE digest = $1 AND deleted_at IS NULL LIMIT 1")
-                            .execute(Tuple.of(digest))
-                            .flatMap(refs -> refs.size() > 0
-                                    ? Uni.createFrom().item(Optional.<Doomed>empty())
-                                    : tx.preparedQuery("UPDATE blobs SET deleted_at = now() WHERE digest = $1")
-                                            .execute(Tuple.of(digest)).replaceWith(Optional.of(doomed)));
-                }));
-    }
-
-    /**
-     * Marks up to {@code limit} blobs deleted that no live entry points at and that were unused
-     * for {@code grace}, least recently used first. Like {@link #markIfUnreferenced}, the rows are
-     * locked first (skipping any a save holds) and re-checked in a fresh snapshot, so a save that
-     * added an entry meanwhile keeps its blob.
-     *
-     * @return the blobs now doomed
-     */
-    public Uni<List<Doomed>> markUnreferenced(int limit, Duration grace) {
-        return pool.withTransaction(tx -> tx.preparedQuery("""
-                        SELECT b.digest FROM blobs b WHERE b.deleted_at IS NULL
-                          AND b.last_access_at < now() - make_interval(secs => $2)
-                          AND NOT EXISTS (SELECT 1 FROM cache_entries e WHERE e.digest = b.digest AND e.deleted_at IS NULL)
-                        ORDER BY b.last_access_at LIMIT $1 FOR UPDATE OF b SKIP LOCKED""")
-                .execute(Tuple.of(limit, (double) grace.toMillis() / 1000))
-                .flatMap(rows -> rows.size() == 0 ? Uni.createFrom().item(List.<Doomed>of())
-                        : tx.preparedQuery("""
-                                        UPDATE blobs b SET deleted_at = now() WHERE b.digest = ANY($1)
-                                          AND NOT EXISTS (SELECT 1 FROM cache_entries e WHERE e.digest = b.digest AND e.deleted_at IS NULL)
-                                        RETURNING b.digest, b.object_key, b.size_bytes""")
-                                .execute(Tuple.of(digests(rows).toArray(String[]::new)))
-                                .map(marked -> {
-                                    List<Doomed> doomed = new ArrayList<>();
-                                    marked.forEach(r -> doomed.add(new Doomed(r.getString("digest"), r.getString("object_key"),
-                                            r.getLong("size_bytes"))));
-                                    return doomed;
-                                })));
-    }
-
-    /** Blobs marked deleted whose objects are still to remove. */
-    public Uni<List<Doomed>> doomed(int limit) {
-        return pool.preparedQuery("SELECT digest, object_key, size_bytes FROM blobs WHERE deleted_at IS NOT NULL LIMIT $1")
-                .execute(Tuple.of(limit))
-                .map(rows -> {
-                    List<Doomed> doomed = new ArrayList<>();
-                    rows.forEach(r -> doomed.add(new Doomed(r.getString("digest"), r.getString("object_key"), r.getLong("size_bytes"))));
-                    return doomed;
-                });
-    }
-
-    /** Forgets a collected blob, unless a new upload revived it meanwhile. */
-    public Uni<Void> forget(Doomed blob) {
-        return pool.preparedQuery("DELETE FROM blobs WHERE digest = $1 AND object_key = $2 AND deleted_at IS NOT NULL")
-                .execute(Tuple.of(blob.digest(), blob.objectKey())).replaceWithVoid();
-    }
-
     /** Purges soft-deleted entry rows older than {@code keep}. */
     public Uni<Integer> purgeDeletedEntries(Duration keep) {
         return pool.preparedQuery("DELETE FROM cache_entries WHERE deleted_at < now() - make_interval(secs => $1)")
                 .execute(Tuple.of((double) keep.toSeconds())).map(RowSet::rowCount);
-    }
-
-    /** Takes a blob out of service: its entries stop being hits. @return true when this call quarantined it */
-    public Uni<Boolean> quarantine(String digest, String objectKey, String reason) {
-        return pool.preparedQuery("""
-                        UPDATE blobs SET quarantined_at = now(), quarantine_reason = $3
-                        WHERE digest = $1 AND object_key = $2 AND quarantined_at IS NULL""")
-                .execute(Tuple.of(digest, objectKey, reason)).map(rows -> rows.rowCount() > 0);
-    }
-
-    /** Live blobs least recently verified first. */
-    public Uni<List<Blob>> toVerify(int limit) {
-        return pool.preparedQuery("""
-                        SELECT digest, size_bytes, object_key FROM blobs WHERE deleted_at IS NULL AND quarantined_at IS NULL
-                        ORDER BY verified_at NULLS FIRST, created_at LIMIT $1""")
-                .execute(Tuple.of(limit))
-                .map(rows -> {
-                    List<Blob> blobs = new ArrayList<>();
-                    rows.forEach(r -> blobs.add(new Blob(r.getString("digest"), r.getLong("size_bytes"), r.getString("object_key"))));
-                    return blobs;
-                });
-    }
-
-    public Uni<Void> markVerified(String digest, String objectKey) {
-        return pool.preparedQuery("UPDATE blobs SET verified_at = now() WHERE digest = $1 AND object_key = $2")
-                .execute(Tuple.of(digest, objectKey)).replaceWithVoid();
-    }
-
-    /** The store's live blobs: count and bytes (deduplicated: what S3 holds). */
-    public Uni<Totals> storeTotals() {
-        return pool.query("SELECT count(*) AS n, coalesce(sum(size_bytes), 0) AS bytes FROM blobs WHERE deleted_at IS NULL")
-                .execute().map(ArtifactIndex::totals);
-    }
-
-    /** A tenant's live entries: count and bytes (each entry counted in full, as its quota sees it). */
-    public Uni<Totals> tenantTotals(String tenantId) {
-        return pool.preparedQuery("""
-                        SELECT count(*) AS n, coalesce(sum(size_bytes), 0) AS bytes FROM cache_entries
-                        WHERE tenant_id = $1 AND deleted_at IS NULL""")
-                .execute(Tuple.of(tenantId)).map(ArtifactIndex::totals);
-    }
-
-    /** A tenant's entries removed within the kept window ({@code keep-deleted-entries}), by reason. */
-    public Uni<java.util.Map<String, Long>> removals(String tenantId) {
-        return pool.preparedQuery("SELECT deleted_reason, count(*) AS n FROM cache_entries"
-                        + " WHERE tenant_id = $1 AND deleted_at IS NOT NULL GROUP BY deleted_reason")
-                .execute(Tuple.of(tenantId))
-                .map(rows -> {
-                    java.util.Map<String, Long> removals = new java.util.TreeMap<>();
-                    rows.forEach(r -> removals.put(String.valueOf(r.getString("deleted_reason")), r.getLong("n")));
-                    return removals;
-                });
-    }
-
-    private static final String DESCRIBED = """
-            SELECT e.id, e.protocol, e.cache_key, e.version, e.digest, e.size_bytes, e.repository, e.branch,
-                   e.created_at, e.last_access_at, e.expires_at, e.metadata, e.access_count, e.lockfile_hash, e.toolchain AS e_toolchain,
-                   b.verified_at, b.quarantined_at, b.quarantine_reason,
-                   p.repository AS p_repository, p.commit_sha, p.commit_message, p.branch AS p_branch, p.toolchain, p.build_id,
-                   p.duration_ms, p.dependency_digests
-            FROM cache_entries e JOIN blobs b ON b.digest = e.digest LEFT JOIN provenance p ON p.entry_id = e.id
-            WHERE e.tenant_id = $1 AND e.deleted_at IS NULL
-            """;
-
-    /** One live entry with its provenance, for the admin API. */
-    public Uni<Optional<JsonObject>> describe(String tenantId, String protocol, String key, String version) {
-        return pool.preparedQuery(DESCRIBED + " AND e.protocol = $2 AND e.cache_key = $3 AND e.version = $4")
-                .execute(Tuple.of(tenantId, protocol, key, version))
-                .map(rows -> first(rows).map(ArtifactIndex::described));
-    }
-
-    /** A tenant's live entries matching the query, with provenance: newest first, or most used first. */
-    public Uni<List<JsonObject>> entries(String tenantId, EntryQuery q) {
-        // A JsonObject, not its text: the client would send a String as a JSON string, which contains nothing.
-        JsonObject toolchain = q.tool() == null || q.toolVersion() == null ? null : new JsonObject().put(q.tool(), q.toolVersion());
-        String order = "accessed".equals(q.sort()) ? "e.access_count DESC, e.last_access_at DESC" : "e.created_at DESC";
-        return pool.preparedQuery(DESCRIBED + """
-                         AND ($2::text IS NULL OR e.protocol = $2) AND ($3::text IS NULL OR e.repository = $3)
-                         AND ($4::text IS NULL OR e.lockfile_hash = $4)
-                         AND ($5::text IS NULL OR e.toolchain ? $5) AND ($6::jsonb IS NULL OR e.toolchain @> $6::jsonb)
-                        ORDER BY\s""" + order + ", e.id DESC LIMIT $7")
-                .execute(Tuple.from(Arrays.asList(tenantId, q.protocol(), q.repository(), q.lockfileHash(), q.tool(), toolchain,
-                        q.limit())))
-                .map(rows -> {
-                    List<JsonObject> entries = new ArrayList<>();
-                    rows.forEach(r -> entries.add(described(r)));
-                    return entries;
-                });
-    }
-
-    /** A live entry's provenance (what a dependency cache's lookup answers with); empty when it has none. */
-    public Uni<Optional<JsonObject>> provenance(long entryId) {
-        return pool.preparedQuery("""
-                        SELECT commit_sha, commit_message, branch, build_id, toolchain, duration_ms FROM provenance WHERE entry_id = $1""")
-                .execute(Tuple.of(entryId))
-                .map(rows -> first(rows).map(r -> new JsonObject().put("commit", r.getString("commit_sha"))
-                        .put("commitMessage", r.getString("commit_message")).put("branch", r.getString("branch"))
-                        .put("buildId", r.getString("build_id")).put("toolchain", r.getValue("toolchain"))
-                        .put("durationMs", r.getLong("duration_ms"))));
-    }
-
-    /** Age of each protocol's live entries (for the age gauges). */
-    public Uni<List<Ages>> ages() {
-        return pool.query("""
-                        SELECT protocol, avg(extract(epoch FROM now() - created_at)) AS average,
-                               percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM now() - created_at)) AS p90
-                        FROM cache_entries WHERE deleted_at IS NULL GROUP BY protocol""")
-                .execute()
-                .map(rows -> {
-                    List<Ages> ages = new ArrayList<>();
-                    rows.forEach(r -> ages.add(new Ages(r.getString("protocol"), number(r.getValue("average")), number(r.getValue("p90")))));
-                    return ages;
-                });
-    }
-
-    /** The store's most used live entries. */
-    public Uni<List<Popular>> popular(int limit) {
-        return pool.preparedQuery("""
-                        SELECT tenant_id, protocol, cache_key, access_count FROM cache_entries
-                        WHERE deleted_at IS NULL AND access_count > 0 ORDER BY access_count DESC, id LIMIT $1""")
-                .execute(Tuple.of(limit))
-                .map(rows -> {
-                    List<Popular> popular = new ArrayList<>();
-                    rows.forEach(r -> popular.add(new Popular(r.getString("tenant_id"), r.getString("protocol"), r.getString("cache_key"),
-                            r.getLong("access_count"))));
-                    return popular;
-                });
-    }
-
-    private static double number(Object value) {
-        return value instanceof Number n ? n.doubleValue() : 0;
-    }
-
-    private static JsonObject described(Row r) {
-        JsonObject provenance = new JsonObject().put("repository", r.getString("p_repository"))
-                .put("commit", r.getString("commit_sha")).put("commitMessage", r.getString("commit_message"))
-                .put("branch", r.getString("p_branch")).put("toolchain", r.getValue("toolchain")).put("buildId", r.getString("build_id"))
-                .put("durationMs", r.getLong("duration_ms")).put("dependencyDigests", r.getValue("dependency_digests"));
-        return new JsonObject().put("id", r.getLong("id")).put("protocol", r.getString("protocol"))
-                .put("key", r.getString("cache_key")).put("version", r.getString("version"))
-                .put("digest", r.getString("digest")).put("sizeBytes", r.getLong("size_bytes"))
-                .put("repository", r.getString("repository")).put("branch", r.getString("branch"))
-                .put("createdAt", str(r.getOffsetDateTime("created_at")))
-                .put("lastAccessAt", str(r.getOffsetDateTime("last_access_at")))
-                .put("expiresAt", str(r.getOffsetDateTime("expires_at")))
-                .put("accessCount", r.getLong("access_count"))
-                .put("lockfileHash", r.getString("lockfile_hash"))
-                .put("toolchain", r.getValue("e_toolchain"))
-                .put("metadata", r.getValue("metadata"))
-                .put("verifiedAt", str(r.getOffsetDateTime("verified_at")))
-                .put("quarantined", r.getOffsetDateTime("quarantined_at") != null)
-                .put("quarantineReason", r.getString("quarantine_reason"))
-                .put("provenance", provenance);
-    }
-
-    private static String str(OffsetDateTime time) {
-        return time == null ? null : time.toString();
     }
 
     private static Hit hit(Row r) {
@@ -742,18 +467,18 @@ public class ArtifactIndex {
                 r.getOffsetDateTime("created_at"), r.getString("branch"));
     }
 
-    private static Totals totals(RowSet<Row> rows) {
+    static Totals totals(RowSet<Row> rows) {
         Row r = rows.iterator().next();
         return new Totals(r.getLong("n"), r.getLong("bytes"));
     }
 
-    private static List<String> digests(RowSet<Row> rows) {
+    static List<String> digests(RowSet<Row> rows) {
         List<String> digests = new ArrayList<>();
         rows.forEach(r -> digests.add(r.getString("digest")));
         return digests;
     }
 
-    private static Optional<Row> first(RowSet<Row> rows) {
+    static Optional<Row> first(RowSet<Row> rows) {
         return rows.size() == 0 ? Optional.empty() : Optional.of(rows.iterator().next());
     }
 

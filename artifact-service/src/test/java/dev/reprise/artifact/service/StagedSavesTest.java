@@ -103,7 +103,7 @@ class StagedSavesTest {
                     case "writeBehind" -> writeBehind;
                     default -> throw new UnsupportedOperationException(method.getName());
                 });
-        return new StagedSaves(config, null, null, null, null, new HitCache(config, registry), registry);
+        return new StagedSaves(config, null, null, null, null, null, new HitCache(config, registry), registry);
     }
 
     private Cas.Upload upload(byte[] bytes) throws Exception {

@@ -1,5 +1,6 @@
 package dev.reprise.image.api;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.reprise.auth.OperatorOnly;
 import dev.reprise.auth.TokenVerifier;
 import dev.reprise.image.api.ImageRequests.InvalidateRequest;
@@ -26,9 +27,7 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.MultivaluedMap;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriInfo;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
@@ -47,6 +46,28 @@ public class ImageResource {
     private final ImageStore store;
     private final TokenVerifier verifier;
 
+    /** A page of images, newest first. */
+    public record ImagePage(List<ImageView> items, int page, int size, long total) {
+    }
+
+    /** The store's images by state, their bytes and hits. */
+    public record Stats(long images, long completed, long building, long failed, long bytes, long hits, double averageHits) {
+    }
+
+    /** A resolve's or build's answer: {@code result} hit, building, built or failed, and the image when there is one. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Resolved(String result, String baseImage, ImageView image) {
+    }
+
+    /** How many images an invalidation removed. */
+    public record Invalidated(long removed) {
+    }
+
+    /** What a prune removed, or with {@code dryRun} what it would remove ({@code wouldRemove}, {@code images}). */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Pruned(boolean dryRun, long removed, Integer wouldRemove, List<ImageView> images, int unusedDays, int maxCount) {
+    }
+
     public ImageResource(ImageCache images, ImageStore store, TokenVerifier verifier) {
         this.images = images;
         this.store = store;
@@ -55,36 +76,21 @@ public class ImageResource {
 
     /** A page of images, newest first, optionally only those built on {@code baseImage}. */
     @GET
-    public Uni<Map<String, Object>> list(@QueryParam("page") @DefaultValue("0") int page, @QueryParam("size") @DefaultValue("50") int size,
+    public Uni<ImagePage> list(@QueryParam("page") @DefaultValue("0") int page, @QueryParam("size") @DefaultValue("50") int size,
             @QueryParam("baseImage") String baseImage) {
         if (page < 0 || size < 1 || size > MAX_PAGE_SIZE) {
             throw new InvalidDependencyException("page must be ≥ 0 and size between 1 and " + MAX_PAGE_SIZE);
         }
         String base = baseImage == null || baseImage.isBlank() ? null : normalisedBase(baseImage);
-        return store.list(page, size, base).map(p -> {
-            Map<String, Object> body = new LinkedHashMap<>();
-            body.put("items", p.items().stream().map(row -> ImageView.of(row, false)).toList());
-            body.put("page", page);
-            body.put("size", size);
-            body.put("total", p.total());
-            return body;
-        });
+        return store.list(page, size, base)
+                .map(p -> new ImagePage(p.items().stream().map(row -> ImageView.of(row, false)).toList(), page, size, p.total()));
     }
 
     @GET
     @Path("/stats")
-    public Uni<Map<String, Object>> stats() {
-        return images.stats().map(s -> {
-            Map<String, Object> body = new LinkedHashMap<>();
-            body.put("images", s.images());
-            body.put("completed", s.completed());
-            body.put("building", s.building());
-            body.put("failed", s.failed());
-            body.put("bytes", s.bytes());
-            body.put("hits", s.hits());
-            body.put("averageHits", s.images() == 0 ? 0.0 : (double) s.hits() / s.images());
-            return body;
-        });
+    public Uni<Stats> stats() {
+        return images.stats().map(s -> new Stats(s.images(), s.completed(), s.building(), s.failed(), s.bytes(), s.hits(),
+                s.images() == 0 ? 0.0 : (double) s.hits() / s.images()));
     }
 
     /** One image with its dependencies, installed versions and build log (growing while it builds). */
@@ -149,12 +155,12 @@ public class ImageResource {
     @Path("/invalidate")
     @OperatorOnly
     @Consumes(MediaType.APPLICATION_JSON)
-    public Uni<Map<String, Object>> invalidate(String body) {
+    public Uni<Invalidated> invalidate(String body) {
         InvalidateRequest request = ImageRequests.read(body, InvalidateRequest.class);
         if (request.baseImage() == null || request.baseImage().isBlank()) {
             throw new InvalidDependencyException("baseImage is required: the image whose derived images to remove");
         }
-        return images.invalidateBase(request.baseImage()).map(n -> Map.<String, Object>of("removed", n));
+        return images.invalidateBase(request.baseImage()).map(Invalidated::new);
     }
 
     /**
@@ -166,7 +172,7 @@ public class ImageResource {
     @Path("/prune")
     @Consumes(MediaType.APPLICATION_JSON)
     @OperatorOnly
-    public Uni<Map<String, Object>> prune(String body, @Context UriInfo uri) {
+    public Uni<Pruned> prune(String body, @Context UriInfo uri) {
         boolean dryRun = dryRun(uri.getQueryParameters());
         PruneRequest request = body == null || body.isBlank() ? new PruneRequest(null, null) : ImageRequests.read(body, PruneRequest.class);
         int days = request.unusedDays() == null ? images.defaultPruneDays() : request.unusedDays();
@@ -175,18 +181,10 @@ public class ImageResource {
             throw new InvalidDependencyException("unusedDays and maxCount must be ≥ 0");
         }
         if (dryRun) {
-            return images.pruneCandidates(days, max).map(rows -> {
-                Map<String, Object> answer = new LinkedHashMap<>();
-                answer.put("dryRun", true);
-                answer.put("removed", 0);
-                answer.put("wouldRemove", rows.size());
-                answer.put("images", rows.stream().map(row -> ImageView.of(row, false)).toList());
-                answer.put("unusedDays", days);
-                answer.put("maxCount", max);
-                return answer;
-            });
+            return images.pruneCandidates(days, max).map(rows -> new Pruned(true, 0, rows.size(),
+                    rows.stream().map(row -> ImageView.of(row, false)).toList(), days, max));
         }
-        return images.prune(days, max).map(n -> Map.<String, Object>of("dryRun", false, "removed", n, "unusedDays", days, "maxCount", max));
+        return images.prune(days, max).map(n -> new Pruned(false, n, null, null, days, max));
     }
 
     /**
@@ -211,13 +209,10 @@ public class ImageResource {
     }
 
     private static Response answer(Resolution resolution, int status, boolean withLog) {
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("result", resolution.result());
-        body.put("baseImage", resolution.baseImage());
-        if (resolution.image() != null) {
-            body.put("image", ImageView.of(resolution.image(), withLog || resolution.result().equals("failed")));
-        }
-        return Response.status(status).entity(body).type(MediaType.APPLICATION_JSON).build();
+        ImageView image = resolution.image() == null ? null
+                : ImageView.of(resolution.image(), withLog || resolution.result().equals("failed"));
+        return Response.status(status).entity(new Resolved(resolution.result(), resolution.baseImage(), image))
+                .type(MediaType.APPLICATION_JSON).build();
     }
 
     private static String normalisedBase(String baseImage) {
