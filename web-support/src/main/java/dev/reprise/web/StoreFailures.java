@@ -1,11 +1,14 @@
 package dev.reprise.web;
 
+import io.smallrye.mutiny.Uni;
 import io.vertx.sqlclient.DatabaseException;
 import java.net.ConnectException;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.nio.channels.ClosedChannelException;
 import java.util.Set;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 
 /**
  * Tells a store that could not be reached (PostgreSQL restarting, S3 down, a connection refused,
@@ -52,6 +55,19 @@ public final class StoreFailures {
     static boolean temporary(String sqlState) {
         return sqlState != null && (sqlState.startsWith("08") || sqlState.startsWith("53") || sqlState.startsWith("57P0")
                 || sqlState.equals("40001") || sqlState.equals("40P01"));
+    }
+
+    /**
+     * {@code work}, subscribed again with back-off (from {@code first} up to {@code most}) for as long as it fails
+     * because a store is away, and for no other failure: background work (a consumer, a recorder) waits a store out
+     * this way, and a failure that would repeat for ever (a value the store refuses) comes out at once for the
+     * caller to skip, so one poison event never holds its partition.
+     *
+     * @param waiting told of each failure that is waited out
+     */
+    public static <T> Uni<T> waitingOut(Uni<T> work, Duration first, Duration most, Consumer<Throwable> waiting) {
+        return work.onFailure(StoreFailures::unreachable).invoke(waiting)
+                .onFailure(StoreFailures::unreachable).retry().withBackOff(first, most).indefinitely();
     }
 
     /** True when {@code failure}, or any cause, says a store could not be reached. */

@@ -40,11 +40,8 @@ public class BuildStatusConsumer {
     public Uni<Void> onEvent(CloudEvent<BuildEvent> event) {
         // PostgreSQL away: retried until it is back (nothing is lost). Anything else is the event's own fault
         // (a value the store refuses): logged and skipped, so one poison event never holds the partition.
-        return apply(event)
-                .onFailure(StoreFailures::unreachable).invoke(e -> LOG.warnf("Build status from %s not written yet (%s);"
-                        + " retrying", event.subject(), e.getMessage()))
-                .onFailure(StoreFailures::unreachable).retry().withBackOff(Duration.ofMillis(500), Duration.ofSeconds(10))
-                .indefinitely()
+        return StoreFailures.waitingOut(apply(event), Duration.ofMillis(500), Duration.ofSeconds(10),
+                        e -> LOG.warnf("Build status from %s not written yet (%s); retrying", event.subject(), e.getMessage()))
                 .onFailure().recoverWithUni(e -> {
                     LOG.errorf("Skipped build status event %s from %s: %s", event.id(), event.subject(), e.toString());
                     skipped.increment();

@@ -90,11 +90,9 @@ public class Recorder {
         // rather than skip ahead: S3 or PostgreSQL being down delays recordings, never loses one.
         // A failure that is not a store away (a value the store refuses) would fail the same way for
         // ever: that recording is skipped, counted, and the partition moves on.
-        return store(buildId, recording, event.path("data"))
-                .onFailure(StoreFailures::unreachable).invoke(e -> LOG.errorf("Recording of build %s not stored yet (%s);"
-                        + " retrying", buildId, e.getMessage()))
-                .onFailure(StoreFailures::unreachable).retry().withBackOff(Duration.ofSeconds(1), Duration.ofSeconds(30))
-                .indefinitely()
+        return StoreFailures.waitingOut(store(buildId, recording, event.path("data")), Duration.ofSeconds(1),
+                        Duration.ofSeconds(30), e -> LOG.errorf("Recording of build %s not stored yet (%s); retrying", buildId,
+                                e.getMessage()))
                 .onFailure().recoverWithUni(e -> {
                     LOG.errorf(e, "Recording of build %s skipped: it cannot be stored", buildId);
                     metrics.counter("reprise.recordings.skipped", "reason", "unstorable").increment();
